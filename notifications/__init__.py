@@ -1,0 +1,1 @@
+"""What leaves the system: alerts, delivery channels and letters (built in later issues)."""

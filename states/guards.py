@@ -1,0 +1,92 @@
+"""Pure guards: each returns why an action is unavailable now, or None when it may proceed."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from states.clocks import RULES, ClockKind
+from states.outcomes import OUTCOMES, SYSTEM_OUTCOMES
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the guards may know about a case at the moment of an action."""
+
+    on: date
+    correction_requested_on: date | None = None
+    correction_received_on: date | None = None
+    extension: str | None = None  # None, "pending", "approved" or "rejected"
+    extension_requested_on: date | None = None
+    due: Mapping[ClockKind, date] = field(default_factory=dict)
+    outcome: str | None = None  # the outcome an action proposes (submit_response)
+
+
+Guard = Callable[[CaseFacts], str | None]
+
+
+def correction_not_yet_requested(f: CaseFacts) -> str | None:
+    """条例第三十条: the correction notice is one-time (一次性告知)."""
+    if f.correction_requested_on is not None:
+        return f"补正告知已于 {f.correction_requested_on} 发出（条例第三十条：一次性告知，不得再次要求补正）"
+    return None
+
+
+def extension_not_yet_requested(f: CaseFacts) -> str | None:
+    """条例第三十三条: the response period may be extended once."""
+    if f.extension == "pending":
+        return f"延期申请已于 {f.extension_requested_on} 提出，正待负责人审批"
+    if f.extension == "approved":
+        return "答复期限已延长过一次（条例第三十三条：延长以一次为限，最长不超过20个工作日）"
+    if f.extension == "rejected":
+        return f"延期申请（{f.extension_requested_on} 提出）已被负责人驳回，不得再次申请"
+    return None
+
+
+def extension_pending(f: CaseFacts) -> str | None:
+    """An approval decision needs a pending extension request."""
+    if f.extension != "pending":
+        return "没有待审批的延期申请"
+    return None
+
+
+def _overdue(kind: ClockKind) -> Guard:
+    def guard(f: CaseFacts) -> str | None:
+        due = f.due.get(kind)
+        label = RULES[kind].label
+        if due is None:
+            return f"{label}未在计算中"
+        if f.on <= due:
+            return f"{label}至 {due} 届满，{f.on} 尚未逾期"
+        return None
+
+    guard.__doc__ = f"The {kind.value} clock must have expired before the system lapses the case."
+    return guard
+
+
+def response_outcome_allowed(f: CaseFacts) -> str | None:
+    """条例第三十六条: the response names one report outcome; lapses (6.1, 6.2) are set by the system."""
+    if f.outcome is None:
+        return None  # a missing outcome is reported as a missing field
+    if f.outcome not in OUTCOMES:
+        return f"办理结果代码 {f.outcome} 不存在（可选：{'、'.join(OUTCOMES)}）"
+    if f.outcome in SYSTEM_OUTCOMES:
+        return f"办理结果 {f.outcome} 只能由补正或缴费期限届满自动产生，不能作为答复提交"
+    if f.outcome == "4.3" and f.correction_received_on is None:
+        return "办理结果 4.3「补正后申请内容仍不明确」须先经补正告知并收到补正"
+    return None
+
+
+_GUARDS: dict[str, tuple[Guard, ...]] = {
+    "request_correction": (correction_not_yet_requested,),
+    "lapse_correction": (_overdue(ClockKind.CORRECTION),),
+    "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT),),
+    "request_extension": (extension_not_yet_requested,),
+    "approve_extension": (extension_pending,),
+    "reject_extension": (extension_pending,),
+    "submit_response": (response_outcome_allowed,),
+}
+
+
+def guards_for(trigger: str) -> tuple[Guard, ...]:
+    """The guards of one trigger (none for most)."""
+    return _GUARDS.get(trigger, ())

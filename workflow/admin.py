@@ -1,0 +1,138 @@
+"""Administrative use cases: set up the database, add users, maintain the calendar."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from states.lifecycle import ROLE_LABELS, Role, State
+from workflow import calendar_store
+from workflow.calendar import DAY_KIND_LABELS, BASE_YEARS
+from workflow.cases import CaseContext, refresh_clocks, resolve_actor, _policy
+from workflow.db import Database
+from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
+from workflow.models import Agency, Application, CaseClock, Event, User
+
+
+def init(db: Database, *, agency: str, admin: str = "admin") -> None:
+    """Create the schema, the agency and its `admin` user (idempotent for the same agency)."""
+    if not agency.strip():
+        raise InputError("机关名称（--agency）不能为空")
+    db.create_schema()
+    with db.unit_of_work() as session:
+        existing = session.exec(select(Agency)).first()
+        if existing is not None and existing.name != agency:
+            raise WorkflowError(f"数据库已初始化为「{existing.name}」，不能再初始化为「{agency}」")
+        if existing is None:
+            existing = Agency(name=agency)
+            session.add(existing)
+            session.flush()
+        if session.exec(select(User).where(User.username == admin)).first() is None:
+            assert existing.id is not None
+            session.add(User(agency_id=existing.id, username=admin, display_name="管理员", role=Role.ADMIN.value))
+
+
+def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
+             display_name: str | None = None) -> None:
+    """Add a clerk, head or admin to the acting admin's agency."""
+    if role not in (Role.CLERK, Role.HEAD, Role.ADMIN):
+        raise InputError(f"角色 {role!r} 无效，可选：clerk（承办人）、head（负责人）、admin（管理员）")
+    if not username.strip() or username == "system":
+        raise InputError(f"用户名 {username!r} 不可用")
+    with db.unit_of_work() as session:
+        actor = _admin(session, actor_name)
+        if session.exec(select(User).where(User.username == username)).first() is not None:
+            raise InputError(f"用户 {username} 已存在")
+        session.add(User(agency_id=actor.agency_id, username=username,
+                         display_name=display_name or username, role=role))
+
+
+def _admin(session: Session, actor_name: str | None) -> Any:
+    if actor_name is None:
+        users = session.exec(select(User)).all()
+        if not users:
+            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+        actor_name = "admin"
+    actor = resolve_actor(session, actor_name)
+    if actor is None or actor.role is not Role.ADMIN:
+        role = ROLE_LABELS[actor.role] if actor else "未指定"
+        raise TransitionNotAllowed(f"此操作只能由管理员执行，当前用户是{role}")
+    return actor
+
+
+@dataclass(frozen=True)
+class DueChange:
+    """A clock whose due date moved when the calendar changed."""
+
+    number: str
+    clock: str
+    old: date
+    new: date
+
+
+def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
+    """Recompute every open case's clocks on the current calendar; return the due dates that moved."""
+    apps = session.exec(select(Application).where(Application.state != State.CONCLUDED.value)).all()
+    if not apps:
+        return []
+    ids = [a.id for a in apps]
+    events: dict[int, list[Event]] = defaultdict(list)
+    for e in session.exec(select(Event).where(col(Event.application_id).in_(ids)).order_by(col(Event.seq))).all():
+        events[e.application_id].append(e)
+    old = {(c.application_id, c.kind): c.due_on
+           for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(ids))).all()}
+    calendar = calendar_store.load_calendar(session)
+    policies: dict[int, Any] = {}
+    changes: list[DueChange] = []
+    for app in apps:
+        assert app.id is not None
+        policy = policies.setdefault(app.agency_id, _policy(session, app.agency_id))
+        moved = refresh_clocks(session, CaseContext(app, events[app.id], calendar, policy), today)
+        changes.extend(DueChange(app.number, kind, old[(app.id, kind)], new)
+                       for kind, new in moved.items() if (app.id, kind) in old)
+    return sorted(changes, key=lambda c: (c.number, c.clock))
+
+
+def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bool, source: str,
+                 today: date) -> list[DueChange]:
+    """Override one day (admin), then recompute open cases and report moved deadlines."""
+    with db.unit_of_work() as session:
+        actor = _admin(session, actor_name)
+        calendar_store.set_day(session, day=day, working=working, source=source, by=actor.username)
+        session.flush()
+        return recompute_open_cases(session, today)
+
+
+def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: date) -> tuple[int, list[DueChange]]:
+    """Import a whole year's notice (admin), then recompute open cases and report moved deadlines."""
+    notice = calendar_store.parse_notice(path)
+    with db.unit_of_work() as session:
+        actor = _admin(session, actor_name)
+        calendar_store.import_year(session, notice, by=actor.username)
+        session.flush()
+        return notice.year, recompute_open_cases(session, today)
+
+
+def calendar_show(db: Database, *, year: int) -> dict[str, Any]:
+    """A year's rest days and 调休 working days, their source, and whether the year is known."""
+    if not 2000 <= year <= 2100:
+        raise InputError("年份应在 2000 至 2100 之间")
+    with db.unit_of_work() as session:
+        cal = calendar_store.load_calendar(session)
+    days = cal.special_days(year)
+    start = date(year, 1, 1)
+    total = sum(1 for i in range((date(year, 12, 31) - start).days + 1) if cal.is_workday(start + timedelta(days=i)))
+    return {
+        "year": year,
+        "known": cal.known(year),
+        "source": cal.year_source(year),
+        "in_library": year in BASE_YEARS,
+        "working_days": total,
+        "rest_days": [{"date": d.day.isoformat(), "kind": d.kind.value, "label": DAY_KIND_LABELS[d.kind],
+                       "name": d.name, "source": d.source} for d in days if not d.working],
+        "adjusted_working_days": [{"date": d.day.isoformat(), "kind": d.kind.value, "label": DAY_KIND_LABELS[d.kind],
+                                   "name": d.name, "source": d.source} for d in days if d.working],
+    }

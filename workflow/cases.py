@@ -1,0 +1,339 @@
+"""Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from transitions import MachineError
+
+from states.clocks import RULES, ClockKind, ClockStatus
+from states.guards import CaseFacts
+from states.lifecycle import (
+    STATE_LABELS, TRANSITION_BY_TRIGGER, Role, State, Transition, Trigger, transitions_from,
+)
+from states.machine import MACHINE, NEW
+from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
+from states.policy import blockers
+from workflow.calendar import WorkingCalendar
+from workflow.calendar_store import load_calendar
+from workflow.db import Database
+from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks
+from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
+from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
+from workflow.models import Agency, Application, Approval, CaseClock, Event, User, utcnow
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user of an agency, or the system itself."""
+
+    username: str
+    role: Role
+    agency_id: int
+    user_id: int | None = None
+
+
+def resolve_actor(session: Session, username: str | None, *, agency_id: int | None = None) -> Actor | None:
+    """The acting user; None when no user was named (read-only use)."""
+    if username is None:
+        return None
+    if username == SYSTEM_ACTOR:
+        agency = session.get(Agency, agency_id) if agency_id else session.exec(select(Agency)).first()
+        if agency is None or agency.id is None:
+            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+        return Actor(SYSTEM_ACTOR, Role.SYSTEM, agency.id)
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active or user.id is None:
+        raise NotFound(f"用户 {username} 不存在或已停用（用 ogi user add 添加）")
+    return Actor(user.username, Role(user.role), user.agency_id, user.id)
+
+
+class _Workflow:
+    """The object the shared machine drives: it holds the state and checks the guards."""
+
+    def __init__(self, state: str, check: Any) -> None:
+        self.state = state
+        self._check = check
+        self.unmet: list[str] = []
+
+    def may_proceed(self, _event: Any) -> bool:
+        self.unmet = self._check()
+        return not self.unmet
+
+
+@dataclass
+class CaseContext:
+    """Everything an action on one case is decided from, loaded inside its transaction."""
+
+    app: Application
+    events: list[Event]
+    calendar: WorkingCalendar
+    policy: ClockPolicy
+
+    @property
+    def legal_events(self) -> list[LegalEvent]:
+        """The events as the clocks read them."""
+        return [LegalEvent(e.trigger, e.effective_on, e.data) for e in self.events]
+
+    def clocks(self, as_of: date) -> dict[ClockKind, Clock]:
+        """All clocks of the case as of a day."""
+        return compute_clocks(self.legal_events, self.calendar, as_of, self.policy)
+
+    def facts(self, on: date, outcome: str | None = None) -> CaseFacts:
+        """What the guards know, as of the action's legal date."""
+        f: dict[str, Any] = {}
+        for e in self.events:
+            if e.trigger == Trigger.REQUEST_CORRECTION:
+                f["correction_requested_on"] = e.effective_on
+            elif e.trigger == Trigger.RECEIVE_CORRECTION:
+                f["correction_received_on"] = e.effective_on
+            elif e.trigger == Trigger.REQUEST_EXTENSION:
+                f["extension"], f["extension_requested_on"] = "pending", e.effective_on
+            elif e.trigger == Trigger.APPROVE_EXTENSION:
+                f["extension"] = "approved"
+            elif e.trigger == Trigger.REJECT_EXTENSION:
+                f["extension"] = "rejected"
+        due = {k: c.due_on for k, c in self.clocks(on).items()
+               if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
+        return CaseFacts(on=on, due=due, outcome=outcome, **f)
+
+
+def load_case(session: Session, agency_id: int, number: str) -> CaseContext:
+    """Load a case with its history, the calendar and its agency's clock policy."""
+    app = session.exec(select(Application).where(
+        Application.agency_id == agency_id, Application.number == number)).first()
+    if app is None or app.id is None:
+        raise NotFound(f"案件 {number} 不存在")
+    events = list(session.exec(select(Event).where(Event.application_id == app.id).order_by(col(Event.seq))).all())
+    agency = session.get(Agency, agency_id)
+    policy = ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons) if agency else ClockPolicy()
+    return CaseContext(app, events, load_calendar(session), policy)
+
+
+def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[tuple[Transition, list[str]]]:
+    """Every action from the current state with the reasons it is unavailable (empty: available)."""
+    state = State(ctx.app.state)
+    facts = ctx.facts(on)
+    role = actor.role if actor else None
+    return [(t, blockers(t, state, role, facts, has_reason=True)) for t in transitions_from(state)]
+
+
+def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str, reasons: list[str]) -> TransitionNotAllowed:
+    state = State(ctx.app.state)
+    actions = available_actions(ctx, actor, on)
+    allowed = tuple(t.trigger.value for t, why in actions if not why)
+    if allowed:
+        allowed_text = "、".join(f"{t.trigger.value}（{t.label}）" for t, why in actions if not why)
+    else:
+        others = [f"{t.trigger.value}（{t.label}，{'/'.join(sorted(r.value for r in t.roles))}）"
+                  for t, _ in actions]
+        allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
+    body = "\n".join(f"- {r}" for r in reasons)
+    message = (f"{headline}\n{body}\n当前状态：{STATE_LABELS[state]}（{state.value}）\n"
+               f"可执行的操作：{allowed_text}")
+    return TransitionNotAllowed(message, state=state.value, allowed=allowed)
+
+
+def _next_number(session: Session, agency_id: int, year: int) -> str:
+    prefix = f"{year}-"
+    last = session.exec(select(func.max(Application.number)).where(
+        Application.agency_id == agency_id, col(Application.number).startswith(prefix))).one()
+    seq = int(last.split("-")[1]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date) -> str:
+    """条例第二十九条、第三十一条: register an application received on its receipt date; returns its number."""
+    if data.received_on > today:
+        raise InputError(f"收到申请之日 {data.received_on} 晚于今天（{today}）")
+    for attempt in range(3):
+        try:
+            with db.unit_of_work() as session:
+                actor = resolve_actor(session, actor_name)
+                transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
+                why = blockers(transition, None, actor.role if actor else None, CaseFacts(on=data.received_on))
+                if actor is None or why:
+                    raise TransitionNotAllowed("不能登记申请：\n" + "\n".join(f"- {r}" for r in why))
+                number = _next_number(session, actor.agency_id, data.received_on.year)
+                app = Application(agency_id=actor.agency_id, number=number, state=NEW,
+                                  assignee_id=actor.user_id, **data.model_dump())
+                session.add(app)
+                session.flush()
+                ctx = CaseContext(app, [], load_calendar(session), _policy(session, actor.agency_id))
+                _fire(session, ctx, actor, transition, data.received_on,
+                      {"channel": data.channel.value, "applicant_type": data.applicant_type.value}, today)
+                return number
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _policy(session: Session, agency_id: int) -> ClockPolicy:
+    agency = session.get(Agency, agency_id)
+    return ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons) if agency else ClockPolicy()
+
+
+def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
+        today: date, expected_version: int | None = None) -> int:
+    """Fire one action of SPEC §5 on a case; returns the case's new version."""
+    try:
+        t = Trigger(trigger)
+    except ValueError:
+        raise InputError(f"未知的操作 {trigger!r}；可用的操作：{'、'.join(Trigger)}") from None
+    transition = TRANSITION_BY_TRIGGER[t]
+    if t is Trigger.REGISTER:
+        raise InputError("登记申请请用 ogi receive")
+    with db.unit_of_work() as session:
+        actor = resolve_actor(session, actor_name)
+        agency_id = actor.agency_id if actor else _only_agency(session)
+        ctx = load_case(session, agency_id, number)
+        headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
+        problems = _date_problems(ctx, data.on, today)
+        if expected_version is not None and expected_version != ctx.app.version:
+            raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
+                            f"{ctx.app.version} 版），请重新查看后再操作")
+        if not problems:
+            facts = ctx.facts(data.on, data.outcome)
+            problems = blockers(transition, State(ctx.app.state), actor.role if actor else None, facts,
+                                has_reason=data.reason is not None)
+        if not problems:
+            problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
+        if problems or actor is None:
+            raise _refusal(ctx, actor, data.on, headline, problems)
+        _fire(session, ctx, actor, transition, data.on, _effects(session, ctx, actor, t, data), today)
+        return ctx.app.version
+
+
+def _only_agency(session: Session) -> int:
+    agency = session.exec(select(Agency)).first()
+    if agency is None or agency.id is None:
+        raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+    return agency.id
+
+
+def _date_problems(ctx: CaseContext, on: date, today: date) -> list[str]:
+    if on > today:
+        return [f"办理日期 {on} 晚于今天（{today}）"]
+    last = ctx.events[-1].effective_on if ctx.events else ctx.app.received_on
+    if on < last:
+        return [f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）"]
+    return []
+
+
+def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: ActionInput) -> dict[str, Any]:
+    """Apply what a trigger does beyond the state change; returns the event's data."""
+    app, data = ctx.app, d.model_dump(mode="json", exclude_none=True, exclude={"on"})
+    if d.reason is not None and t in (Trigger.REQUEST_CORRECTION, Trigger.RECEIVE_CORRECTION,
+                                      Trigger.RECEIVE_PAYMENT, Trigger.REQUEST_EXTENSION,
+                                      Trigger.APPROVE_EXTENSION):
+        transition = TRANSITION_BY_TRIGGER[t]
+        kind = transition.late_after
+        due = ctx.facts(d.on).due.get(kind) if kind else None
+        if kind and due and d.on > due:
+            data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
+    if t is Trigger.REQUEST_EXTENSION:
+        session.add(Approval(application_id=app.id, kind="extension", requested_by=actor.username,
+                             requested_on=d.on, proposal={"reason": d.text or d.reason or ""}))
+    elif t in (Trigger.APPROVE_EXTENSION, Trigger.REJECT_EXTENSION):
+        _decide(session, app, "extension", "approved" if t is Trigger.APPROVE_EXTENSION else "rejected", actor, d)
+        if t is Trigger.APPROVE_EXTENSION:
+            old = ctx.clocks(d.on)[ClockKind.RESPONSE].due_on
+            data["old_due_on"] = old.isoformat()
+    elif t is Trigger.SUBMIT_RESPONSE:
+        session.add(Approval(application_id=app.id, kind="response", requested_by=actor.username,
+                             requested_on=d.on, proposal={"outcome": d.outcome, "text": d.text or ""}))
+    elif t is Trigger.APPROVE_RESPONSE:
+        approval = _decide(session, app, "response", "approved", actor, d)
+        app.outcome = str(approval.proposal["outcome"])
+        data["outcome"] = app.outcome
+    elif t is Trigger.RETURN_RESPONSE:
+        _decide(session, app, "response", "returned", actor, d)
+    elif t in (Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
+        app.outcome = {Trigger.LAPSE_CORRECTION: LAPSED_CORRECTION, Trigger.LAPSE_FEE: LAPSED_FEE}.get(t, WITHDRAWN)
+        data["outcome"] = app.outcome
+    if t in (Trigger.APPROVE_RESPONSE, Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
+        app.concluded_on = d.on
+    return data
+
+
+def _decide(session: Session, app: Application, kind: str, status: str, actor: Actor, d: ActionInput) -> Approval:
+    approval = session.exec(select(Approval).where(
+        Approval.application_id == app.id, Approval.kind == kind, Approval.status == "pending")).first()
+    if approval is None:
+        raise WorkflowError(f"案件 {app.number} 没有待审批的{'延期申请' if kind == 'extension' else '答复'}")
+    approval.status, approval.decided_by, approval.decided_on = status, actor.username, d.on
+    approval.comment = d.text or d.reason
+    return approval
+
+
+def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transition, on: date,
+          data: dict[str, Any], today: date) -> None:
+    """Run the shared machine, then record the event, bump the version and refresh the cached clocks."""
+    app = ctx.app
+    before = app.state
+    workflow = _Workflow(before, lambda: [])
+    try:
+        fired = MACHINE.events[transition.trigger.value].trigger(workflow)
+    except MachineError as exc:
+        raise TransitionNotAllowed(f"当前状态不允许此操作：{exc}") from exc
+    if not fired:
+        raise TransitionNotAllowed("；".join(workflow.unmet))
+    old_due = {c.kind: c.due_on for c in _cached_clocks(session, app)}
+    event = Event(application_id=app.id, seq=len(ctx.events) + 1, trigger=transition.trigger.value,
+                  actor_id=actor.user_id, actor=actor.username, role=actor.role.value, effective_on=on,
+                  from_state=None if before == NEW else before, to_state=workflow.state, data=data)
+    ctx.events.append(event)
+    if before != NEW:
+        # Compare-and-set on the version: a concurrent writer makes this match no row.
+        seen = app.version
+        claimed = session.exec(update(Application).where(  # type: ignore[call-overload]
+            col(Application.id) == app.id, col(Application.version) == seen,
+        ).values(version=seen + 1).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise StaleCase(f"案件 {app.number} 已被他人同时更新，请重新查看后再操作")
+        app.version = seen + 1
+    app.state = workflow.state
+    app.updated_at = utcnow()
+    moved = refresh_clocks(session, ctx, today)
+    changes = {k: [old_due[k].isoformat(), v.isoformat()] for k, v in moved.items() if k in old_due}
+    if changes:  # the event records the old and new deadlines it caused (immutable once added)
+        event.data = {**event.data, "due_changes": changes}
+    session.add(event)
+    session.flush()
+
+
+def _cached_clocks(session: Session, app: Application) -> list[CaseClock]:
+    if app.id is None:
+        return []
+    return list(session.exec(select(CaseClock).where(CaseClock.application_id == app.id)).all())
+
+
+def refresh_clocks(session: Session, ctx: CaseContext, today: date) -> dict[str, date]:
+    """Recompute and cache a case's clocks; returns the clocks whose due date moved (kind → new due)."""
+    app = ctx.app
+    clocks = ctx.clocks(today)
+    cached = {c.kind: c for c in _cached_clocks(session, app)}
+    moved: dict[str, date] = {}
+    for kind, clock in clocks.items():
+        row = cached.get(kind.value)
+        if row is None:
+            session.add(CaseClock(application_id=app.id, kind=kind.value, start_on=clock.start_on,
+                                  due_on=clock.due_on, status=clock.phase.value, provisional=clock.provisional))
+            continue
+        if row.due_on != clock.due_on:
+            moved[kind.value] = clock.due_on
+        row.start_on, row.due_on = clock.start_on, clock.due_on
+        row.status, row.provisional = clock.phase.value, clock.provisional
+    urgent = [c for c in clocks.values() if c.phase is ClockStatus.RUNNING and RULES[c.kind].overdue_applies]
+    first = min(urgent, key=lambda c: c.due_on, default=None)
+    app.next_due_on = first.due_on if first else None
+    app.next_due_clock = first.kind.value if first else None
+    app.provisional = any(c.provisional for c in clocks.values()
+                          if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED))
+    return moved

@@ -1,0 +1,257 @@
+"""The `ogi` command line: parse input, call one use case, render the result (in Chinese)."""
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from states.clocks import RULES, ClockKind
+from workflow import admin, cases, queries
+from workflow.db import Database, resolve_url
+from workflow.errors import WorkflowError
+from workflow.inputs import ActionInput, ApplicationCreate, validate
+
+app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+user_app = typer.Typer(help="用户管理", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日日历（节假日与调休）", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(calendar_app, name="calendar")
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+
+class _Globals:
+    db: str | None = None
+    user: str | None = None
+    today: date = date.today()
+
+
+G = _Globals()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a refusal to stderr and exit non-zero."""
+    err.print(f"[bold red]错误：[/]{message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD date, or a clear refusal naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} 的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
+
+
+def run(use_case: Callable[[], T]) -> T:
+    """Run a use case, turning any refusal into a message and exit code 1."""
+    try:
+        return use_case()
+    except WorkflowError as exc:
+        fail(str(exc))
+
+
+def database() -> Database:
+    """The database named by --db / OGI_DB (default ./ogi.db)."""
+    return Database(resolve_url(G.db))
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, Chinese kept readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.callback()
+def main(
+    db: str | None = typer.Option(None, "--db", help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
+    as_user: str | None = typer.Option(None, "--as", help="以哪个用户操作（或环境变量 OGI_USER）"),
+    today: str | None = typer.Option(None, "--today", help="系统视为“今天”的日期 YYYY-MM-DD（默认真实日期）"),
+) -> None:
+    """ogi-workflow：政府信息公开申请办理引擎。"""
+    G.db = db
+    G.user = as_user or os.environ.get("OGI_USER") or None
+    G.today = parse_date(today, "--today") or date.today()
+
+
+@app.command()
+def init(agency: str = typer.Option(..., "--agency", help="机关名称")) -> None:
+    """建库并创建机关与 admin 用户。"""
+    db = database()
+    run(lambda: admin.init(db, agency=agency))
+    out.print(f"已初始化：{agency}（数据库 {db.url}）。管理员用户：admin", highlight=False)
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="用户名"),
+    role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员）"),
+    display_name: str | None = typer.Option(None, "--name", help="姓名"),
+) -> None:
+    """添加用户。"""
+    run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name))
+    out.print(f"已添加用户 {name}（{role}）", highlight=False)
+
+
+@app.command()
+def receive(
+    applicant: str = typer.Option(..., "--applicant", help="申请人姓名或名称"),
+    type_: str = typer.Option(..., "--type", help="natural|commercial|research|public_interest|legal_service|other"),
+    channel: str = typer.Option(..., "--channel", help="in_person|post_signed|post_ordinary|online|fax|email"),
+    received_on: str = typer.Option(..., "--received-on", help="收到申请之日 YYYY-MM-DD（条例第三十一条）"),
+    request: str = typer.Option(..., "--request", help="申请公开的政府信息内容"),
+    contact: str | None = typer.Option(None, "--contact", help="联系方式"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """登记一件政府信息公开申请，输出案件编号。"""
+    data = run(lambda: validate(ApplicationCreate, applicant_name=applicant, applicant_type=type_, channel=channel,
+                                received_on=received_on, request=request, applicant_contact=contact))
+    number = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
+    if as_json:
+        print_json({"number": number})
+    else:
+        out.print(f"已登记：{number}", highlight=False)
+
+
+@app.command()
+def act(
+    number: str = typer.Argument(..., help="案件编号"),
+    trigger: str = typer.Argument(..., help="操作名（见 ogi show 列出的可执行操作）"),
+    on: str | None = typer.Option(None, "--on", help="办理的法律日期 YYYY-MM-DD（默认今天）"),
+    outcome: str | None = typer.Option(None, "--outcome", help="办理结果代码，如 1、2、3.1 … 6.3"),
+    until: str | None = typer.Option(None, "--until", help="行政机关确定的期限（日期）"),
+    days: int | None = typer.Option(None, "--days", help="行政机关确定的期限（工作日数）"),
+    reason: str | None = typer.Option(None, "--reason", help="理由（逾期办理时必填，记入案卷）"),
+    party: str | None = typer.Option(None, "--party", help="third_party|other_agency"),
+    reply: str | None = typer.Option(None, "--reply", help="consent|objection|none"),
+    method: str | None = typer.Option(None, "--method", help="per_item（按件）|per_page（按量）"),
+    amount: str | None = typer.Option(None, "--amount", help="金额（元）"),
+    text: str | None = typer.Option(None, "--text", help="内容：补正事项、答复内容、意见等"),
+    served_on: str | None = typer.Option(None, "--served-on", help="对方收到文书之日（默认同 --on）"),
+    expect_version: int | None = typer.Option(None, "--expect-version", help="仅当案件仍为该版本时执行"),
+) -> None:
+    """对案件执行一项操作（SPEC §5 的触发器名称）。"""
+    if amount is not None:
+        try:
+            Decimal(amount)
+        except ArithmeticError:
+            fail(f"--amount 的值 {amount!r} 不是有效金额")
+    data = run(lambda: validate(ActionInput, on=on or G.today.isoformat(), outcome=outcome, until=until, days=days,
+                                reason=reason, party=party, reply=reply, method=method, amount=amount, text=text,
+                                served_on=served_on))
+    version = run(lambda: cases.act(database(), actor_name=G.user, number=number, trigger=trigger, data=data,
+                                    today=G.today, expected_version=expect_version))
+    detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, today=G.today))
+    out.print(f"已办理：{number} {trigger}（第 {version} 版），当前状态：{detail['state_label']}", highlight=False)
+
+
+@app.command()
+def show(
+    number: str = typer.Argument(..., help="案件编号"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+    explain: str | None = typer.Option(None, "--explain", help="逐日说明某一期限的计算，如 response"),
+) -> None:
+    """查看案件：状态、期限、办理记录和当前可执行的操作。"""
+    detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, today=G.today,
+                                           explain=explain))
+    if as_json:
+        print_json(detail)
+        return
+    from workflow.render import render_case
+
+    render_case(out, detail)
+
+
+@app.command("cases")
+def list_cases(
+    state: str | None = typer.Option(None, "--state", help="只看某一状态"),
+    overdue: bool = typer.Option(False, "--overdue", help="只看已逾期的"),
+    due_within: int | None = typer.Option(None, "--due-within", help="只看 N 个工作日内到期的"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """案件列表，按紧急程度排序。"""
+    rows = run(lambda: queries.list_cases(database(), actor_name=G.user, today=G.today, state=state,
+                                          overdue=overdue, due_within=due_within))
+    if as_json:
+        print_json(rows)
+        return
+    from workflow.render import render_cases
+
+    render_cases(out, rows, G.today)
+
+
+@calendar_app.command("show")
+def calendar_show(year: int = typer.Argument(..., help="年份"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """显示某年的节假日、调休上班日及其来源。"""
+    data = run(lambda: admin.calendar_show(database(), year=year))
+    if as_json:
+        print_json(data)
+        return
+    from workflow.render import render_calendar
+
+    render_calendar(out, data)
+
+
+def _print_moves(moves: list[admin.DueChange]) -> None:
+    if not moves:
+        out.print("在办案件的期限均未变化。")
+        return
+    table = Table(title=f"期限发生变化的在办案件（{len(moves)} 项）")
+    for column in ("案件编号", "期限", "原到期日", "新到期日"):
+        table.add_column(column)
+    for m in moves:
+        table.add_row(m.number, RULES[ClockKind(m.clock)].label, m.old.isoformat(), m.new.isoformat())
+    out.print(table)
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: str = typer.Argument(..., help="日期 YYYY-MM-DD"),
+    kind: str = typer.Argument(..., help="workday（上班）| restday（休息）"),
+    source: str = typer.Option(..., "--source", help="依据，如国务院办公厅通知文号"),
+) -> None:
+    """更正某一天为上班日或休息日，并重算在办案件的期限。"""
+    if kind not in ("workday", "restday"):
+        fail(f"类型 {kind!r} 无效，可选：workday（上班）、restday（休息）")
+    d = parse_date(day, "日期")
+    assert d is not None
+    moves = run(lambda: admin.calendar_set(database(), actor_name=G.user, day=d, working=kind == "workday",
+                                           source=source, today=G.today))
+    out.print(f"已将 {d} 设为{'上班日' if kind == 'workday' else '休息日'}（依据：{source}）", highlight=False)
+    _print_moves(moves)
+
+
+@calendar_app.command("import")
+def calendar_import(file: Path = typer.Argument(..., help="TOML 文件：year、source、rest_days、working_days")) -> None:
+    """导入一整年的放假安排，并重算在办案件的期限。"""
+    year, moves = run(lambda: admin.calendar_import(database(), actor_name=G.user, path=file, today=G.today))
+    out.print(f"已导入 {year} 年放假安排（{file}）", highlight=False)
+    _print_moves(moves)
+
+
+@app.command()
+def demo(
+    out_db: str | None = typer.Option(None, "--db-file", help="演示数据库文件（默认 ./ogi-demo.db，每次重建）"),
+) -> None:
+    """生成一个含一年真实办理情形的演示数据库，并显示承办人首先要看的内容。"""
+    from workflow.demo import build_demo
+
+    path = Path(out_db or (G.db if G.db and "://" not in G.db else "ogi-demo.db"))
+    run(lambda: build_demo(path, today=G.today, console=out))
+
+
+def entrypoint() -> None:
+    """Console script entry point."""
+    app()

@@ -1,0 +1,224 @@
+"""Every clock of a case, computed from its event history and the calendar (SPEC §4)."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from states.clocks import EXTENSION_WORKING_DAYS, RULES, ClockKind, ClockStatus, Unit
+from states.lifecycle import TRANSITIONS, State
+from workflow.calendar import WorkingCalendar
+from workflow.periods import ExplainLine, Pause, due_date, explain
+
+
+_CONCLUDING = frozenset(t.trigger.value for t in TRANSITIONS if t.dest is State.CONCLUDED)
+
+
+@dataclass(frozen=True)
+class LegalEvent:
+    """What the clocks need of one recorded event: the trigger, its legal date and its data."""
+
+    trigger: str
+    on: date
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    """An agency's choices where the law is silent (SPEC §4 Decisions)."""
+
+    pause_on_fee: bool = True
+    pause_on_reasons: bool = True
+
+
+@dataclass
+class _Run:
+    """A clock being folded over the events."""
+
+    kind: ClockKind
+    start: date
+    length: int | None
+    until: date | None = None  # an agency-set date (correction, reasons) or a new date (条例第三十五条)
+    pauses: list[Pause] = field(default_factory=list)
+    extended: bool = False
+    ended: ClockStatus | None = None
+    ended_on: date | None = None
+    ended_note: str = ""
+    stopped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One clock as of a day: due date, status, whether provisional, and how it was counted."""
+
+    kind: ClockKind
+    start_on: date
+    due_on: date
+    status: ClockStatus  # as of the day asked about
+    phase: ClockStatus  # the same without the date: running, paused, stopped, met or closed
+    provisional: bool
+    ended_on: date | None
+    late: bool
+    extended: bool
+    remaining_working_days: int | None
+    pauses: tuple[Pause, ...]
+    notes: tuple[str, ...]
+    _unit: Unit
+    _calendar: WorkingCalendar
+
+    @property
+    def label(self) -> str:
+        """The clock's Chinese name."""
+        return RULES[self.kind].label
+
+    @property
+    def basis(self) -> str:
+        """The legal basis of the period."""
+        return RULES[self.kind].basis
+
+    def explanation(self, as_of: date) -> list[ExplainLine]:
+        """Day by day: counted, skipped as rest day, counted as 调休 working day, or excluded as paused."""
+        until = as_of if self.status is ClockStatus.PAUSED else self.due_on
+        lines = explain(self._calendar, self.start_on, self.due_on, self._unit, self.pauses, until)
+        return [ExplainLine(self.start_on, "note", None, n) for n in self.notes] + lines
+
+
+def _agency_set(data: Mapping[str, Any]) -> tuple[int | None, date | None]:
+    until = data.get("until")
+    return data.get("days"), date.fromisoformat(until) if isinstance(until, str) else until
+
+
+class _Fold:
+    """Walks the events in order, opening, pausing, restarting and ending clocks."""
+
+    def __init__(self, policy: ClockPolicy) -> None:
+        self.policy = policy
+        self.runs: dict[ClockKind, _Run] = {}
+
+    def _open(self, kind: ClockKind, start: date, length: int | None = None,
+              until: date | None = None) -> _Run:
+        run = _Run(kind, start, length if length is not None else RULES[kind].length, until)
+        self.runs[kind] = run
+        return run
+
+    def _end(self, kind: ClockKind, status: ClockStatus, on: date, note: str = "") -> None:
+        run = self.runs.get(kind)
+        if run is not None and run.ended is None:
+            run.ended, run.ended_on, run.ended_note = status, on, note
+
+    def _pause(self, on: date, reason: str) -> None:
+        run = self.runs.get(ClockKind.RESPONSE)
+        if run is not None and run.ended is None:
+            run.pauses.append(Pause(on, None, reason))
+
+    def _resume(self, on: date) -> None:
+        run = self.runs.get(ClockKind.RESPONSE)
+        if run is not None and run.pauses and run.pauses[-1].end is None:
+            last = run.pauses[-1]
+            run.pauses[-1] = Pause(last.start, max(on, last.start), f"{last.reason}（{last.start} 至 {on}）")
+
+    def apply(self, e: LegalEvent) -> None:  # noqa: C901 - one branch per trigger reads best as a table
+        t, on, data = e.trigger, e.on, e.data
+        if t == "register":
+            self._open(ClockKind.RESPONSE, on)
+            self._open(ClockKind.CORRECTION_NOTICE, on)
+        elif t == "request_correction":
+            self._end(ClockKind.CORRECTION_NOTICE, ClockStatus.MET, on, "已一次性告知补正")
+            days, until = _agency_set(data)
+            self._open(ClockKind.CORRECTION, on, days, until)
+            response = self.runs[ClockKind.RESPONSE]
+            response.stopped = True
+            response.notes.append(f"{on} 告知补正：答复期限停止，待收到补正后重新起算")
+        elif t == "receive_correction":
+            self._end(ClockKind.CORRECTION, ClockStatus.MET, on, "已收到补正")
+            old = self.runs[ClockKind.RESPONSE]
+            run = self._open(ClockKind.RESPONSE, on)
+            run.extended = old.extended
+            run.notes.extend([*old.notes, f"{on} 收到补正后的申请：答复期限自该日重新起算（条例第三十条、第三十三条）"])
+        elif t == "start_consultation":
+            party = "第三方" if data.get("party") == "third_party" else "其他机关"
+            self._pause(on, f"征求{party}意见")
+            served = data.get("served_on")
+            self._open(ClockKind.CONSULTATION, date.fromisoformat(served) if served else on)
+        elif t == "end_consultation":
+            self._resume(on)
+            self._end(ClockKind.CONSULTATION, ClockStatus.MET, on, f"意见：{data.get('reply', '')}")
+        elif t == "issue_fee_notice":
+            if self.policy.pause_on_fee:
+                self._pause(on, "待申请人缴纳信息处理费")
+            self._open(ClockKind.FEE_PAYMENT, on)
+        elif t == "receive_payment":
+            if self.policy.pause_on_fee:
+                self._resume(on)
+            self._end(ClockKind.FEE_PAYMENT, ClockStatus.MET, on, "已缴费")
+        elif t == "request_reasons":
+            if self.policy.pause_on_reasons:
+                self._pause(on, "待申请人说明理由（条例第三十五条）")
+            days, until = _agency_set(data)
+            self._open(ClockKind.REASONS, on, days, until)
+        elif t == "receive_reasons":
+            if self.policy.pause_on_reasons:
+                self._resume(on)
+            self._end(ClockKind.REASONS, ClockStatus.MET, on, "已说明理由")
+            _, until = _agency_set(data)
+            if until is not None:
+                response = self.runs[ClockKind.RESPONSE]
+                response.until = until
+                response.notes.append(f"{on} 确定延迟答复的合理期限至 {until}（条例第三十五条）")
+        elif t == "approve_extension":
+            response = self.runs[ClockKind.RESPONSE]
+            response.extended = True
+            response.notes.append(f"{on} 负责人同意延期：答复期限延长20个工作日（条例第三十三条第二款）")
+        elif t == "approve_response":
+            self._end(ClockKind.RESPONSE, ClockStatus.MET, on, "已答复")
+        elif t == "lapse_correction":
+            self._end(ClockKind.CORRECTION, ClockStatus.CLOSED, on, "逾期未补正，视为放弃申请")
+        elif t == "lapse_fee":
+            self._end(ClockKind.FEE_PAYMENT, ClockStatus.CLOSED, on, "逾期未缴费，视为放弃申请")
+        if t in _CONCLUDING:
+            for kind in self.runs:
+                self._end(kind, ClockStatus.CLOSED, on, "案件已办结")
+
+
+def compute_clocks(events: Iterable[LegalEvent], cal: WorkingCalendar, today: date,
+                   policy: ClockPolicy = ClockPolicy()) -> dict[ClockKind, Clock]:
+    """All clocks a case has had, as of `today`, in the order they were opened."""
+    fold = _Fold(policy)
+    for e in events:
+        fold.apply(e)
+    return {kind: _settle(run, cal, today) for kind, run in fold.runs.items()}
+
+
+def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
+    rule = RULES[run.kind]
+    as_of = run.ended_on if run.ended is not None and run.ended_on else today
+    unit = rule.unit
+    if run.until is not None:
+        due = run.until
+    else:
+        length = run.length if run.length is not None else 0
+        if run.extended:
+            length += EXTENSION_WORKING_DAYS
+        count_unit = Unit.WORKING_DAYS if unit is Unit.AGENCY_SET else unit
+        due = due_date(cal, run.start, length, count_unit, run.pauses, as_of)
+        unit = count_unit
+    paused = bool(run.pauses) and run.pauses[-1].end is None
+    if run.ended is not None:
+        phase = run.ended
+    elif run.stopped:
+        phase = ClockStatus.STOPPED
+    elif paused:
+        phase = ClockStatus.PAUSED
+    else:
+        phase = ClockStatus.RUNNING
+    status = phase
+    if phase is ClockStatus.RUNNING and today > due:
+        status = ClockStatus.OVERDUE if rule.overdue_applies else ClockStatus.CLOSED
+    late = run.ended is ClockStatus.MET and run.ended_on is not None and run.ended_on > due
+    remaining = cal.count_working_days(today, due) if status in (ClockStatus.RUNNING, ClockStatus.PAUSED) else None
+    notes = list(run.notes)
+    if run.ended_note and run.ended_on:
+        notes.append(f"{run.ended_on} {run.ended_note}")
+    return Clock(run.kind, run.start, due, status, phase, cal.provisional(run.start, due), run.ended_on, late,
+                 run.extended, remaining, tuple(run.pauses), tuple(notes), unit, cal)

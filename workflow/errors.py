@@ -1,0 +1,43 @@
+"""Errors the engine raises; every message is Chinese and names the problem.
+
+    WorkflowError
+    ├── InputError            a field is missing or malformed
+    ├── NotFound              no such case, user or agency
+    ├── TransitionNotAllowed  wrong state, wrong role or an unmet guard (with the allowed actions)
+    ├── StaleCase             the case changed since the version the user saw
+    ├── CalendarError         a calendar import or override is invalid
+    └── CalendarRangeError    a date outside the calendar's range
+"""
+
+
+class WorkflowError(Exception):
+    """Base of every refusal; `str(e)` is the message shown to the user."""
+
+
+class InputError(WorkflowError):
+    """A field is missing or malformed."""
+
+
+class NotFound(WorkflowError):
+    """No such case, user or agency."""
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The action cannot be taken now; the message names the state and the allowed actions."""
+
+    def __init__(self, message: str, *, state: str | None = None, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.state = state
+        self.allowed = allowed
+
+
+class StaleCase(WorkflowError):
+    """Someone else changed the case first."""
+
+
+class CalendarError(WorkflowError):
+    """A calendar import or override is invalid."""
+
+
+class CalendarRangeError(WorkflowError):
+    """A date outside 2000–2100."""

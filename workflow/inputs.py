@@ -1,0 +1,105 @@
+"""Validated inputs (non-table models: table models do not validate), with Chinese error messages."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from states.outcomes import ApplicantType, Channel
+from workflow.errors import InputError
+
+FIELD_LABELS = {
+    "applicant_name": "申请人（--applicant）",
+    "applicant_type": "申请人类型（--type）",
+    "applicant_contact": "联系方式（--contact）",
+    "channel": "提交渠道（--channel）",
+    "received_on": "收到申请之日（--received-on）",
+    "request": "申请内容（--request）",
+    "on": "办理日期（--on）",
+    "outcome": "办理结果（--outcome）",
+    "until": "期限（--until）",
+    "days": "工作日数（--days）",
+    "reason": "理由（--reason）",
+    "party": "征求对象（--party）",
+    "reply": "意见（--reply）",
+    "method": "收费方式（--method）",
+    "amount": "金额（--amount）",
+    "text": "内容（--text）",
+    "served_on": "送达日期（--served-on）",
+    "period": "期限（--until 日期 或 --days 工作日数）",
+    "comment": "退回意见（--text）",
+}
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "applicant_type": tuple(ApplicantType),
+    "channel": tuple(Channel),
+    "party": ("third_party", "other_agency"),
+    "reply": ("consent", "objection", "none"),
+    "method": ("per_item", "per_page"),
+}
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+class ApplicationCreate(_Input):
+    """What registering an application needs (条例第二十九条)."""
+
+    applicant_name: str = Field(min_length=1, max_length=200)
+    applicant_type: ApplicantType
+    applicant_contact: str | None = Field(default=None, max_length=200)
+    channel: Channel
+    received_on: date
+    request: str = Field(min_length=1)
+
+
+class ActionInput(_Input):
+    """The facts an action may carry; which ones are required depends on the trigger."""
+
+    on: date
+    outcome: str | None = None
+    until: date | None = None
+    days: int | None = Field(default=None, ge=1, le=250)
+    reason: str | None = Field(default=None, min_length=1)
+    party: Literal["third_party", "other_agency"] | None = None
+    reply: Literal["consent", "objection", "none"] | None = None
+    method: Literal["per_item", "per_page"] | None = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    text: str | None = Field(default=None, min_length=1)
+    served_on: date | None = None
+
+    def has(self, requirement: str) -> bool:
+        """Whether a requirement of the transition table is satisfied."""
+        if requirement == "period":
+            return self.until is not None or self.days is not None
+        if requirement == "comment":
+            return bool(self.text or self.reason)
+        return getattr(self, requirement) is not None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], **values: object) -> M:
+    """Validate input into `model`, turning pydantic errors into one Chinese InputError."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            label = FIELD_LABELS.get(name, name)
+            value = err.get("input")
+            if err["type"] == "missing":
+                lines.append(f"缺少{label}")
+            elif name in _CHOICES:
+                lines.append(f"{label}的值 {value!r} 无效，可选：{'、'.join(_CHOICES[name])}")
+            elif err["type"].startswith("date"):
+                lines.append(f"{label}的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
+            elif err["type"] == "string_too_short":
+                lines.append(f"{label}不能为空")
+            else:
+                lines.append(f"{label}的值 {value!r} 无效：{err['msg']}")
+        raise InputError("输入有误：" + "；".join(lines)) from exc

@@ -1,0 +1,133 @@
+"""SQLModel tables (ARCHITECTURE data sketch). States and codes are plain strings checked against `states/`."""
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (sqlmodel rejects naive datetimes)."""
+    return datetime.now(timezone.utc)
+
+
+class Agency(SQLModel, table=True):
+    """An agency (行政机关) and its choices where the law is silent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    pause_on_fee: bool = True
+    pause_on_reasons: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A clerk (承办人), head of office (负责人) or administrator of one agency."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Application(SQLModel, table=True):
+    """A disclosure application: identity, receipt, current state and cached clock results."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    number: str = Field(max_length=32)
+    applicant_name: str = Field(max_length=200)
+    applicant_type: str = Field(max_length=32)
+    applicant_contact: str | None = Field(default=None, max_length=200)
+    channel: str = Field(max_length=32)
+    received_on: date = Field(index=True)
+    request: str
+    state: str = Field(max_length=32, index=True)
+    outcome: str | None = Field(default=None, max_length=8)
+    concluded_on: date | None = Field(default=None, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="user.id")
+    version: int = 1
+    next_due_on: date | None = Field(default=None, index=True)
+    next_due_clock: str | None = Field(default=None, max_length=32)
+    provisional: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseClock(SQLModel, table=True):
+    """Cached result of one clock, recomputed in the same transaction as every action."""
+
+    __tablename__ = "case_clock"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str = Field(max_length=32)
+    start_on: date
+    due_on: date = Field(index=True)
+    status: str = Field(max_length=16)
+    provisional: bool = False
+
+
+class Event(SQLModel, table=True):
+    """One immutable entry of a case's history: who, when, the legal date, and what."""
+
+    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    seq: int
+    trigger: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    effective_on: date
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Approval(SQLModel, table=True):
+    """A decision the head of office must take: an extension, or signing off a response."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str = Field(max_length=16)  # "extension" or "response"
+    status: str = Field(max_length=16, default="pending")  # pending, approved, rejected, returned
+    requested_by: str = Field(max_length=64)
+    requested_on: date
+    proposal: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_on: date | None = None
+    comment: str | None = None
+
+
+class CalendarDay(SQLModel, table=True):
+    """An agency's ruling on one day (rest or working), with the notice it comes from."""
+
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    working: bool
+    source: str = Field(max_length=200)
+    origin: str = Field(max_length=16)  # "import" (part of a whole year) or "manual"
+    entered_by: str = Field(max_length=64)
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class CalendarYear(SQLModel, table=True):
+    """A year whose whole holiday notice was imported; the library's data is ignored for it."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True)
+    source: str = Field(max_length=200)
+    entered_by: str = Field(max_length=64)
+    entered_at: datetime = Field(default_factory=utcnow)

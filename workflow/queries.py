@@ -1,0 +1,152 @@
+"""Read-only use cases: one case in full, and the case list sorted by urgency. They return plain data."""
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from states.clocks import RULES, ClockKind, ClockStatus
+from states.lifecycle import OPEN_STATES, STATE_LABELS, State
+from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
+from workflow.calendar_store import load_calendar
+from workflow.cases import available_actions, load_case, resolve_actor
+from workflow.db import Database
+from workflow.deadlines import Clock
+from workflow.errors import InputError, NotFound
+from workflow.models import Agency, Application, Approval, CaseClock
+
+
+def _agency_id(session: Session, actor_agency: int | None) -> int:
+    if actor_agency is not None:
+        return actor_agency
+    agency = session.exec(select(Agency)).first()
+    if agency is None or agency.id is None:
+        raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+    return agency.id
+
+
+def clock_data(clock: Clock, today: date) -> dict[str, Any]:
+    """One clock as JSON-ready data."""
+    return {
+        "label": clock.label,
+        "start_on": clock.start_on.isoformat(),
+        "due_on": clock.due_on.isoformat(),
+        "status": clock.status.value,
+        "provisional": clock.provisional,
+        "ended_on": clock.ended_on.isoformat() if clock.ended_on else None,
+        "late": clock.late,
+        "extended": clock.extended,
+        "remaining_working_days": clock.remaining_working_days,
+        "basis": clock.basis,
+        "notes": list(clock.notes),
+    }
+
+
+def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
+              explain: str | None = None) -> dict[str, Any]:
+    """Everything about one case: state, outcome, dates, clocks, history and the actions open to the user."""
+    with db.unit_of_work() as session:
+        actor = resolve_actor(session, actor_name)
+        ctx = load_case(session, _agency_id(session, actor.agency_id if actor else None), number)
+        app = ctx.app
+        clocks = ctx.clocks(today)
+        actions = available_actions(ctx, actor, today) if app.state != State.CONCLUDED else []
+        approvals = session.exec(select(Approval).where(Approval.application_id == app.id)
+                                 .order_by(col(Approval.id))).all()
+        result: dict[str, Any] = {
+            **_summary(app),
+            "version": app.version,
+            "request": app.request,
+            "applicant_contact": app.applicant_contact,
+            "clocks": {k.value: clock_data(c, today) for k, c in clocks.items()},
+            "events": [{
+                "seq": e.seq, "trigger": e.trigger, "effective_on": e.effective_on.isoformat(),
+                "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "role": e.role,
+                "from_state": e.from_state, "to_state": e.to_state, "data": e.data,
+            } for e in ctx.events],
+            "approvals": [{
+                "kind": a.kind, "status": a.status, "requested_by": a.requested_by,
+                "requested_on": a.requested_on.isoformat(), "decided_by": a.decided_by,
+                "decided_on": a.decided_on.isoformat() if a.decided_on else None, "comment": a.comment,
+                "proposal": a.proposal,
+            } for a in approvals],
+            "actions": [{"trigger": t.trigger.value, "label": t.label, "available": not why,
+                         "reasons": why} for t, why in actions],
+        }
+        if explain is not None:
+            try:
+                kind = ClockKind(explain)
+            except ValueError:
+                raise InputError(f"未知的期限 {explain!r}；可选：{'、'.join(ClockKind)}") from None
+            if kind not in clocks:
+                raise InputError(f"案件 {number} 没有「{RULES[kind].label}」（{kind.value}）")
+            result["explanation"] = {"clock": kind.value, "days": [
+                {"date": line.day.isoformat(), "kind": line.kind, "count": line.count, "note": line.note}
+                for line in clocks[kind].explanation(today)]}
+        return result
+
+
+def _summary(app: Application) -> dict[str, Any]:
+    return {
+        "number": app.number,
+        "applicant_name": app.applicant_name,
+        "applicant_type": app.applicant_type,
+        "applicant_type_label": APPLICANT_LABELS[ApplicantType(app.applicant_type)],
+        "channel": app.channel,
+        "channel_label": CHANNEL_LABELS[Channel(app.channel)],
+        "received_on": app.received_on.isoformat(),
+        "state": app.state,
+        "state_label": STATE_LABELS[State(app.state)],
+        "outcome": app.outcome,
+        "outcome_label": OUTCOMES[app.outcome].label if app.outcome else None,
+        "concluded_on": app.concluded_on.isoformat() if app.concluded_on else None,
+        "next_due_on": app.next_due_on.isoformat() if app.next_due_on else None,
+        "next_due_clock": app.next_due_clock,
+        "provisional": app.provisional,
+    }
+
+
+def list_cases(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
+               overdue: bool = False, due_within: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last."""
+    if state is not None and state not in {s.value for s in State}:
+        raise InputError(f"未知的状态 {state!r}；可选：{'、'.join(State)}")
+    if due_within is not None and due_within < 0:
+        raise InputError("--due-within 应为非负整数（工作日数）")
+    with db.unit_of_work() as session:
+        actor = resolve_actor(session, actor_name)
+        agency_id = _agency_id(session, actor.agency_id if actor else None)
+        calendar = load_calendar(session)
+        query = select(Application).where(Application.agency_id == agency_id)
+        if state is not None:
+            query = query.where(Application.state == state)
+        if overdue:
+            query = query.where(col(Application.next_due_on) < today)
+        if due_within is not None:
+            horizon = calendar.add_working_days(today, due_within)
+            query = query.where(col(Application.next_due_on) <= horizon)
+        open_values = [s.value for s in OPEN_STATES]
+        query = query.order_by(col(Application.state).not_in(open_values), col(Application.next_due_on).is_(None),
+                               col(Application.next_due_on), col(Application.number))
+        if limit is not None:
+            query = query.limit(limit)
+        rows = session.exec(query).all()
+        ids = [r.id for r in rows]
+        clocks: dict[int, dict[str, Any]] = {}
+        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(ids))).all():
+            status = c.status
+            if status == ClockStatus.RUNNING and today > c.due_on:
+                status = (ClockStatus.OVERDUE if RULES[ClockKind(c.kind)].overdue_applies
+                          else ClockStatus.CLOSED).value
+            clocks.setdefault(c.application_id, {})[c.kind] = {
+                "due_on": c.due_on.isoformat(), "status": status, "provisional": c.provisional}
+        out = []
+        for r in rows:
+            item = _summary(r)
+            due = r.next_due_on
+            item["overdue"] = due is not None and today > due
+            item["working_days_left"] = (calendar.count_working_days(today, due) if due and due >= today
+                                         else -calendar.count_working_days(due, today) if due else None)
+            item["clocks"] = clocks.get(r.id or 0, {})
+            out.append(item)
+        return out

@@ -1,0 +1,96 @@
+"""Human-readable terminal views of cases, the case list and the calendar (Chinese labels)."""
+
+from datetime import date
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from states.clocks import RULES, ClockKind
+
+STATUS_LABELS = {
+    "running": "计时中", "paused": "暂停计时", "stopped": "停止（待重新起算）", "met": "已完成",
+    "closed": "已结束", "overdue": "已逾期",
+}
+STATUS_STYLES = {"overdue": "bold red", "paused": "yellow", "stopped": "yellow", "met": "green"}
+
+
+def _status(value: str) -> str:
+    style = STATUS_STYLES.get(value)
+    label = STATUS_LABELS.get(value, value)
+    return f"[{style}]{label}[/]" if style else label
+
+
+def render_case(out: Console, d: dict[str, Any]) -> None:
+    """One case: header, clocks, actions, history, and an explanation when asked."""
+    out.print(f"[bold]案件 {d['number']}[/]  {d['state_label']}（{d['state']}）  第 {d['version']} 版", highlight=False)
+    out.print(f"申请人：{d['applicant_name']}（{d['applicant_type_label']}）  渠道：{d['channel_label']}  "
+              f"收到申请之日：{d['received_on']}", highlight=False)
+    out.print(f"申请内容：{d['request']}", highlight=False)
+    if d["outcome"]:
+        out.print(f"办理结果：{d['outcome']} {d['outcome_label']}  办结日期：{d['concluded_on']}", highlight=False)
+    table = Table(title="期限")
+    for column in ("期限", "起算日", "到期日", "状态", "剩余工作日", "说明"):
+        table.add_column(column)
+    for kind, c in d["clocks"].items():
+        flags = []
+        if c["provisional"]:
+            flags.append("暂定（该年放假安排未发布）")
+        if c["extended"]:
+            flags.append("已延期")
+        if c["late"]:
+            flags.append("逾期完成")
+        remaining = "" if c["remaining_working_days"] is None else str(c["remaining_working_days"])
+        table.add_row(f"{c['label']}（{kind}）", c["start_on"], c["due_on"], _status(c["status"]), remaining,
+                      "；".join(flags))
+    out.print(table)
+    if d["actions"]:
+        out.print("[bold]可执行的操作[/]")
+        for a in d["actions"]:
+            if a["available"]:
+                out.print(f"  [green]✓[/] {a['trigger']}（{a['label']}）", highlight=False)
+            else:
+                out.print(f"  [dim]✗ {a['trigger']}（{a['label']}）：{'；'.join(a['reasons'])}[/]", highlight=False)
+    out.print("[bold]办理记录[/]")
+    for e in d["events"]:
+        late = e["data"].get("late")
+        extra = f"  [red]逾期办理，理由：{late['reason']}[/]" if late else ""
+        out.print(f"  {e['seq']:>2}. {e['effective_on']} {e['trigger']}  {e['actor']}（{e['role']}）"
+                  f"  {e['from_state'] or '—'} → {e['to_state']}{extra}", highlight=False)
+    if "explanation" in d:
+        kind = ClockKind(d["explanation"]["clock"])
+        out.print(f"[bold]{RULES[kind].label}逐日计算[/]（{RULES[kind].basis}）", highlight=False)
+        for line in d["explanation"]["days"]:
+            style = {"counted": "", "rest": "dim", "paused": "yellow", "due": "bold", "note": "cyan"}.get(line["kind"], "")
+            text = f"  {line['date']}  {line['note']}"
+            out.print(f"[{style}]{text}[/]" if style else text, highlight=False)
+
+
+def render_cases(out: Console, rows: list[dict[str, Any]], today: date) -> None:
+    """The case list, most urgent first."""
+    if not rows:
+        out.print("没有符合条件的案件。")
+        return
+    table = Table(title=f"案件列表（{today}，共 {len(rows)} 件）")
+    for column in ("编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期"):
+        table.add_column(column)
+    for r in rows:
+        clock = RULES[ClockKind(r["next_due_clock"])].label if r["next_due_clock"] else ""
+        left = r["working_days_left"]
+        left_text = "" if left is None else (f"[bold red]逾期 {-left}[/]" if r["overdue"] else str(left))
+        due = (r["next_due_on"] or "") + ("（暂定）" if r["provisional"] else "")
+        table.add_row(r["number"], r["applicant_name"], r["state_label"], clock, due, left_text, r["received_on"])
+    out.print(table)
+
+
+def render_calendar(out: Console, d: dict[str, Any]) -> None:
+    """A year's special days and where they come from."""
+    known = "已发布" if d["known"] else "[bold yellow]未发布：仅按周末推定，据此计算的期限均为暂定[/]"
+    out.print(f"[bold]{d['year']} 年工作日日历[/]  {known}  来源：{d['source'] or '—'}  全年工作日 {d['working_days']} 天")
+    for title, key in (("休息日（工作日放假）", "rest_days"), ("调休上班日", "adjusted_working_days")):
+        table = Table(title=title)
+        for column in ("日期", "类型", "节日", "来源"):
+            table.add_column(column)
+        for day in d[key]:
+            table.add_row(day["date"], day["label"], day["name"] or "", day["source"])
+        out.print(table)
