@@ -32,7 +32,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.run
 
 docs: setup
-	$(BIN)/python -m workflow.diagram > docs/lifecycle-diagram.md
+	$(BIN)/python -m states.diagram --write docs/lifecycle.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis ogi.db* ogi-demo.db*

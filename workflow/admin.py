@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from states.lifecycle import ROLE_LABELS, Role, State
 from workflow import calendar_store
-from workflow.calendar import DAY_KIND_LABELS, BASE_YEARS
-from workflow.cases import CaseContext, refresh_clocks, resolve_actor, _policy
+from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS
+from workflow.cases import CaseContext, _policy, refresh_clocks, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
 from workflow.models import Agency, Application, CaseClock, Event, User

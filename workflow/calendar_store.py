@@ -64,7 +64,8 @@ def _expand(items: Iterable[Any], field: str) -> list[date]:
             else:
                 out.append(date.fromisoformat(text))
         except ValueError as exc:
-            raise CalendarError(f"{field} 中的 {text!r} 不是有效日期（应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD）") from exc
+            raise CalendarError(
+                f"{field} 中的 {text!r} 不是有效日期（应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD）") from exc
     return out
 
 

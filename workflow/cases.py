@@ -12,7 +12,13 @@ from transitions import MachineError
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.guards import CaseFacts
 from states.lifecycle import (
-    STATE_LABELS, TRANSITION_BY_TRIGGER, Role, State, Transition, Trigger, transitions_from,
+    STATE_LABELS,
+    TRANSITION_BY_TRIGGER,
+    Role,
+    State,
+    Transition,
+    Trigger,
+    transitions_from,
 )
 from states.machine import MACHINE, NEW
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
@@ -123,7 +129,8 @@ def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[t
     return [(t, blockers(t, state, role, facts, has_reason=True)) for t in transitions_from(state)]
 
 
-def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str, reasons: list[str]) -> TransitionNotAllowed:
+def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
+             reasons: list[str]) -> TransitionNotAllowed:
     state = State(ctx.app.state)
     actions = available_actions(ctx, actor, on)
     allowed = tuple(t.trigger.value for t, why in actions if not why)
@@ -238,7 +245,7 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
         if kind and due and d.on > due:
             data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
     if t is Trigger.REQUEST_EXTENSION:
-        session.add(Approval(application_id=app.id, kind="extension", requested_by=actor.username,
+        session.add(Approval(application_id=_id(app), kind="extension", requested_by=actor.username,
                              requested_on=d.on, proposal={"reason": d.text or d.reason or ""}))
     elif t in (Trigger.APPROVE_EXTENSION, Trigger.REJECT_EXTENSION):
         _decide(session, app, "extension", "approved" if t is Trigger.APPROVE_EXTENSION else "rejected", actor, d)
@@ -246,7 +253,7 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
             old = ctx.clocks(d.on)[ClockKind.RESPONSE].due_on
             data["old_due_on"] = old.isoformat()
     elif t is Trigger.SUBMIT_RESPONSE:
-        session.add(Approval(application_id=app.id, kind="response", requested_by=actor.username,
+        session.add(Approval(application_id=_id(app), kind="response", requested_by=actor.username,
                              requested_on=d.on, proposal={"outcome": d.outcome, "text": d.text or ""}))
     elif t is Trigger.APPROVE_RESPONSE:
         approval = _decide(session, app, "response", "approved", actor, d)
@@ -285,14 +292,14 @@ def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transiti
     if not fired:
         raise TransitionNotAllowed("；".join(workflow.unmet))
     old_due = {c.kind: c.due_on for c in _cached_clocks(session, app)}
-    event = Event(application_id=app.id, seq=len(ctx.events) + 1, trigger=transition.trigger.value,
+    event = Event(application_id=_id(app), seq=len(ctx.events) + 1, trigger=transition.trigger.value,
                   actor_id=actor.user_id, actor=actor.username, role=actor.role.value, effective_on=on,
                   from_state=None if before == NEW else before, to_state=workflow.state, data=data)
     ctx.events.append(event)
     if before != NEW:
         # Compare-and-set on the version: a concurrent writer makes this match no row.
         seen = app.version
-        claimed = session.exec(update(Application).where(  # type: ignore[call-overload]
+        claimed = session.exec(update(Application).where(
             col(Application.id) == app.id, col(Application.version) == seen,
         ).values(version=seen + 1).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
@@ -306,6 +313,11 @@ def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transiti
         event.data = {**event.data, "due_changes": changes}
     session.add(event)
     session.flush()
+
+
+def _id(app: Application) -> int:
+    assert app.id is not None, "the application row is flushed before it is acted on"
+    return app.id
 
 
 def _cached_clocks(session: Session, app: Application) -> list[CaseClock]:
@@ -323,7 +335,7 @@ def refresh_clocks(session: Session, ctx: CaseContext, today: date) -> dict[str,
     for kind, clock in clocks.items():
         row = cached.get(kind.value)
         if row is None:
-            session.add(CaseClock(application_id=app.id, kind=kind.value, start_on=clock.start_on,
+            session.add(CaseClock(application_id=_id(app), kind=kind.value, start_on=clock.start_on,
                                   due_on=clock.due_on, status=clock.phase.value, provisional=clock.provisional))
             continue
         if row.due_on != clock.due_on:

@@ -76,7 +76,8 @@ def print_json(data: Any) -> None:
 
 @app.callback()
 def main(
-    db: str | None = typer.Option(None, "--db", help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
+    db: str | None = typer.Option(None, "--db",
+                                  help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
     as_user: str | None = typer.Option(None, "--as", help="以哪个用户操作（或环境变量 OGI_USER）"),
     today: str | None = typer.Option(None, "--today", help="系统视为“今天”的日期 YYYY-MM-DD（默认真实日期）"),
 ) -> None:

@@ -10,7 +10,6 @@ from states.lifecycle import TRANSITIONS, State
 from workflow.calendar import WorkingCalendar
 from workflow.periods import ExplainLine, Pause, due_date, explain
 
-
 _CONCLUDING = frozenset(t.trigger.value for t in TRANSITIONS if t.dest is State.CONCLUDED)
 
 
@@ -118,7 +117,7 @@ class _Fold:
             last = run.pauses[-1]
             run.pauses[-1] = Pause(last.start, max(on, last.start), f"{last.reason}（{last.start} 至 {on}）")
 
-    def apply(self, e: LegalEvent) -> None:  # noqa: C901 - one branch per trigger reads best as a table
+    def apply(self, e: LegalEvent) -> None:
         t, on, data = e.trigger, e.on, e.data
         if t == "register":
             self._open(ClockKind.RESPONSE, on)

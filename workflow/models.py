@@ -1,6 +1,6 @@
 """SQLModel tables (ARCHITECTURE data sketch). States and codes are plain strings checked against `states/`."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     """Timezone-aware now (sqlmodel rejects naive datetimes)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Agency(SQLModel, table=True):

@@ -12,6 +12,7 @@ STATUS_LABELS = {
     "running": "计时中", "paused": "暂停计时", "stopped": "停止（待重新起算）", "met": "已完成",
     "closed": "已结束", "overdue": "已逾期",
 }
+_EXPLAIN_STYLES = {"rest": "dim", "paused": "yellow", "due": "bold", "note": "cyan"}
 STATUS_STYLES = {"overdue": "bold red", "paused": "yellow", "stopped": "yellow", "met": "green"}
 
 
@@ -61,7 +62,7 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
         kind = ClockKind(d["explanation"]["clock"])
         out.print(f"[bold]{RULES[kind].label}逐日计算[/]（{RULES[kind].basis}）", highlight=False)
         for line in d["explanation"]["days"]:
-            style = {"counted": "", "rest": "dim", "paused": "yellow", "due": "bold", "note": "cyan"}.get(line["kind"], "")
+            style = _EXPLAIN_STYLES.get(line["kind"], "")
             text = f"  {line['date']}  {line['note']}"
             out.print(f"[{style}]{text}[/]" if style else text, highlight=False)
 
@@ -86,7 +87,8 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date) -> None:
 def render_calendar(out: Console, d: dict[str, Any]) -> None:
     """A year's special days and where they come from."""
     known = "已发布" if d["known"] else "[bold yellow]未发布：仅按周末推定，据此计算的期限均为暂定[/]"
-    out.print(f"[bold]{d['year']} 年工作日日历[/]  {known}  来源：{d['source'] or '—'}  全年工作日 {d['working_days']} 天")
+    out.print(f"[bold]{d['year']} 年工作日日历[/]  {known}  来源：{d['source'] or '—'}  "
+              f"全年工作日 {d['working_days']} 天")
     for title, key in (("休息日（工作日放假）", "rest_days"), ("调休上班日", "adjusted_working_days")):
         table = Table(title=title)
         for column in ("日期", "类型", "节日", "来源"):

@@ -1,0 +1,121 @@
+"""The pure domain: outcome labels, the transition table of SPEC §5, guards and the shared machine."""
+
+from datetime import date
+
+import pytest
+from transitions import MachineError
+
+from states.clocks import ClockKind
+from states.guards import CaseFacts
+from states.lifecycle import TRANSITION_BY_TRIGGER, TRANSITIONS, Role, State, Trigger
+from states.machine import MACHINE, NEW
+from states.outcomes import APPLICANT_LABELS, OUTCOMES, is_refusal
+from states.policy import blockers
+
+
+def test_outcome_rows_with_exact_labels() -> None:
+    # 21 outcome rows; with 「（七）总计」 the group 「三、本年度办理结果」 has 22 rows.
+    assert list(OUTCOMES) == ["1", "2", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "3.8", "4.1", "4.2",
+                              "4.3", "5.1", "5.2", "5.3", "5.4", "5.5", "6.1", "6.2", "6.3"]
+    assert OUTCOMES["2"].label == "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+    assert OUTCOMES["3.3"].label == "3.危及“三安全一稳定”"
+    assert OUTCOMES["6.1"].label == "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+    assert OUTCOMES["6.2"].group_label == "（六）其他处理"
+    for outcome in OUTCOMES.values():
+        assert "(" not in outcome.label and ")" not in outcome.label  # full-width brackets only
+
+
+def test_applicant_columns_in_report_order() -> None:
+    assert list(APPLICANT_LABELS.values()) == ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
+
+
+def test_refusals_are_3x_and_partial_disclosure() -> None:
+    assert [c for c in OUTCOMES if is_refusal(c)] == ["2", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "3.8"]
+
+
+SPEC_TABLE = {  # SPEC §5: trigger -> (sources, dest, who)
+    "register": ((), "received", {"clerk"}),
+    "request_correction": (("received",), "awaiting_correction", {"clerk"}),
+    "receive_correction": (("awaiting_correction",), "received", {"clerk"}),
+    "lapse_correction": (("awaiting_correction",), "concluded", {"system", "admin"}),
+    "start_consultation": (("received",), "consulting", {"clerk"}),
+    "end_consultation": (("consulting",), "received", {"clerk"}),
+    "issue_fee_notice": (("received",), "awaiting_fee", {"clerk"}),
+    "receive_payment": (("awaiting_fee",), "received", {"clerk"}),
+    "lapse_fee": (("awaiting_fee",), "concluded", {"system", "admin"}),
+    "request_reasons": (("received",), "awaiting_reasons", {"clerk"}),
+    "receive_reasons": (("awaiting_reasons",), "received", {"clerk"}),
+    "request_extension": (("received",), "received", {"clerk"}),
+    "approve_extension": (("received",), "received", {"head"}),
+    "reject_extension": (("received",), "received", {"head"}),
+    "submit_response": (("received", "awaiting_reasons"), "under_review", {"clerk"}),
+    "approve_response": (("under_review",), "concluded", {"head"}),
+    "return_response": (("under_review",), "received", {"head"}),
+    "withdraw": (("received", "awaiting_correction", "consulting", "awaiting_fee", "awaiting_reasons",
+                  "under_review"), "concluded", {"clerk"}),
+}
+
+
+def test_transition_table_is_spec_section_5() -> None:
+    actual = {t.trigger.value: (tuple(s.value for s in t.sources), t.dest.value, {r.value for r in t.roles})
+              for t in TRANSITIONS}
+    assert actual == SPEC_TABLE
+
+
+class _Case:
+    def __init__(self, state: str, ok: bool = True) -> None:
+        self.state, self.ok = state, ok
+
+    def may_proceed(self, _event: object) -> bool:
+        return self.ok
+
+
+def test_shared_machine_moves_a_case_and_refuses_invalid_triggers() -> None:
+    case = _Case(NEW)
+    assert MACHINE.events["register"].trigger(case) and case.state == "received"
+    assert MACHINE.events["request_correction"].trigger(case) and case.state == "awaiting_correction"
+    with pytest.raises(MachineError):
+        MACHINE.events["approve_response"].trigger(case)
+    assert case.state == "awaiting_correction"
+
+
+def test_a_failed_guard_keeps_the_state() -> None:
+    case = _Case("received", ok=False)
+    assert MACHINE.events["submit_response"].trigger(case) is False
+    assert case.state == "received"
+
+
+def test_correction_notice_is_one_time() -> None:
+    t = TRANSITION_BY_TRIGGER[Trigger.REQUEST_CORRECTION]
+    facts = CaseFacts(on=date(2025, 3, 5), correction_requested_on=date(2025, 3, 4))
+    (reason,) = blockers(t, State.RECEIVED, Role.CLERK, facts)
+    assert "2025-03-04" in reason and "一次性告知" in reason
+
+
+def test_extension_needs_head_approval() -> None:
+    t = TRANSITION_BY_TRIGGER[Trigger.APPROVE_EXTENSION]
+    facts = CaseFacts(on=date(2025, 3, 5), extension="pending", extension_requested_on=date(2025, 3, 4))
+    assert "只能由负责人操作" in blockers(t, State.RECEIVED, Role.CLERK, facts)[0]
+    assert blockers(t, State.RECEIVED, Role.HEAD, facts) == []
+
+
+def test_late_action_needs_a_reason() -> None:
+    t = TRANSITION_BY_TRIGGER[Trigger.REQUEST_CORRECTION]
+    facts = CaseFacts(on=date(2025, 3, 20), due={ClockKind.CORRECTION_NOTICE: date(2025, 3, 13)})
+    (reason,) = blockers(t, State.RECEIVED, Role.CLERK, facts)
+    assert "2025-03-13" in reason and "--reason" in reason
+    assert blockers(t, State.RECEIVED, Role.CLERK, facts, has_reason=True) == []
+
+
+def test_lapse_only_after_the_period_expired() -> None:
+    t = TRANSITION_BY_TRIGGER[Trigger.LAPSE_FEE]
+    due = {ClockKind.FEE_PAYMENT: date(2025, 4, 1)}
+    assert "尚未逾期" in blockers(t, State.AWAITING_FEE, Role.SYSTEM, CaseFacts(on=date(2025, 4, 1), due=due))[0]
+    assert blockers(t, State.AWAITING_FEE, Role.SYSTEM, CaseFacts(on=date(2025, 4, 2), due=due)) == []
+
+
+def test_response_cannot_claim_a_system_outcome() -> None:
+    t = TRANSITION_BY_TRIGGER[Trigger.SUBMIT_RESPONSE]
+    reasons = blockers(t, State.RECEIVED, Role.CLERK, CaseFacts(on=date(2025, 1, 6), outcome="6.1"))
+    assert "自动产生" in reasons[0]
+    assert "不存在" in blockers(t, State.RECEIVED, Role.CLERK, CaseFacts(on=date(2025, 1, 6), outcome="7"))[0]

@@ -1,0 +1,209 @@
+"""`ogi demo`: a realistic year of applications, driven through the real use cases, then the clerk's first view."""
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlmodel import select
+
+from states.lifecycle import State
+from workflow import admin, cases, queries
+from workflow.calendar import WorkingCalendar
+from workflow.calendar_store import load_calendar
+from workflow.db import Database
+from workflow.errors import WorkflowError
+from workflow.inputs import ActionInput, ApplicationCreate
+from workflow.models import Approval
+from workflow.render import render_cases
+
+AGENCY = "示例市示例区人民政府办公室"
+CLERKS = ("zhang", "li")
+HEAD = "wang"
+_SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦许何吕施张孔曹严华金魏陶姜"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "涛", "明", "超", "霞")
+_ORGS = {
+    "commercial": ("示例建设工程有限公司", "某某商贸有限公司", "某科技股份有限公司"),
+    "research": ("某大学公共管理学院", "某社会科学研究所"),
+    "public_interest": ("某环保公益基金会", "某消费者权益促进会"),
+    "legal_service": ("某某律师事务所", "某法律援助中心"),
+    "other": ("某村民委员会", "某业主委员会"),
+}
+_SUBJECTS = (
+    "某路段道路拓宽工程的规划许可及批复文件", "本区2025年度财政预算执行情况", "某地块征收补偿安置方案",
+    "某小区周边建设项目环境影响评价批复", "某河道整治工程招投标及验收资料", "本区老旧小区改造计划及资金使用情况",
+    "某企业行政处罚决定书", "本区义务教育学校划片范围依据", "某农贸市场搬迁的会议纪要", "某公交线路调整的论证材料",
+)
+
+
+@dataclass
+class Plan:
+    """One demo application: who applied, when, and the steps it goes through (gap in working days)."""
+
+    received_on: date
+    applicant: str
+    applicant_type: str
+    channel: str
+    request: str
+    steps: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _applicant(rng: random.Random) -> tuple[str, str]:
+    kind = rng.choices(list(("natural", *_ORGS)), weights=(70, 12, 5, 4, 5, 4))[0]
+    if kind == "natural":
+        return rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(("", *_GIVEN)), kind
+    return rng.choice(_ORGS[kind]), kind
+
+
+def _scenario(rng: random.Random, clerk: str) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """A path through the lifecycle, chosen with realistic frequencies."""
+    respond = lambda outcome, gap=1: [  # noqa: E731 - a tiny local builder reads best inline
+        (gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿"}),
+        (rng.randint(0, 2), "approve_response", HEAD, {})]
+    common = rng.choices(["1", "2", "3.1", "3.4", "3.5", "3.6", "3.7", "4.1", "4.2", "5.1", "5.2", "5.3", "5.5",
+                          "6.3"], weights=(38, 14, 1, 4, 3, 6, 2, 18, 4, 3, 3, 2, 1, 1))[0]
+    path = rng.choices(["plain", "correction", "correction_lapse", "consult", "fee", "fee_lapse", "extension",
+                        "reasons", "withdraw", "slow"], weights=(46, 9, 3, 9, 4, 2, 8, 2, 3, 4))[0]
+    if path == "plain":
+        return respond(common, rng.randint(3, 16))
+    if path == "correction":
+        unclear = rng.random() < 0.3
+        return [(rng.randint(1, 6), "request_correction", clerk, {"text": "请明确所需信息的名称、文号或其他特征描述",
+                                                                  "days": 10}),
+                (rng.randint(2, 9), "receive_correction", clerk, {}),
+                *respond("4.3" if unclear else common, rng.randint(4, 14))]
+    if path == "correction_lapse":
+        return [(rng.randint(1, 6), "request_correction", clerk, {"text": "请补充申请人身份证明", "days": 10}),
+                (11, "lapse_correction", "system", {})]
+    if path == "consult":
+        party = rng.choice(["third_party", "other_agency"])
+        reply = rng.choice(["consent", "objection", "none"])
+        outcome = {"consent": "1", "objection": "3.4", "none": "2"}[reply] if party == "third_party" else common
+        return [(rng.randint(2, 8), "start_consultation", clerk, {"party": party}),
+                (rng.randint(5, 15), "end_consultation", clerk, {"reply": reply}),
+                *respond(outcome, rng.randint(2, 8))]
+    if path == "fee":
+        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "amount": "1200"}),
+                (rng.randint(3, 15), "receive_payment", clerk, {}), *respond("1", rng.randint(2, 6))]
+    if path == "fee_lapse":
+        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_item", "amount": "100"}),
+                (21, "lapse_fee", "system", {})]
+    if path == "extension":
+        return [(rng.randint(12, 17), "request_extension", clerk, {"text": "涉及多个科室，需协调核查"}),
+                (1, "approve_extension", HEAD, {}), *respond(common, rng.randint(5, 18))]
+    if path == "reasons":
+        return [(rng.randint(2, 6), "request_reasons", clerk, {"days": 10}),
+                (rng.randint(3, 9), "receive_reasons", clerk, {}), *respond("5.4", rng.randint(1, 5))]
+    if path == "withdraw":
+        return [(rng.randint(1, 10), "withdraw", clerk, {"text": "申请人来电撤回"})]
+    return respond(common, rng.randint(21, 26))  # "slow": answered late, the breach stays on record
+
+
+def plans(today: date, cal: WorkingCalendar, seed: int = 2024) -> Iterator[Plan]:
+    """About ten applications a month for the fourteen months up to `today`."""
+    rng = random.Random(seed)
+    day = date(today.year - 1, today.month, 1) - timedelta(days=60)
+    while day <= today:
+        if cal.is_workday(day) and rng.random() < 0.45:
+            name, kind = _applicant(rng)
+            channel = rng.choices(["online", "in_person", "post_signed", "post_ordinary", "email", "fax"],
+                                  weights=(55, 15, 15, 5, 8, 2))[0]
+            yield Plan(day, name, kind, channel, f"申请公开{rng.choice(_SUBJECTS)}",
+                       _scenario(rng, rng.choice(CLERKS)))
+        day += timedelta(days=1)
+
+
+def _current(today: date, cal: WorkingCalendar) -> list[Plan]:
+    """Cases a clerk must act on today: overdue, due soon, waiting for the head, paused."""
+    back = lambda n: _working_days_before(cal, today, n)  # noqa: E731
+    clerk = CLERKS[0]
+    specs: list[tuple[int, str, str, list[tuple[int, str, str, dict[str, Any]]]]] = [
+        (26, "陈立新", "natural", []),  # forgotten: overdue by six working days
+        (22, "某某律师事务所", "legal_service", [(3, "start_consultation", clerk, {"party": "other_agency"}),
+                                                (4, "end_consultation", clerk, {"reply": "consent"})]),
+        (19, "孙晓梅", "natural", []),  # due tomorrow
+        (17, "示例建设工程有限公司", "commercial", [(16, "request_extension", clerk, {"text": "需调取档案馆存档资料"})]),
+        (12, "某大学公共管理学院", "research", [(10, "submit_response", clerk, {"outcome": "2", "text": "部分公开"})]),
+        (9, "某环保公益基金会", "public_interest", [(2, "start_consultation", clerk, {"party": "third_party"})]),
+        (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "amount": "800"})]),
+        (6, "吴海燕", "natural", []),
+    ]
+    return [Plan(back(n), name, kind, "online", f"申请公开{_SUBJECTS[i % len(_SUBJECTS)]}", steps)
+            for i, (n, name, kind, steps) in enumerate(specs)]
+
+
+def _working_days_before(cal: WorkingCalendar, day: date, n: int) -> date:
+    d = day
+    while cal.count_working_days(d, day) < n or not cal.is_workday(d):
+        d -= timedelta(days=1)
+    return d
+
+
+def build_demo(path: Path, *, today: date, console: Console) -> None:
+    """Recreate the demo database at `path`, replay a year of cases up to `today`, and show the clerk's view."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = Database(f"sqlite:///{path}")
+    admin.init(db, agency=AGENCY)
+    for name in CLERKS:
+        admin.add_user(db, actor_name="admin", username=name, role="clerk")
+    admin.add_user(db, actor_name="admin", username=HEAD, role="head")
+    with db.unit_of_work() as session:
+        cal = load_calendar(session)
+    total = actions = 0
+    recent = _current(today, cal)
+    first_recent = min(p.received_on for p in recent)
+    history = [p for p in plans(today, cal) if p.received_on < first_recent]
+    for plan in sorted(history + recent, key=lambda p: p.received_on):
+        clerk = next((a for _, _, a, _ in plan.steps if a in CLERKS), CLERKS[0])
+        number = cases.register(db, actor_name=clerk,
+                                data=ApplicationCreate(applicant_name=plan.applicant, applicant_type=plan.applicant_type,
+                                                       channel=plan.channel, received_on=plan.received_on,
+                                                       request=plan.request), today=plan.received_on)
+        total += 1
+        on = plan.received_on
+        for gap, trigger, actor, extra in plan.steps:
+            on = cal.add_working_days(on, gap) if gap else on
+            if on > today:
+                break
+            try:
+                cases.act(db, actor_name=actor, number=number, trigger=trigger,
+                          data=ActionInput(on=on, **extra), today=on)
+                actions += 1
+            except WorkflowError:
+                break  # e.g. a lapse that is no longer due; the case stays as it is
+    _first_view(db, console, today, total, actions, path)
+
+
+def _first_view(db: Database, console: Console, today: date, total: int, actions: int, path: Path) -> None:
+    rows = queries.list_cases(db, actor_name=CLERKS[0], today=today)
+    open_rows = [r for r in rows if r["state"] != State.CONCLUDED]
+    overdue = [r for r in open_rows if r["overdue"]]
+    soon = [r for r in open_rows if not r["overdue"] and r["working_days_left"] is not None
+            and r["working_days_left"] <= 5]
+    with db.unit_of_work() as session:
+        pending = session.exec(select(Approval).where(Approval.status == "pending")).all()
+        cal = load_calendar(session)
+    console.print(f"[bold]演示数据库已生成：{path}[/]（{AGENCY}，{total} 件申请，{actions} 项办理操作，今天 {today}）",
+                  highlight=False)
+    by_state: dict[str, int] = {}
+    for r in open_rows:
+        by_state[r["state_label"]] = by_state.get(r["state_label"], 0) + 1
+    console.print("在办：" + "，".join(f"{k} {v} 件" for k, v in by_state.items()) +
+                  f"；已办结 {len(rows) - len(open_rows)} 件", highlight=False)
+    console.print(f"[bold red]已逾期 {len(overdue)} 件[/]，5 个工作日内到期 {len(soon)} 件，"
+                  f"待负责人审批 {len(pending)} 项", highlight=False)
+    if not cal.known(today.year + 1):
+        console.print(f"[yellow]注意：{today.year + 1} 年放假安排尚未导入，跨年期限均为暂定"
+                      f"（发布后用 ogi calendar import 导入）[/]", highlight=False)
+    render_cases(console, overdue + soon or open_rows[:10], today)
+    example = (overdue or soon or open_rows or rows)[0]["number"] if rows else None
+    console.print("\n试试：", highlight=False)
+    console.print(f"  ogi --db {path} --as {CLERKS[0]} cases --overdue", highlight=False)
+    if example:
+        console.print(f"  ogi --db {path} --as {CLERKS[0]} show {example} --explain response", highlight=False)
+    console.print(f"  ogi --db {path} --as {HEAD} cases --state under_review", highlight=False)
+    console.print(f"  ogi --db {path} calendar show {today.year + 1}", highlight=False)
