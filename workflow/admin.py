@@ -116,6 +116,24 @@ def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: 
         return notice.year, recompute_open_cases(session, today)
 
 
+def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool | None = None,
+                    pause_on_reasons: bool | None = None, today: date) -> tuple[dict[str, Any], list[DueChange]]:
+    """Show or change where the response clock pauses (SPEC §4 Decisions); changes recompute open cases."""
+    with db.unit_of_work() as session:
+        actor = _admin(session, actor_name) if (pause_on_fee, pause_on_reasons) != (None, None) else None
+        agency = session.get(Agency, actor.agency_id) if actor else session.exec(select(Agency)).first()
+        if agency is None:
+            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+        if pause_on_fee is not None:
+            agency.pause_on_fee = pause_on_fee
+        if pause_on_reasons is not None:
+            agency.pause_on_reasons = pause_on_reasons
+        session.flush()
+        moves = recompute_open_cases(session, today) if actor else []
+        return {"agency": agency.name, "pause_on_fee": agency.pause_on_fee,
+                "pause_on_reasons": agency.pause_on_reasons}, moves
+
+
 def calendar_show(db: Database, *, year: int) -> dict[str, Any]:
     """A year's rest days and 调休 working days, their source, and whether the year is known."""
     if not 2000 <= year <= 2100:

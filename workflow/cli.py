@@ -193,6 +193,23 @@ def list_cases(
     render_cases(out, rows, G.today)
 
 
+@app.command()
+def settings(
+    pause_on_fee: bool | None = typer.Option(None, "--pause-on-fee/--no-pause-on-fee",
+                                             help="待缴费期间答复期限是否暂停（默认暂停）"),
+    pause_on_reasons: bool | None = typer.Option(None, "--pause-on-reasons/--no-pause-on-reasons",
+                                                 help="待说明理由期间答复期限是否暂停（默认暂停）"),
+) -> None:
+    """查看或修改本机关的计时规则（修改须管理员，修改后重算在办案件）。"""
+    current, moves = run(lambda: admin.agency_settings(database(), actor_name=G.user, pause_on_fee=pause_on_fee,
+                                                       pause_on_reasons=pause_on_reasons, today=G.today))
+    yes = {True: "暂停", False: "不暂停"}
+    out.print(f"{current['agency']}：待缴费期间答复期限{yes[current['pause_on_fee']]}；"
+              f"待说明理由期间答复期限{yes[current['pause_on_reasons']]}", highlight=False)
+    if pause_on_fee is not None or pause_on_reasons is not None:
+        _print_moves(moves)
+
+
 @calendar_app.command("show")
 def calendar_show(year: int = typer.Argument(..., help="年份"), as_json: bool = typer.Option(False, "--json")) -> None:
     """显示某年的节假日、调休上班日及其来源。"""
