@@ -148,8 +148,10 @@ def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
 
 def _next_number(session: Session, agency_id: int, year: int) -> str:
     prefix = f"{year}-"
-    last = session.exec(select(func.max(Application.number)).where(
-        Application.agency_id == agency_id, col(Application.number).startswith(prefix))).one()
+    # Longest first, then highest: "2026-10000" follows "2026-9999".
+    last = session.exec(select(Application.number).where(
+        Application.agency_id == agency_id, col(Application.number).startswith(prefix),
+    ).order_by(func.length(Application.number).desc(), col(Application.number).desc()).limit(1)).first()
     seq = int(last.split("-")[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 

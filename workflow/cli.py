@@ -4,10 +4,11 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -34,10 +35,15 @@ T = TypeVar("T")
 class _Globals:
     db: str | None = None
     user: str | None = None
-    today: date = date.today()
+    today: date = date.min
 
 
 G = _Globals()
+
+
+def agency_today() -> date:
+    """Today in the agency's zone (Asia/Shanghai): legal dates are Beijing dates."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -84,7 +90,7 @@ def main(
     """ogi-workflow：政府信息公开申请办理引擎。"""
     G.db = db
     G.user = as_user or os.environ.get("OGI_USER") or None
-    G.today = parse_date(today, "--today") or date.today()
+    G.today = parse_date(today, "--today") or agency_today()
 
 
 @app.command()

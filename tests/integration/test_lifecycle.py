@@ -229,3 +229,13 @@ def test_a_deadline_in_2027_is_provisional(world: World) -> None:
     number = world.receive(D("2026-12-15"))
     clock = world.show(number, D("2026-12-15"))["clocks"]["response"]
     assert clock["provisional"] is True and clock["due_on"] == "2027-01-12"
+
+
+def test_case_numbers_keep_counting_past_9999(world: World) -> None:
+    from workflow.models import Application
+    with world.db.unit_of_work() as session:
+        session.add(Application(agency_id=1, number="2025-9999", applicant_name="甲", applicant_type="natural",
+                                channel="online", received_on=RECEIVED, request="x", state="concluded",
+                                outcome="1", concluded_on=RECEIVED))
+    assert world.receive(RECEIVED) == "2025-10000"
+    assert world.receive(RECEIVED) == "2025-10001"
