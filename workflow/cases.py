@@ -22,7 +22,7 @@ from states.lifecycle import (
 )
 from states.machine import MACHINE, NEW
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
-from states.policy import blockers
+from states.policy import blockers, late_reason
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -121,24 +121,35 @@ def load_case(session: Session, agency_id: int, number: str) -> CaseContext:
     return CaseContext(app, events, load_calendar(session), policy)
 
 
-def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[tuple[Transition, list[str]]]:
-    """Every action from the current state with the reasons it is unavailable (empty: available)."""
+@dataclass(frozen=True)
+class ActionOption:
+    """One action from the current state: why it is unavailable (empty: available), and any late warning."""
+
+    transition: Transition
+    blockers: list[str]
+    needs_reason: str | None
+
+
+def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[ActionOption]:
+    """Every action from the current state, for this user, as of `on` (drives refusals and `ogi show`)."""
     state = State(ctx.app.state)
     facts = ctx.facts(on)
     role = actor.role if actor else None
-    return [(t, blockers(t, state, role, facts, has_reason=True)) for t in transitions_from(state)]
+    return [ActionOption(t, blockers(t, state, role, facts, has_reason=True), late_reason(t, facts, False))
+            for t in transitions_from(state)]
 
 
 def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
              reasons: list[str]) -> TransitionNotAllowed:
     state = State(ctx.app.state)
     actions = available_actions(ctx, actor, on)
-    allowed = tuple(t.trigger.value for t, why in actions if not why)
+    allowed = tuple(a.transition.trigger.value for a in actions if not a.blockers)
     if allowed:
-        allowed_text = "、".join(f"{t.trigger.value}（{t.label}）" for t, why in actions if not why)
+        allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}）"
+                                for a in actions if not a.blockers)
     else:
-        others = [f"{t.trigger.value}（{t.label}，{'/'.join(sorted(r.value for r in t.roles))}）"
-                  for t, _ in actions]
+        others = [f"{a.transition.trigger.value}（{a.transition.label}，"
+                  f"{'/'.join(sorted(r.value for r in a.transition.roles))}）" for a in actions]
         allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
     body = "\n".join(f"- {r}" for r in reasons)
     message = (f"{headline}\n{body}\n当前状态：{STATE_LABELS[state]}（{state.value}）\n"

@@ -39,6 +39,9 @@ _SUBJECTS = (
 )
 
 
+Step = tuple[int, str, str, dict[str, Any]]  # (working days after the previous step, trigger, actor, fields)
+
+
 @dataclass
 class Plan:
     """One demo application: who applied, when, and the steps it goes through (gap in working days)."""
@@ -48,21 +51,23 @@ class Plan:
     applicant_type: str
     channel: str
     request: str
-    steps: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
 
 def _applicant(rng: random.Random) -> tuple[str, str]:
-    kind = rng.choices(list(("natural", *_ORGS)), weights=(70, 12, 5, 4, 5, 4))[0]
+    kind = rng.choices(["natural", *_ORGS], weights=(70, 12, 5, 4, 5, 4))[0]
     if kind == "natural":
         return rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(("", *_GIVEN)), kind
     return rng.choice(_ORGS[kind]), kind
 
 
-def _scenario(rng: random.Random, clerk: str) -> list[tuple[int, str, str, dict[str, Any]]]:
+def _scenario(rng: random.Random, clerk: str) -> list[Step]:
     """A path through the lifecycle, chosen with realistic frequencies."""
-    respond = lambda outcome, gap=1: [  # noqa: E731 - a tiny local builder reads best inline
-        (gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿"}),
-        (rng.randint(0, 2), "approve_response", HEAD, {})]
+
+    def respond(outcome: str, gap: int = 1) -> list[Step]:
+        return [(gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿"}),
+                (rng.randint(0, 2), "approve_response", HEAD, {})]
+
     common = rng.choices(["1", "2", "3.1", "3.4", "3.5", "3.6", "3.7", "4.1", "4.2", "5.1", "5.2", "5.3", "5.5",
                           "6.3"], weights=(38, 14, 1, 4, 3, 6, 2, 18, 4, 3, 3, 2, 1, 1))[0]
     path = rng.choices(["plain", "correction", "correction_lapse", "consult", "fee", "fee_lapse", "extension",
@@ -118,21 +123,21 @@ def plans(today: date, cal: WorkingCalendar, seed: int = 2024) -> Iterator[Plan]
 
 def _current(today: date, cal: WorkingCalendar) -> list[Plan]:
     """Cases a clerk must act on today: overdue, due soon, waiting for the head, paused."""
-    back = lambda n: _working_days_before(cal, today, n)  # noqa: E731
     clerk = CLERKS[0]
-    specs: list[tuple[int, str, str, list[tuple[int, str, str, dict[str, Any]]]]] = [
+    extension = {"text": "需调取档案馆存档资料"}
+    specs: list[tuple[int, str, str, list[Step]]] = [
         (26, "陈立新", "natural", []),  # forgotten: overdue by six working days
         (22, "某某律师事务所", "legal_service", [(3, "start_consultation", clerk, {"party": "other_agency"}),
                                                 (4, "end_consultation", clerk, {"reply": "consent"})]),
         (19, "孙晓梅", "natural", []),  # due tomorrow
-        (17, "示例建设工程有限公司", "commercial", [(16, "request_extension", clerk, {"text": "需调取档案馆存档资料"})]),
+        (17, "示例建设工程有限公司", "commercial", [(16, "request_extension", clerk, extension)]),
         (12, "某大学公共管理学院", "research", [(10, "submit_response", clerk, {"outcome": "2", "text": "部分公开"})]),
         (9, "某环保公益基金会", "public_interest", [(2, "start_consultation", clerk, {"party": "third_party"})]),
         (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "amount": "800"})]),
         (6, "吴海燕", "natural", []),
     ]
-    return [Plan(back(n), name, kind, "online", f"申请公开{_SUBJECTS[i % len(_SUBJECTS)]}", steps)
-            for i, (n, name, kind, steps) in enumerate(specs)]
+    return [Plan(_working_days_before(cal, today, n), name, kind, "online",
+                 f"申请公开{_SUBJECTS[i % len(_SUBJECTS)]}", steps) for i, (n, name, kind, steps) in enumerate(specs)]
 
 
 def _working_days_before(cal: WorkingCalendar, day: date, n: int) -> date:
@@ -159,10 +164,9 @@ def build_demo(path: Path, *, today: date, console: Console) -> None:
     history = [p for p in plans(today, cal) if p.received_on < first_recent]
     for plan in sorted(history + recent, key=lambda p: p.received_on):
         clerk = next((a for _, _, a, _ in plan.steps if a in CLERKS), CLERKS[0])
-        number = cases.register(db, actor_name=clerk,
-                                data=ApplicationCreate(applicant_name=plan.applicant, applicant_type=plan.applicant_type,
-                                                       channel=plan.channel, received_on=plan.received_on,
-                                                       request=plan.request), today=plan.received_on)
+        data = ApplicationCreate(applicant_name=plan.applicant, applicant_type=plan.applicant_type,
+                                 channel=plan.channel, received_on=plan.received_on, request=plan.request)
+        number = cases.register(db, actor_name=clerk, data=data, today=plan.received_on)
         total += 1
         on = plan.received_on
         for gap, trigger, actor, extra in plan.steps:

@@ -70,8 +70,9 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
                 "decided_on": a.decided_on.isoformat() if a.decided_on else None, "comment": a.comment,
                 "proposal": a.proposal,
             } for a in approvals],
-            "actions": [{"trigger": t.trigger.value, "label": t.label, "available": not why,
-                         "reasons": why} for t, why in actions],
+            "actions": [{"trigger": a.transition.trigger.value, "label": a.transition.label,
+                         "available": not a.blockers, "reasons": a.blockers, "needs_reason": a.needs_reason}
+                        for a in actions],
         }
         if explain is not None:
             try:

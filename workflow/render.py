@@ -49,7 +49,8 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
         out.print("[bold]可执行的操作[/]")
         for a in d["actions"]:
             if a["available"]:
-                out.print(f"  [green]✓[/] {a['trigger']}（{a['label']}）", highlight=False)
+                late = f"  [yellow]{a['needs_reason']}[/]" if a["needs_reason"] else ""
+                out.print(f"  [green]✓[/] {a['trigger']}（{a['label']}）{late}", highlight=False)
             else:
                 out.print(f"  [dim]✗ {a['trigger']}（{a['label']}）：{'；'.join(a['reasons'])}[/]", highlight=False)
     out.print("[bold]办理记录[/]")

@@ -172,3 +172,11 @@ def test_ogi_user_environment_variable_and_console_script(tmp_path: Path) -> Non
     bad = run("receive", "--applicant", "甲", "--type", "person", "--channel", "fax",
               "--received-on", "2025-03-03", "--request", "x")
     assert bad.returncode == 1 and "申请人类型（--type）的值 'person' 无效" in bad.stderr
+
+
+def test_show_warns_which_actions_are_now_late(ogi: Ogi) -> None:
+    n = receive(ogi, "2025-03-03")
+    actions = {a["trigger"]: a for a in ogi.show(n, today="2025-03-20")["actions"]}
+    assert actions["request_correction"]["available"] is True
+    assert "补正告知期限已于 2025-03-12 届满" in actions["request_correction"]["needs_reason"]
+    assert actions["submit_response"]["needs_reason"] is None
