@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from states.lifecycle import ROLE_LABELS, Role, State
 from workflow import calendar_store
 from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS
-from workflow.cases import CaseContext, _policy, refresh_clocks, resolve_actor
+from workflow.cases import CaseContext, policy_of, refresh_clocks, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
 from workflow.models import Agency, Application, CaseClock, Event, User
@@ -75,24 +75,22 @@ class DueChange:
 
 def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
     """Recompute every open case's clocks on the current calendar; return the due dates that moved."""
-    apps = session.exec(select(Application).where(Application.state != State.CONCLUDED.value)).all()
-    if not apps:
-        return []
-    ids = [a.id for a in apps]
+    is_open = col(Application.state) != State.CONCLUDED.value
+    apps = session.exec(select(Application).where(is_open)).all()
     events: dict[int, list[Event]] = defaultdict(list)
-    for e in session.exec(select(Event).where(col(Event.application_id).in_(ids)).order_by(col(Event.seq))).all():
+    for e in session.exec(select(Event).join(Application).where(is_open).order_by(col(Event.seq))).all():
         events[e.application_id].append(e)
-    old = {(c.application_id, c.kind): c.due_on
-           for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(ids))).all()}
+    clocks: dict[int, list[CaseClock]] = defaultdict(list)
+    for c in session.exec(select(CaseClock).join(Application).where(is_open)).all():
+        clocks[c.application_id].append(c)
     calendar = calendar_store.load_calendar(session)
     policies: dict[int, Any] = {}
     changes: list[DueChange] = []
     for app in apps:
         assert app.id is not None
-        policy = policies.setdefault(app.agency_id, _policy(session, app.agency_id))
-        moved = refresh_clocks(session, CaseContext(app, events[app.id], calendar, policy), today)
-        changes.extend(DueChange(app.number, kind, old[(app.id, kind)], new)
-                       for kind, new in moved.items() if (app.id, kind) in old)
+        policy = policies.setdefault(app.agency_id, policy_of(session, app.agency_id))
+        moved = refresh_clocks(session, CaseContext(app, events[app.id], calendar, policy), today, clocks[app.id])
+        changes.extend(DueChange(app.number, kind, old, new) for kind, (old, new) in moved.items())
     return sorted(changes, key=lambda c: (c.number, c.clock))
 
 

@@ -7,21 +7,40 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from workflow.calendar import CalendarData, Override, WorkingCalendar, calendar_for
 from workflow.errors import CalendarError
-from workflow.models import CalendarDay, CalendarYear
+from workflow.models import CalendarDay, CalendarYear, utcnow
+
+_cache: dict[str, tuple[tuple[Any, ...], WorkingCalendar]] = {}
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
-    """The working calendar: the library's data under the agency's overrides and imported years."""
-    days = session.exec(select(CalendarDay).order_by(CalendarDay.day)).all()  # type: ignore[arg-type]
-    years = session.exec(select(CalendarYear).order_by(CalendarYear.year)).all()  # type: ignore[arg-type]
-    return calendar_for(CalendarData(
+    """The working calendar: the library's data under the agency's overrides and imported years.
+
+    One cheap query tells whether the stored calendar changed since this process last read it
+    (every change inserts or re-stamps a row); only then are the rows read again.
+    """
+    revision = tuple(session.exec(select(
+        select(func.count()).select_from(CalendarDay).scalar_subquery(),
+        select(func.max(CalendarDay.entered_at)).scalar_subquery(),
+        select(func.count()).select_from(CalendarYear).scalar_subquery(),
+        select(func.max(CalendarYear.entered_at)).scalar_subquery(),
+    )).one())
+    key = str(session.get_bind().engine.url)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    days = session.exec(select(CalendarDay).order_by(col(CalendarDay.day))).all()
+    years = session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all()
+    calendar = calendar_for(CalendarData(
         tuple(Override(d.day, d.working, d.source) for d in days),
         tuple((y.year, y.source) for y in years),
     ))
+    _cache[key] = (revision, calendar)
+    return calendar
 
 
 def set_day(session: Session, *, day: date, working: bool, source: str, by: str) -> None:
@@ -33,6 +52,7 @@ def set_day(session: Session, *, day: date, working: bool, source: str, by: str)
         session.add(CalendarDay(day=day, working=working, source=source, origin="manual", entered_by=by))
     else:
         row.working, row.source, row.origin, row.entered_by = working, source, "manual", by
+        row.entered_at = utcnow()
 
 
 @dataclass(frozen=True)
@@ -130,4 +150,4 @@ def import_year(session: Session, notice: YearNotice, *, by: str) -> None:
     if year is None:
         session.add(CalendarYear(year=notice.year, source=notice.source, entered_by=by))
     else:
-        year.source, year.entered_by = notice.source, by
+        year.source, year.entered_by, year.entered_at = notice.source, by, utcnow()

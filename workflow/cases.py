@@ -1,11 +1,12 @@
 """Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 from transitions import MachineError
 
@@ -36,27 +37,34 @@ SYSTEM_ACTOR = "system"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a user of an agency, or the system itself."""
+    """Who acts: a user of an agency, or the system itself, with the agency's clock policy."""
 
     username: str
     role: Role
     agency_id: int
     user_id: int | None = None
+    policy: ClockPolicy = field(default_factory=ClockPolicy)
+
+
+def _agency_policy(agency: Agency) -> ClockPolicy:
+    return ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons)
 
 
 def resolve_actor(session: Session, username: str | None, *, agency_id: int | None = None) -> Actor | None:
-    """The acting user; None when no user was named (read-only use)."""
+    """The acting user (with its agency, in one query); None when no user was named (read-only use)."""
     if username is None:
         return None
     if username == SYSTEM_ACTOR:
         agency = session.get(Agency, agency_id) if agency_id else session.exec(select(Agency)).first()
         if agency is None or agency.id is None:
             raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-        return Actor(SYSTEM_ACTOR, Role.SYSTEM, agency.id)
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active or user.id is None:
+        return Actor(SYSTEM_ACTOR, Role.SYSTEM, agency.id, policy=_agency_policy(agency))
+    found = session.exec(select(User, Agency).join(Agency, col(User.agency_id) == col(Agency.id))
+                         .where(User.username == username)).first()
+    if found is None or not found[0].active or found[0].id is None:
         raise NotFound(f"用户 {username} 不存在或已停用（用 ogi user add 添加）")
-    return Actor(user.username, Role(user.role), user.agency_id, user.id)
+    user, agency = found
+    return Actor(user.username, Role(user.role), user.agency_id, user.id, _agency_policy(agency))
 
 
 class _Workflow:
@@ -109,16 +117,14 @@ class CaseContext:
         return CaseFacts(on=on, due=due, outcome=outcome, **f)
 
 
-def load_case(session: Session, agency_id: int, number: str) -> CaseContext:
+def load_case(session: Session, agency_id: int, number: str, policy: ClockPolicy | None = None) -> CaseContext:
     """Load a case with its history, the calendar and its agency's clock policy."""
     app = session.exec(select(Application).where(
         Application.agency_id == agency_id, Application.number == number)).first()
     if app is None or app.id is None:
         raise NotFound(f"案件 {number} 不存在")
     events = list(session.exec(select(Event).where(Event.application_id == app.id).order_by(col(Event.seq))).all())
-    agency = session.get(Agency, agency_id)
-    policy = ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons) if agency else ClockPolicy()
-    return CaseContext(app, events, load_calendar(session), policy)
+    return CaseContext(app, events, load_calendar(session), policy or policy_of(session, agency_id))
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,7 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
         raise InputError(f"收到申请之日 {data.received_on} 晚于今天（{today}）")
     for attempt in range(3):
         try:
-            with db.unit_of_work() as session:
+            with db.unit_of_work() as session, session.no_autoflush:
                 actor = resolve_actor(session, actor_name)
                 transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
                 why = blockers(transition, None, actor.role if actor else None, CaseFacts(on=data.received_on))
@@ -183,10 +189,9 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
                 app = Application(agency_id=actor.agency_id, number=number, state=NEW,
                                   assignee_id=actor.user_id, **data.model_dump())
                 session.add(app)
-                session.flush()
-                ctx = CaseContext(app, [], load_calendar(session), _policy(session, actor.agency_id))
+                ctx = CaseContext(app, [], load_calendar(session), actor.policy)
                 _fire(session, ctx, actor, transition, data.received_on,
-                      {"channel": data.channel.value, "applicant_type": data.applicant_type.value}, today)
+                      {"channel": data.channel.value, "applicant_type": data.applicant_type.value}, today, [])
                 return number
         except IntegrityError:
             if attempt == 2:
@@ -194,9 +199,10 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
     raise AssertionError("unreachable")
 
 
-def _policy(session: Session, agency_id: int) -> ClockPolicy:
+def policy_of(session: Session, agency_id: int) -> ClockPolicy:
+    """An agency's clock policy (SPEC §4 Decisions)."""
     agency = session.get(Agency, agency_id)
-    return ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons) if agency else ClockPolicy()
+    return _agency_policy(agency) if agency else ClockPolicy()
 
 
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
@@ -209,10 +215,11 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
     transition = TRANSITION_BY_TRIGGER[t]
     if t is Trigger.REGISTER:
         raise InputError("登记申请请用 ogi receive")
-    with db.unit_of_work() as session:
+    with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
         actor = resolve_actor(session, actor_name)
         agency_id = actor.agency_id if actor else _only_agency(session)
-        ctx = load_case(session, agency_id, number)
+        ctx = load_case(session, agency_id, number, actor.policy if actor else None)
+        cached = _cached_clocks(session, ctx.app)
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
         problems = _date_problems(ctx, data.on, today)
         if expected_version is not None and expected_version != ctx.app.version:
@@ -226,7 +233,7 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
         if problems or actor is None:
             raise _refusal(ctx, actor, data.on, headline, problems)
-        _fire(session, ctx, actor, transition, data.on, _effects(session, ctx, actor, t, data), today)
+        _fire(session, ctx, actor, transition, data.on, _effects(session, ctx, actor, t, data), today, cached)
         return ctx.app.version
 
 
@@ -293,8 +300,11 @@ def _decide(session: Session, app: Application, kind: str, status: str, actor: A
 
 
 def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transition, on: date,
-          data: dict[str, Any], today: date) -> None:
-    """Run the shared machine, then record the event, bump the version and refresh the cached clocks."""
+          data: dict[str, Any], today: date, cached: list[CaseClock]) -> None:
+    """Run the shared machine, then record the event and refresh the cached clocks; flush once.
+
+    The flush updates the application row `WHERE version = <seen>`: a concurrent writer makes it fail.
+    """
     app = ctx.app
     before = app.state
     workflow = _Workflow(before, lambda: [])
@@ -304,28 +314,22 @@ def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transiti
         raise TransitionNotAllowed(f"当前状态不允许此操作：{exc}") from exc
     if not fired:
         raise TransitionNotAllowed("；".join(workflow.unmet))
-    old_due = {c.kind: c.due_on for c in _cached_clocks(session, app)}
-    event = Event(application_id=_id(app), seq=len(ctx.events) + 1, trigger=transition.trigger.value,
+    event = Event(application_id=app.id or 0, seq=len(ctx.events) + 1, trigger=transition.trigger.value,
                   actor_id=actor.user_id, actor=actor.username, role=actor.role.value, effective_on=on,
                   from_state=None if before == NEW else before, to_state=workflow.state, data=data)
     ctx.events.append(event)
-    if before != NEW:
-        # Compare-and-set on the version: a concurrent writer makes this match no row.
-        seen = app.version
-        claimed = session.exec(update(Application).where(
-            col(Application.id) == app.id, col(Application.version) == seen,
-        ).values(version=seen + 1).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            raise StaleCase(f"案件 {app.number} 已被他人同时更新，请重新查看后再操作")
-        app.version = seen + 1
     app.state = workflow.state
     app.updated_at = utcnow()
-    moved = refresh_clocks(session, ctx, today)
-    changes = {k: [old_due[k].isoformat(), v.isoformat()] for k, v in moved.items() if k in old_due}
-    if changes:  # the event records the old and new deadlines it caused (immutable once added)
-        event.data = {**event.data, "due_changes": changes}
+    moved = refresh_clocks(session, ctx, today, cached)
+    if moved:  # the event records the old and new deadlines it caused (immutable once added)
+        event.data = {**event.data, "due_changes": {k: [old.isoformat(), new.isoformat()]
+                                                    for k, (old, new) in moved.items()}}
+    event.application_id = _id(app)
     session.add(event)
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleCase(f"案件 {app.number} 已被他人同时更新，请重新查看后再操作") from exc
 
 
 def _id(app: Application) -> int:
@@ -339,26 +343,32 @@ def _cached_clocks(session: Session, app: Application) -> list[CaseClock]:
     return list(session.exec(select(CaseClock).where(CaseClock.application_id == app.id)).all())
 
 
-def refresh_clocks(session: Session, ctx: CaseContext, today: date) -> dict[str, date]:
-    """Recompute and cache a case's clocks; returns the clocks whose due date moved (kind → new due)."""
+def refresh_clocks(session: Session, ctx: CaseContext, today: date,
+                   cached_rows: list[CaseClock]) -> dict[str, tuple[date, date]]:
+    """Recompute and cache a case's clocks; returns the running deadlines that moved (kind → (old, new)).
+
+    A clock that starts afresh (a new consultation, a restart after correction) is not a move.
+    """
     app = ctx.app
     clocks = ctx.clocks(today)
-    cached = {c.kind: c for c in _cached_clocks(session, app)}
-    moved: dict[str, date] = {}
-    for kind, clock in clocks.items():
-        row = cached.get(kind.value)
-        if row is None:
-            session.add(CaseClock(application_id=_id(app), kind=kind.value, start_on=clock.start_on,
-                                  due_on=clock.due_on, status=clock.phase.value, provisional=clock.provisional))
-            continue
-        if row.due_on != clock.due_on:
-            moved[kind.value] = clock.due_on
-        row.start_on, row.due_on = clock.start_on, clock.due_on
-        row.status, row.provisional = clock.phase.value, clock.provisional
     urgent = [c for c in clocks.values() if c.phase is ClockStatus.RUNNING and RULES[c.kind].overdue_applies]
     first = min(urgent, key=lambda c: c.due_on, default=None)
     app.next_due_on = first.due_on if first else None
     app.next_due_clock = first.kind.value if first else None
     app.provisional = any(c.provisional for c in clocks.values()
                           if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED))
+    if app.id is None:
+        session.flush()  # a new case is inserted once, complete, before rows that refer to it
+    cached = {c.kind: c for c in cached_rows}
+    moved: dict[str, tuple[date, date]] = {}
+    for kind, clock in clocks.items():
+        row = cached.get(kind.value)
+        if row is None:
+            session.add(CaseClock(application_id=_id(app), kind=kind.value, start_on=clock.start_on,
+                                  due_on=clock.due_on, status=clock.phase.value, provisional=clock.provisional))
+            continue
+        if row.due_on != clock.due_on and row.start_on == clock.start_on:
+            moved[kind.value] = (row.due_on, clock.due_on)
+        row.start_on, row.due_on = clock.start_on, clock.due_on
+        row.status, row.provisional = clock.phase.value, clock.provisional
     return moved

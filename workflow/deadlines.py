@@ -38,8 +38,10 @@ class _Run:
     start: date
     length: int | None
     until: date | None = None  # an agency-set date (correction, reasons) or a new date (条例第三十五条)
+    until_from: date | None = None  # the day a new response date was set; pauses and extensions after it count
     pauses: list[Pause] = field(default_factory=list)
     extended: bool = False
+    extended_after_until: bool = False
     ended: ClockStatus | None = None
     ended_on: date | None = None
     ended_note: str = ""
@@ -77,15 +79,31 @@ class Clock:
         return RULES[self.kind].basis
 
     def explanation(self, as_of: date) -> list[ExplainLine]:
-        """Day by day: counted, skipped as rest day, counted as 调休 working day, or excluded as paused."""
+        """Day by day: counted, skipped as rest day, counted as 调休 working day, or excluded as paused.
+
+        A pause still open is shown as ending on `as_of`, the same assumption the due date is computed on.
+        """
+        pauses = [p if p.end is not None else
+                  Pause(p.start, max(as_of, p.start), f"{p.reason}（{p.start} 起，尚未结束）") for p in self.pauses]
         until = as_of if self.status is ClockStatus.PAUSED else self.due_on
-        lines = explain(self._calendar, self.start_on, self.due_on, self._unit, self.pauses, until)
+        lines = explain(self._calendar, self.start_on, self.due_on, self._unit, pauses, until)
         return [ExplainLine(self.start_on, "note", None, n) for n in self.notes] + lines
 
 
 def _agency_set(data: Mapping[str, Any]) -> tuple[int | None, date | None]:
     until = data.get("until")
     return data.get("days"), date.fromisoformat(until) if isinstance(until, str) else until
+
+
+def _served(data: Mapping[str, Any], on: date) -> date:
+    """The day the other side received the document (SPEC §4: periods run from service), default `on`."""
+    served = data.get("served_on")
+    return date.fromisoformat(served) if isinstance(served, str) else on
+
+
+# Triggers that open a pause of the response clock; any other trigger on a paused case ends the pause
+# (its state is left: a reply, a payment, reasons, a response submitted instead, a withdrawal or a lapse).
+_PAUSING = frozenset({"start_consultation", "issue_fee_notice", "request_reasons"})
 
 
 class _Fold:
@@ -119,13 +137,15 @@ class _Fold:
 
     def apply(self, e: LegalEvent) -> None:
         t, on, data = e.trigger, e.on, e.data
+        if t not in _PAUSING:
+            self._resume(on)
         if t == "register":
             self._open(ClockKind.RESPONSE, on)
             self._open(ClockKind.CORRECTION_NOTICE, on)
         elif t == "request_correction":
             self._end(ClockKind.CORRECTION_NOTICE, ClockStatus.MET, on, "已一次性告知补正")
             days, until = _agency_set(data)
-            self._open(ClockKind.CORRECTION, on, days, until)
+            self._open(ClockKind.CORRECTION, _served(data, on), days, until)
             response = self.runs[ClockKind.RESPONSE]
             response.stopped = True
             response.notes.append(f"{on} 告知补正：答复期限停止，待收到补正后重新起算")
@@ -138,37 +158,34 @@ class _Fold:
         elif t == "start_consultation":
             party = "第三方" if data.get("party") == "third_party" else "其他机关"
             self._pause(on, f"征求{party}意见")
-            served = data.get("served_on")
-            self._open(ClockKind.CONSULTATION, date.fromisoformat(served) if served else on)
+            self._open(ClockKind.CONSULTATION, _served(data, on))
         elif t == "end_consultation":
-            self._resume(on)
             self._end(ClockKind.CONSULTATION, ClockStatus.MET, on, f"意见：{data.get('reply', '')}")
         elif t == "issue_fee_notice":
             if self.policy.pause_on_fee:
                 self._pause(on, "待申请人缴纳信息处理费")
-            self._open(ClockKind.FEE_PAYMENT, on)
+            self._open(ClockKind.FEE_PAYMENT, _served(data, on))
         elif t == "receive_payment":
-            if self.policy.pause_on_fee:
-                self._resume(on)
             self._end(ClockKind.FEE_PAYMENT, ClockStatus.MET, on, "已缴费")
         elif t == "request_reasons":
             if self.policy.pause_on_reasons:
                 self._pause(on, "待申请人说明理由（条例第三十五条）")
             days, until = _agency_set(data)
-            self._open(ClockKind.REASONS, on, days, until)
+            self._open(ClockKind.REASONS, _served(data, on), days, until)
         elif t == "receive_reasons":
-            if self.policy.pause_on_reasons:
-                self._resume(on)
             self._end(ClockKind.REASONS, ClockStatus.MET, on, "已说明理由")
             _, until = _agency_set(data)
             if until is not None:
                 response = self.runs[ClockKind.RESPONSE]
-                response.until = until
+                response.until, response.until_from, response.extended_after_until = until, on, False
                 response.notes.append(f"{on} 确定延迟答复的合理期限至 {until}（条例第三十五条）")
         elif t == "approve_extension":
             response = self.runs[ClockKind.RESPONSE]
             response.extended = True
+            response.extended_after_until = response.until is not None
             response.notes.append(f"{on} 负责人同意延期：答复期限延长20个工作日（条例第三十三条第二款）")
+        elif t == "submit_response":
+            self._end(ClockKind.REASONS, ClockStatus.CLOSED, on, "未待说明理由即提交答复")
         elif t == "approve_response":
             self._end(ClockKind.RESPONSE, ClockStatus.MET, on, "已答复")
         elif t == "lapse_correction":
@@ -193,7 +210,16 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
     rule = RULES[run.kind]
     as_of = run.ended_on if run.ended is not None and run.ended_on else today
     unit = rule.unit
-    if run.until is not None:
+    if run.until is not None and run.until_from is not None:
+        # 条例第三十五条: a new date; later pauses and a later extension still move it.
+        later = [p for p in run.pauses if p.start >= run.until_from]
+        due = run.until
+        if later or run.extended_after_until:
+            length = cal.count_working_days(run.until_from, run.until)
+            length += EXTENSION_WORKING_DAYS if run.extended_after_until else 0
+            due = max(due, due_date(cal, run.until_from, length, Unit.WORKING_DAYS, later, as_of))
+        unit = Unit.WORKING_DAYS
+    elif run.until is not None:
         due = run.until
     else:
         length = run.length if run.length is not None else 0
@@ -202,7 +228,8 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
         count_unit = Unit.WORKING_DAYS if unit is Unit.AGENCY_SET else unit
         due = due_date(cal, run.start, length, count_unit, run.pauses, as_of)
         unit = count_unit
-    paused = bool(run.pauses) and run.pauses[-1].end is None
+    # A pause that opened on or after the due date cannot revive an expired period: the clock stays due.
+    paused = bool(run.pauses) and run.pauses[-1].end is None and run.pauses[-1].start < due
     if run.ended is not None:
         phase = run.ended
     elif run.stopped:

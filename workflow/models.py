@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -34,10 +34,18 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+_APPLICATION_VERSION = Column("version", Integer, nullable=False)
+
+
 class Application(SQLModel, table=True):
-    """A disclosure application: identity, receipt, current state and cached clock results."""
+    """A disclosure application: identity, receipt, current state and cached clock results.
+
+    `version` is SQLAlchemy's version counter: every UPDATE says `WHERE version = <seen>`, so a
+    concurrent change makes the flush fail (StaleDataError) instead of overwriting it.
+    """
 
     __table_args__ = (UniqueConstraint("agency_id", "number"),)
+    __mapper_args__ = {"version_id_col": _APPLICATION_VERSION}
 
     id: int | None = Field(default=None, primary_key=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
@@ -52,7 +60,7 @@ class Application(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=8)
     concluded_on: date | None = Field(default=None, index=True)
     assignee_id: int | None = Field(default=None, foreign_key="user.id")
-    version: int = 1
+    version: int = Field(default=1, sa_column=_APPLICATION_VERSION)
     next_due_on: date | None = Field(default=None, index=True)
     next_due_clock: str | None = Field(default=None, max_length=32)
     provisional: bool = False

@@ -132,9 +132,9 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         if limit is not None:
             query = query.limit(limit)
         rows = session.exec(query).all()
-        ids = [r.id for r in rows]
         clocks: dict[int, dict[str, Any]] = {}
-        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(ids))).all():
+        listed = query.with_only_columns(col(Application.id)).order_by(None)
+        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed.scalar_subquery()))):
             status = c.status
             if status == ClockStatus.RUNNING and today > c.due_on:
                 status = (ClockStatus.OVERDUE if RULES[ClockKind(c.kind)].overdue_applies

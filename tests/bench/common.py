@@ -1,0 +1,131 @@
+"""Shared pieces of the benchmarks: latency statistics, targets and a description of the machine."""
+
+import os
+import platform
+import sqlite3
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+_PACKAGES = ("SQLAlchemy", "sqlmodel", "pydantic", "transitions", "chinesecalendar")
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Summary of many timings of one operation, in seconds."""
+
+    count: int
+    mean: float
+    p50: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> "Latency":
+        """Mean and percentiles of at least two samples (the percentiles interpolate between samples)."""
+        if len(samples) < 2:
+            raise ValueError("need at least two samples")
+        cuts = statistics.quantiles(samples, n=100, method="inclusive")
+        return cls(len(samples), statistics.fmean(samples), cuts[49], cuts[94], cuts[98])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A performance goal: a figure compared with a threshold, reported as met or missed (never asserted)."""
+
+    name: str
+    value: float
+    threshold: float
+    at_least: bool
+    unit: str
+
+    @property
+    def met(self) -> bool:
+        """Whether the figure reaches the threshold."""
+        return self.value >= self.threshold if self.at_least else self.value <= self.threshold
+
+    def describe(self) -> str:
+        """One line: the figure, the goal and whether it was met."""
+        sign = "≥" if self.at_least else "≤"
+        verdict = "met" if self.met else "MISSED"
+        return f"{self.name}: {self.value:.2f}{self.unit} (target {sign} {self.threshold:g}{self.unit}) — {verdict}"
+
+
+@dataclass(frozen=True)
+class MachineInfo:
+    """Where and with what the benchmarks ran."""
+
+    when: datetime
+    python: str
+    platform: str
+    cpu: str
+    cpus_usable: int
+    cpus_total: int
+    sqlite: str
+    packages: tuple[tuple[str, str], ...]
+
+    def rows(self) -> list[tuple[str, str]]:
+        """Label and value pairs, in display order."""
+        return [
+            ("date", self.when.strftime("%Y-%m-%d %H:%M %Z").strip()),
+            ("python", self.python),
+            ("platform", self.platform),
+            ("cpu", self.cpu),
+            ("nproc (usable / total)", f"{self.cpus_usable} / {self.cpus_total}"),
+            ("sqlite", self.sqlite),
+            ("packages", ", ".join(f"{name} {version}" for name, version in self.packages)),
+        ]
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def machine_info() -> MachineInfo:
+    """Describe this machine and the versions that matter to the figures."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return MachineInfo(
+        when=datetime.now().astimezone(),
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=platform.platform(),
+        cpu=_cpu_model(),
+        cpus_usable=usable,
+        cpus_total=os.cpu_count() or usable,
+        sqlite=sqlite3.sqlite_version,
+        packages=tuple((name, _version(name)) for name in _PACKAGES),
+    )
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big a run is; the default is the documented one, `quick()` a smoke run."""
+
+    cases: int = 10_000  # applications registered for (b) and (c)
+    acting_cases: int = 300  # cases acted on in (b): 2 actions per case per round
+    rounds: int = 3  # timed rounds in (b), after one warm-up round
+    calendar_starts: int = 1000  # random start days in (a), each with n = 7, 20 and 40
+    profile_cases: int = 300  # cases acted on in the profiled round
+
+    @classmethod
+    def quick(cls) -> "Sizes":
+        """A run of a few seconds, to check the benchmarks themselves (its figures are not published)."""
+        return cls(cases=1000, acting_cases=100, rounds=1, calendar_starts=200, profile_cases=100)
+
+    @property
+    def is_full(self) -> bool:
+        """Whether these are the documented sizes."""
+        return self == Sizes()

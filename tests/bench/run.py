@@ -1,0 +1,81 @@
+"""`make bench`: time working-day arithmetic, one use-case action and the memory of loading every case.
+
+Run from the repository root:
+
+    .venv/bin/python -m tests.bench.run                # print the results
+    .venv/bin/python -m tests.bench.run --write-docs   # also rewrite docs/performance.md
+    .venv/bin/python -m tests.bench.run --quick        # smaller sizes, to check the benchmarks themselves
+
+Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
+Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
+baseline did not do the same work as the engine (different answers or different writes).
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tests.bench import action_bench, calendar_bench, fixture, memory_bench, profile_bench, report
+from tests.bench.common import Sizes, machine_info
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
+
+
+def _say(message: str) -> None:
+    """Progress goes to stderr, so that stdout holds only the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
+    parser.add_argument("--profile-top", type=int, default=0, metavar="N",
+                        help="also print cProfile's N most expensive functions of the use case")
+    args = parser.parse_args(argv)
+    if args.quick and args.write_docs:
+        parser.error("--write-docs publishes the documented sizes: run it without --quick")
+    return args
+
+
+def measure(sizes: Sizes, profile_top: int = 30) -> report.Results:
+    """Run every benchmark at the given sizes (keeping the `profile_top` most expensive functions of the use case)."""
+    started = time.perf_counter()
+    info = machine_info()
+    _say(f"(a) working-day arithmetic on {sizes.calendar_starts * len(calendar_bench.LENGTHS):,} pairs…")
+    calendar = calendar_bench.run(starts=sizes.calendar_starts)
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        workdir = Path(tmp)
+        _say(f"registering {sizes.cases:,} applications through workflow.cases.register…")
+        master = fixture.build(workdir / "master.db", sizes.cases, progress=lambda n: _say(f"  {n:,} registered"))
+        _say("(c) memory of loading every case…")
+        memory = memory_bench.run(master, fixture.REGISTERED_ON)
+        _say("(b) one action: use case, bare SQLModel Session, raw sqlite3…")
+        actions = action_bench.run(master, workdir, acting_cases=sizes.acting_cases, rounds=sizes.rounds)
+        _say("(b) profiling the use case…")
+        profile = profile_bench.run(master, workdir, acting_cases=sizes.profile_cases,
+                                    top=max(profile_top, 1))
+    return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
+    args = _arguments(argv)
+    results = measure(Sizes.quick() if args.quick else Sizes(), args.profile_top)
+    print(report.text(results))
+    if args.profile_top > 0:
+        print(f"\ncProfile of the use case, top {args.profile_top} functions by own time\n{results.profile.top}")
+    if args.write_docs:
+        DOC.write_text(report.markdown(results), encoding="utf-8")
+        _say(f"wrote {DOC}")
+    if not results.sound:
+        _say("ERROR: a baseline gave different answers or left different data than the engine")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
