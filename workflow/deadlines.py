@@ -40,7 +40,7 @@ class _Run:
     until: date | None = None  # an agency-set date (correction, reasons) or a new date (条例第三十五条)
     until_from: date | None = None  # the day a new response date was set; pauses and extensions after it count
     pauses: list[Pause] = field(default_factory=list)
-    extended: bool = False
+    extended_on: date | None = None  # the day the head approved the extension
     extended_after_until: bool = False
     ended: ClockStatus | None = None
     ended_on: date | None = None
@@ -153,7 +153,7 @@ class _Fold:
             self._end(ClockKind.CORRECTION, ClockStatus.MET, on, "已收到补正")
             old = self.runs[ClockKind.RESPONSE]
             run = self._open(ClockKind.RESPONSE, on)
-            run.extended = old.extended
+            run.extended_on = old.extended_on
             run.notes.extend([*old.notes, f"{on} 收到补正后的申请：答复期限自该日重新起算（条例第三十条、第三十三条）"])
         elif t == "start_consultation":
             party = "第三方" if data.get("party") == "third_party" else "其他机关"
@@ -181,7 +181,7 @@ class _Fold:
                 response.notes.append(f"{on} 确定延迟答复的合理期限至 {until}（条例第三十五条）")
         elif t == "approve_extension":
             response = self.runs[ClockKind.RESPONSE]
-            response.extended = True
+            response.extended_on = on
             response.extended_after_until = response.until is not None
             response.notes.append(f"{on} 负责人同意延期：答复期限延长20个工作日（条例第三十三条第二款）")
         elif t == "submit_response":
@@ -210,26 +210,24 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
     rule = RULES[run.kind]
     as_of = run.ended_on if run.ended is not None and run.ended_on else today
     unit = rule.unit
+    effective: list[Pause] = []
     if run.until is not None and run.until_from is not None:
         # 条例第三十五条: a new date; later pauses and a later extension still move it.
         later = [p for p in run.pauses if p.start >= run.until_from]
-        due = run.until
-        if later or run.extended_after_until:
-            length = cal.count_working_days(run.until_from, run.until)
-            length += EXTENSION_WORKING_DAYS if run.extended_after_until else 0
-            due = max(due, due_date(cal, run.until_from, length, Unit.WORKING_DAYS, later, as_of))
+        extension_on = run.extended_on if run.extended_after_until else None
+        due, effective = _count(cal, run.until_from, cal.count_working_days(run.until_from, run.until),
+                                Unit.WORKING_DAYS, extension_on, later, as_of)
+        due = max(due, run.until)
         unit = Unit.WORKING_DAYS
     elif run.until is not None:
         due = run.until
     else:
-        length = run.length if run.length is not None else 0
-        if run.extended:
-            length += EXTENSION_WORKING_DAYS
-        count_unit = Unit.WORKING_DAYS if unit is Unit.AGENCY_SET else unit
-        due = due_date(cal, run.start, length, count_unit, run.pauses, as_of)
-        unit = count_unit
-    # A pause that opened on or after the due date cannot revive an expired period: the clock stays due.
-    paused = bool(run.pauses) and run.pauses[-1].end is None and run.pauses[-1].start < due
+        unit = Unit.WORKING_DAYS if unit is Unit.AGENCY_SET else unit
+        due, effective = _count(cal, run.start, run.length or 0, unit, run.extended_on, run.pauses, as_of)
+    notes = list(run.notes)
+    notes += [f"{p.start} 起{p.reason.split('（')[0]}：此前期限已届满，该段时间不予扣除"
+              for p in run.pauses if p not in effective]
+    paused = bool(effective) and effective[-1].end is None
     if run.ended is not None:
         phase = run.ended
     elif run.stopped:
@@ -243,8 +241,20 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
         status = ClockStatus.OVERDUE if rule.overdue_applies else ClockStatus.CLOSED
     late = run.ended is ClockStatus.MET and run.ended_on is not None and run.ended_on > due
     remaining = cal.count_working_days(today, due) if status in (ClockStatus.RUNNING, ClockStatus.PAUSED) else None
-    notes = list(run.notes)
     if run.ended_note and run.ended_on:
         notes.append(f"{run.ended_on} {run.ended_note}")
     return Clock(run.kind, run.start, due, status, phase, cal.provisional(run.start, due), run.ended_on, late,
-                 run.extended, remaining, tuple(run.pauses), tuple(notes), unit, cal)
+                 run.extended_on is not None, remaining, tuple(effective), tuple(notes), unit, cal)
+
+
+def _count(cal: WorkingCalendar, origin: date, base: int, unit: Unit, extension_on: date | None,
+           pauses: list[Pause], as_of: date) -> tuple[date, list[Pause]]:
+    """The due date, and the pauses that count: one counts only if it began before the period ran out
+    (with the extension, if approved by then). An expired period is not revived by a later pause."""
+    effective: list[Pause] = []
+    for p in sorted(pauses, key=lambda p: p.start):
+        length = base + (EXTENSION_WORKING_DAYS if extension_on is not None and extension_on <= p.start else 0)
+        if p.start < due_date(cal, origin, length, unit, effective, as_of):
+            effective.append(p)
+    length = base + (EXTENSION_WORKING_DAYS if extension_on is not None else 0)
+    return due_date(cal, origin, length, unit, effective, as_of), effective

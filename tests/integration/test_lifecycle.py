@@ -239,3 +239,18 @@ def test_case_numbers_keep_counting_past_9999(world: World) -> None:
                                 outcome="1", concluded_on=RECEIVED))
     assert world.receive(RECEIVED) == "2025-10000"
     assert world.receive(RECEIVED) == "2025-10001"
+
+
+def test_a_pause_after_the_period_ran_out_neither_revives_nor_lengthens_it(world: World) -> None:
+    number = world.receive(RECEIVED)
+    due = wd(20)
+    world.act(number, "start_consultation", wd(2, due), party="third_party")
+    consulting = world.show(number, wd(4, due))
+    assert consulting["clocks"]["response"]["status"] == "overdue"
+    assert consulting["next_due_on"] == due.isoformat()  # still on the overdue list
+    world.act(number, "end_consultation", wd(5, due), reply="consent")
+    world.act(number, "request_extension", wd(5, due), reason="补办延期手续")
+    world.act(number, "approve_extension", wd(5, due), as_="head", reason="补办延期手续")
+    response = world.show(number, wd(5, due))["clocks"]["response"]
+    assert response["due_on"] == wd(20, due).isoformat()
+    assert any("不予扣除" in note for note in response["notes"])
