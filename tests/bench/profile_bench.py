@@ -18,12 +18,12 @@ from workflow.calendar import WorkingCalendar
 # a row of level 1 is part of the row of level 0 above it.
 _PARTS: tuple[tuple[int, str, str, str], ...] = (
     (0, "act (whole use case)", "workflow/cases.py", "act"),
-    (0, "resolve_actor: SELECT user", "workflow/cases.py", "resolve_actor"),
-    (0, "load_case: application, events, agency, calendar", "workflow/cases.py", "load_case"),
-    (1, "load_calendar: 2 SELECTs + cache lookup", "workflow/calendar_store.py", "load_calendar"),
+    (0, "resolve_actor: SELECT user + agency", "workflow/cases.py", "resolve_actor"),
+    (0, "load_case: application, events, calendar", "workflow/cases.py", "load_case"),
+    (1, "load_calendar: revision check (+ reload on change)", "workflow/calendar_store.py", "load_calendar"),
     (0, "CaseContext.facts: guard facts", "workflow/cases.py", "facts"),
     (0, "_effects: event data (pydantic model_dump)", "workflow/cases.py", "_effects"),
-    (0, "_fire: machine, version CAS, event, clocks, flush", "workflow/cases.py", "_fire"),
+    (0, "_fire: machine, event, clocks, versioned flush", "workflow/cases.py", "_fire"),
     (1, "refresh_clocks", "workflow/cases.py", "refresh_clocks"),
     (1, "_cached_clocks: SELECT case_clock (all calls)", "workflow/cases.py", "_cached_clocks"),
     (0, "compute_clocks (all calls)", "workflow/deadlines.py", "compute_clocks"),

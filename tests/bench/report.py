@@ -236,9 +236,10 @@ def markdown(results: Results) -> str:
         "## (b) One action through the use-case layer",
         _para("""`workflow.cases.act` does the whole action in one transaction. It resolves the user and loads
             the case with its events, the agency's clock policy and the calendar. It checks the date, role and
-            guards, fires the shared `transitions` machine and inserts the immutable event. It then bumps the
-            version with a compare-and-set, recomputes the clocks and caches them in `case_clock`, and
-            commits."""),
+            guards, fires the shared `transitions` machine and inserts the immutable event. It recomputes the
+            clocks and caches them in `case_clock`, then flushes once: the application row is updated
+            `WHERE version = <seen>` (SQLAlchemy's version counter, the optimistic lock), and the
+            transaction commits."""),
         _para(f"""The database is a SQLite file in WAL mode. It holds {b.cases_in_db:,} applications registered
             through `workflow.cases.register`. {b.acting_cases} of them, spread over the table, go through
             `start_consultation` (party third_party) and then `end_consultation` (reply consent), round after
