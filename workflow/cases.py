@@ -145,8 +145,8 @@ def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[A
             for t in transitions_from(state)]
 
 
-def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
-             reasons: list[str]) -> TransitionNotAllowed:
+def _standing(ctx: CaseContext, actor: Actor | None, on: date) -> tuple[str, tuple[str, ...]]:
+    """The lines every refusal ends with: the current state and the actions this user may take."""
     state = State(ctx.app.state)
     actions = available_actions(ctx, actor, on)
     allowed = tuple(a.transition.trigger.value for a in actions if not a.blockers)
@@ -157,10 +157,25 @@ def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
         others = [f"{a.transition.trigger.value}（{a.transition.label}，"
                   f"{'/'.join(sorted(r.value for r in a.transition.roles))}）" for a in actions]
         allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
+    return f"当前状态：{STATE_LABELS[state]}（{state.value}）\n可执行的操作：{allowed_text}", allowed
+
+
+def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
+             reasons: list[str]) -> TransitionNotAllowed:
+    standing, allowed = _standing(ctx, actor, on)
     body = "\n".join(f"- {r}" for r in reasons)
-    message = (f"{headline}\n{body}\n当前状态：{STATE_LABELS[state]}（{state.value}）\n"
-               f"可执行的操作：{allowed_text}")
-    return TransitionNotAllowed(message, state=state.value, allowed=allowed)
+    return TransitionNotAllowed(f"{headline}\n{body}\n{standing}", state=ctx.app.state, allowed=allowed)
+
+
+def where_it_stands(db: Database, *, actor_name: str | None, number: str, today: date) -> str:
+    """The state and allowed actions of a case, for a refusal made before the case was loaded ("" if unknown)."""
+    try:
+        with db.unit_of_work() as session:
+            actor = resolve_actor(session, actor_name)
+            ctx = load_case(session, actor.agency_id if actor else _only_agency(session), number)
+            return _standing(ctx, actor, today)[0]
+    except WorkflowError:
+        return ""
 
 
 def _next_number(session: Session, agency_id: int, year: int) -> str:

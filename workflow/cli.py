@@ -155,9 +155,13 @@ def act(
             Decimal(amount)
         except ArithmeticError:
             fail(f"--amount 的值 {amount!r} 不是有效金额")
-    data = run(lambda: validate(ActionInput, on=on or G.today.isoformat(), outcome=outcome, until=until, days=days,
-                                reason=reason, party=party, reply=reply, method=method, amount=amount, text=text,
-                                served_on=served_on))
+    try:
+        data = validate(ActionInput, on=on or G.today.isoformat(), outcome=outcome, until=until, days=days,
+                        reason=reason, party=party, reply=reply, method=method, amount=amount, text=text,
+                        served_on=served_on)
+    except WorkflowError as exc:
+        context = cases.where_it_stands(database(), actor_name=G.user, number=number, today=G.today)
+        fail(f"{exc}\n{context}".strip())
     version = run(lambda: cases.act(database(), actor_name=G.user, number=number, trigger=trigger, data=data,
                                     today=G.today, expected_version=expect_version))
     detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, today=G.today))

@@ -180,3 +180,11 @@ def test_show_warns_which_actions_are_now_late(ogi: Ogi) -> None:
     assert actions["request_correction"]["available"] is True
     assert "补正告知期限已于 2025-03-12 届满" in actions["request_correction"]["needs_reason"]
     assert actions["submit_response"]["needs_reason"] is None
+
+
+def test_malformed_input_still_shows_state_and_allowed_actions(ogi: Ogi) -> None:
+    n = receive(ogi, "2025-03-03")
+    result = ogi("act", n, "start_consultation", "--on", "2025-03-32", "--party", "neighbour", ok=False)
+    assert "办理日期（--on）的值 '2025-03-32' 不是有效日期" in result.stderr
+    assert "征求对象（--party）的值 'neighbour' 无效" in result.stderr
+    assert "当前状态：办理中（received）" in result.stderr and "可执行的操作：" in result.stderr
