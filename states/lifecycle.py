@@ -114,7 +114,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Trigger.END_CONSULTATION, (_C,), _R, _CLERK, "收到意见（或期满无意见）",
                "条例第三十二条、第三十四条", ("reply",)),
     Transition(Trigger.ISSUE_FEE_NOTICE, (_R,), _AF, _CLERK, "发出收费通知",
-               "条例第四十二条；《政府信息公开信息处理费管理办法》", ("method", "amount")),
+               "条例第四十二条；《政府信息公开信息处理费管理办法》", ("method",)),
     Transition(Trigger.RECEIVE_PAYMENT, (_AF,), _R, _CLERK, "收到缴费",
                "《政府信息公开信息处理费管理办法》", late_after=ClockKind.FEE_PAYMENT),
     Transition(Trigger.LAPSE_FEE, (_AF,), _DONE, _SYSTEM, "逾期未缴费，不再处理",

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from transitions import MachineError
 
 from states.clocks import RULES, ClockKind, ClockStatus
+from states.fees import fee_problems
 from states.guards import CaseFacts
 from states.lifecycle import (
     STATE_LABELS,
@@ -24,6 +25,7 @@ from states.lifecycle import (
 from states.machine import MACHINE, NEW
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from states.policy import blockers, late_reason
+from workflow import fees
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -246,9 +248,21 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
                                 has_reason=data.reason is not None)
         if not problems:
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
+        quote = None
+        if not problems and t is Trigger.ISSUE_FEE_NOTICE and data.method:
+            try:
+                quote = fees.quote_for(session, ctx.app, data.method, data.pages)
+            except InputError as exc:
+                problems = [str(exc)]
+            else:
+                problems = fee_problems(quote, data.amount, data.reason is not None)
         if problems or actor is None:
             raise _refusal(ctx, actor, data.on, headline, problems)
-        _fire(session, ctx, actor, transition, data.on, _effects(session, ctx, actor, t, data), today, cached)
+        effects = _effects(session, ctx, actor, t, data)
+        if quote is not None:
+            effects["quote"] = fees.quote_data(quote)
+            effects["amount"] = str(data.amount if data.amount is not None else quote.amount)
+        _fire(session, ctx, actor, transition, data.on, effects, today, cached)
         return ctx.app.version
 
 

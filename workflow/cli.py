@@ -24,8 +24,10 @@ app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no
                   pretty_exceptions_enable=False)
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日日历（节假日与调休）", no_args_is_help=True)
+fee_app = typer.Typer(help="信息处理费", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(fee_app, name="fee")
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -147,6 +149,7 @@ def act(
     amount: str | None = typer.Option(None, "--amount", help="金额（元）"),
     text: str | None = typer.Option(None, "--text", help="内容：补正事项、答复内容、意见等"),
     served_on: str | None = typer.Option(None, "--served-on", help="对方收到文书之日（默认同 --on）"),
+    pages: int | None = typer.Option(None, "--pages", help="按量计收的页数"),
     expect_version: int | None = typer.Option(None, "--expect-version", help="仅当案件仍为该版本时执行"),
 ) -> None:
     """对案件执行一项操作（SPEC §5 的触发器名称）。"""
@@ -158,7 +161,7 @@ def act(
     try:
         data = validate(ActionInput, on=on or G.today.isoformat(), outcome=outcome, until=until, days=days,
                         reason=reason, party=party, reply=reply, method=method, amount=amount, text=text,
-                        served_on=served_on)
+                        served_on=served_on, pages=pages)
     except WorkflowError as exc:
         context = cases.where_it_stands(database(), actor_name=G.user, number=number, today=G.today)
         fail(f"{exc}\n{context}".strip())
@@ -218,6 +221,35 @@ def settings(
               f"待说明理由期间答复期限{yes[current['pause_on_reasons']]}", highlight=False)
     if pause_on_fee is not None or pause_on_reasons is not None:
         _print_moves(moves)
+
+
+@fee_app.command("quote")
+def fee_quote(
+    applicant: str | None = typer.Option(None, "--applicant", help="按件：申请人姓名或名称"),
+    contact: str | None = typer.Option(None, "--contact", help="按件：登记时的联系方式（与姓名一起识别申请人）"),
+    month: str | None = typer.Option(None, "--month", help="按件：月份 YYYY-MM"),
+    pages: int | None = typer.Option(None, "--pages", help="按量：页数"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """按《政府信息公开信息处理费管理办法》计算收费：按件（--applicant --month）或按量（--pages）。"""
+    from states.fees import quote_per_page
+    from workflow import fees
+
+    if pages is not None:
+        if pages < 0:
+            fail("--pages 不能为负数")
+        data = fees.quote_data(quote_per_page(pages))
+    elif applicant and month:
+        data = run(lambda: fees.month_quote(database(), actor_name=G.user, applicant=applicant, contact=contact,
+                                            month=month))
+    else:
+        fail("请给出 --pages N（按量），或 --applicant 与 --month（按件）")
+    if as_json:
+        print_json(data)
+        return
+    from workflow.render import render_fee_quote
+
+    render_fee_quote(out, data)
 
 
 @calendar_app.command("show")

@@ -216,8 +216,7 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
         later = [p for p in run.pauses if p.start >= run.until_from]
         extension_on = run.extended_on if run.extended_after_until else None
         due, effective = _count(cal, run.until_from, cal.count_working_days(run.until_from, run.until),
-                                Unit.WORKING_DAYS, extension_on, later, as_of)
-        due = max(due, run.until)
+                                Unit.WORKING_DAYS, extension_on, later, as_of, floor=run.until)
         unit = Unit.WORKING_DAYS
     elif run.until is not None:
         due = run.until
@@ -248,13 +247,18 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
 
 
 def _count(cal: WorkingCalendar, origin: date, base: int, unit: Unit, extension_on: date | None,
-           pauses: list[Pause], as_of: date) -> tuple[date, list[Pause]]:
+           pauses: list[Pause], as_of: date, floor: date | None = None) -> tuple[date, list[Pause]]:
     """The due date, and the pauses that count: one counts only if it began before the period ran out
-    (with the extension, if approved by then). An expired period is not revived by a later pause."""
+    (with the extension, if approved by then). An expired period is not revived by a later pause.
+    `floor` is a date the period cannot end before (a date the agency set, which may be a rest day)."""
+
+    def due(length: int, effective: list[Pause]) -> date:
+        computed = due_date(cal, origin, length, unit, effective, as_of)
+        return max(computed, floor) if floor is not None else computed
+
     effective: list[Pause] = []
     for p in sorted(pauses, key=lambda p: p.start):
         length = base + (EXTENSION_WORKING_DAYS if extension_on is not None and extension_on <= p.start else 0)
-        if p.start < due_date(cal, origin, length, unit, effective, as_of):
+        if p.start < due(length, effective):
             effective.append(p)
-    length = base + (EXTENSION_WORKING_DAYS if extension_on is not None else 0)
-    return due_date(cal, origin, length, unit, effective, as_of), effective
+    return due(base + (EXTENSION_WORKING_DAYS if extension_on is not None else 0), effective), effective

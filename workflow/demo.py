@@ -91,10 +91,10 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
                 (rng.randint(5, 15), "end_consultation", clerk, {"reply": reply}),
                 *respond(outcome, rng.randint(2, 8))]
     if path == "fee":
-        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "amount": "1200"}),
+        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "pages": 130}),
                 (rng.randint(3, 15), "receive_payment", clerk, {}), *respond("1", rng.randint(2, 6))]
     if path == "fee_lapse":
-        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_item", "amount": "100"}),
+        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "pages": 40}),
                 (21, "lapse_fee", "system", {})]
     if path == "extension":
         return [(rng.randint(12, 17), "request_extension", clerk, {"text": "涉及多个科室，需协调核查"}),
@@ -133,7 +133,7 @@ def _current(today: date, cal: WorkingCalendar) -> list[Plan]:
         (17, "示例建设工程有限公司", "commercial", [(16, "request_extension", clerk, extension)]),
         (12, "某大学公共管理学院", "research", [(10, "submit_response", clerk, {"outcome": "2", "text": "部分公开"})]),
         (9, "某环保公益基金会", "public_interest", [(2, "start_consultation", clerk, {"party": "third_party"})]),
-        (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "amount": "800"})]),
+        (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "pages": 110})]),
         (6, "吴海燕", "natural", []),
     ]
     return [Plan(_working_days_before(cal, today, n), name, kind, "online",

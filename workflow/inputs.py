@@ -27,6 +27,7 @@ FIELD_LABELS = {
     "amount": "金额（--amount）",
     "text": "内容（--text）",
     "served_on": "送达日期（--served-on）",
+    "pages": "页数（--pages）",
     "period": "期限（--until 日期 或 --days 工作日数）",
     "comment": "退回意见（--text）",
 }
@@ -69,6 +70,7 @@ class ActionInput(_Input):
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     text: str | None = Field(default=None, min_length=1)
     served_on: date | None = None
+    pages: int | None = Field(default=None, ge=0, le=1_000_000)
 
     def has(self, requirement: str) -> bool:
         """Whether a requirement of the transition table is satisfied."""

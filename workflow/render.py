@@ -97,3 +97,19 @@ def render_calendar(out: Console, d: dict[str, Any]) -> None:
         for day in d[key]:
             table.add_row(day["date"], day["label"], day["name"] or "", day["source"])
         out.print(table)
+
+
+def render_fee_quote(out: Console, d: dict[str, Any]) -> None:
+    """A fee computation: the bands applied, or an applicant's month of applications."""
+    if "applications" in d:
+        out.print(f"[bold]{d['applicant']}[/] {d['month']} 共 {d['count']} 件申请（按件计收，每月前 10 件免费）",
+                  highlight=False)
+        for i, a in enumerate(d["applications"], start=1):
+            out.print(f"  {i:>3}. {a['number']}（{a['received_on']}）  {a['amount']} 元", highlight=False)
+        out.print(f"下一件（第 {d['count'] + 1} 件）应收：{d['next']['amount']} 元", highlight=False)
+        return
+    out.print(f"[bold]{d['basis']}[/]", highlight=False)
+    for line in d["lines"]:
+        out.print(f"  {line['band']}：{line['quantity']} × {line['unit_price']} 元 = {line['amount']} 元",
+                  highlight=False)
+    out.print(f"合计：{d['amount']} 元", highlight=False)

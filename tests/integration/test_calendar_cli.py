@@ -87,7 +87,7 @@ def test_only_an_admin_changes_the_calendar(ogi: Ogi) -> None:
 
 def test_fee_pause_is_an_agency_setting_that_recomputes_open_cases(ogi: Ogi) -> None:
     n = receive(ogi, "2025-03-03")
-    ogi("act", n, "issue_fee_notice", "--on", "2025-03-05", "--method", "per_page", "--amount", "50",
+    ogi("act", n, "issue_fee_notice", "--on", "2025-03-05", "--method", "per_page", "--pages", "35",
         today="2025-03-05")
     ogi("act", n, "receive_payment", "--on", "2025-03-12", today="2025-03-12")
     assert ogi.show(n, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-04-08"

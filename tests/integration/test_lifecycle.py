@@ -104,7 +104,7 @@ def test_consultation_served_later_starts_its_clock_on_service(world: World) -> 
 
 def test_fee_notice_pauses_and_payment_resumes(world: World) -> None:
     number = world.receive(RECEIVED)
-    world.act(number, "issue_fee_notice", wd(4), method="per_page", amount="600")
+    world.act(number, "issue_fee_notice", wd(4), method="per_page", pages=90)
     case = world.show(number, wd(5))
     assert case["state"] == "awaiting_fee"
     assert case["clocks"]["fee_payment"]["due_on"] == wd(24).isoformat()
@@ -117,7 +117,7 @@ def test_fee_notice_pauses_and_payment_resumes(world: World) -> None:
 
 def test_unpaid_fee_lapses_as_6_2(world: World) -> None:
     number = world.receive(RECEIVED)
-    world.act(number, "issue_fee_notice", wd(2), method="per_item", amount="100")
+    world.act(number, "issue_fee_notice", wd(2), method="per_page", pages=40)
     world.act(number, "lapse_fee", wd(23), as_="system")
     case = world.show(number, wd(23))
     assert (case["state"], case["outcome"]) == ("concluded", "6.2")
@@ -211,7 +211,7 @@ def test_outcome_4_3_needs_a_correction(world: World) -> None:
     [],
     [("request_correction", {"text": "补正", "days": 5})],
     [("start_consultation", {"party": "third_party"})],
-    [("issue_fee_notice", {"method": "per_page", "amount": "10"})],
+    [("issue_fee_notice", {"method": "per_page", "pages": 31})],
     [("request_reasons", {"days": 5})],
     [("submit_response", {"outcome": "1"})],
 ])

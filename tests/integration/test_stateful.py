@@ -61,8 +61,14 @@ def _complete_fields(trigger: str, on: date, data: st.DataObject) -> dict[str, A
     if trigger == "end_consultation":
         return {"reply": draw(st.sampled_from(["consent", "objection", "none"]))}
     if trigger == "issue_fee_notice":
-        return {"method": draw(st.sampled_from(["per_item", "per_page"])),
-                "amount": Decimal(draw(st.integers(0, 2000)))}
+        # Mostly per page with the computed amount; sometimes per item (a first application: free, refused),
+        # a different amount (refused without --reason) or no page count (refused).
+        fields = {"method": draw(st.sampled_from(["per_page", "per_page", "per_page", "per_item"]))}
+        if draw(st.integers(0, 5)):
+            fields["pages"] = draw(st.integers(0, 300))
+        if draw(st.integers(0, 3)) == 0:
+            fields["amount"] = Decimal(draw(st.integers(0, 2000)))
+        return fields
     if trigger == "receive_reasons" and draw(st.integers(0, 3)) == 0:
         return {"until": on + timedelta(days=draw(st.integers(0, 40)))}
     if trigger == "submit_response":
