@@ -19,6 +19,9 @@ class CaseFacts:
     extension_requested_on: date | None = None
     due: Mapping[ClockKind, date] = field(default_factory=dict)
     outcome: str | None = None  # the outcome an action proposes (submit_response)
+    reply: str | None = None  # the reply an end of consultation records
+    has_text: bool = False
+    until: date | None = None  # a date the action sets (receive_reasons: the new response date)
 
 
 Guard = Callable[[CaseFacts], str | None]
@@ -39,6 +42,32 @@ def extension_not_yet_requested(f: CaseFacts) -> str | None:
         return "答复期限已延长过一次（条例第三十三条：延长以一次为限，最长不超过20个工作日）"
     if f.extension == "rejected":
         return f"延期申请（{f.extension_requested_on} 提出）已被负责人驳回，不得再次申请"
+    return None
+
+
+def before_response_due(f: CaseFacts) -> str | None:
+    """条例第三十三条第二款: an extension is asked for and approved before the response period runs out."""
+    due = f.due.get(ClockKind.RESPONSE)
+    if due is not None and f.on > due:
+        return f"答复期限已于 {due} 届满，不能再延期（条例第三十三条：延期须在期限届满前经负责人同意）"
+    return None
+
+
+def silence_only_after_the_period(f: CaseFacts) -> str | None:
+    """条例第三十二条: silence counts only once the 15 working days have run; an objection states its grounds."""
+    due = f.due.get(ClockKind.CONSULTATION)
+    if f.reply == "none" and due is not None and f.on <= due:
+        return f"征求意见期限至 {due} 届满，届满前不能按“逾期未提出意见”处理"
+    if f.reply == "objection" and not f.has_text:
+        return "对方不同意公开的，须用 --text 记录其理由"
+    return None
+
+
+def later_reasonable_date(f: CaseFacts) -> str | None:
+    """条例第三十五条: a reasonable period for the response can only delay it, never shorten it."""
+    due = f.due.get(ClockKind.RESPONSE)
+    if f.until is not None and due is not None and f.until < due:
+        return f"答复期限现为 {due}，--until {f.until} 会缩短法定期限（条例第三十五条只允许延迟答复）"
     return None
 
 
@@ -80,8 +109,10 @@ _GUARDS: dict[str, tuple[Guard, ...]] = {
     "request_correction": (correction_not_yet_requested,),
     "lapse_correction": (_overdue(ClockKind.CORRECTION),),
     "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT),),
-    "request_extension": (extension_not_yet_requested,),
-    "approve_extension": (extension_pending,),
+    "request_extension": (extension_not_yet_requested, before_response_due),
+    "approve_extension": (extension_pending, before_response_due),
+    "end_consultation": (silence_only_after_the_period,),
+    "receive_reasons": (later_reasonable_date,),
     "reject_extension": (extension_pending,),
     "submit_response": (response_outcome_allowed,),
 }

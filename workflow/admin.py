@@ -115,8 +115,12 @@ def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: 
 
 
 def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool | None = None,
-                    pause_on_reasons: bool | None = None, today: date) -> tuple[dict[str, Any], list[DueChange]]:
-    """Show or change where the response clock pauses (SPEC §4 Decisions); changes recompute open cases."""
+                    pause_on_reasons: bool | None = None) -> dict[str, Any]:
+    """Show or change where the response clock pauses (SPEC §4 Decisions), for notices issued from now on.
+
+    Each fee notice and request for reasons records the policy in force when it was issued, so a change
+    never rewrites a pause that already happened.
+    """
     with db.unit_of_work() as session:
         actor = _admin(session, actor_name) if (pause_on_fee, pause_on_reasons) != (None, None) else None
         agency = session.get(Agency, actor.agency_id) if actor else session.exec(select(Agency)).first()
@@ -126,10 +130,8 @@ def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool 
             agency.pause_on_fee = pause_on_fee
         if pause_on_reasons is not None:
             agency.pause_on_reasons = pause_on_reasons
-        session.flush()
-        moves = recompute_open_cases(session, today) if actor else []
         return {"agency": agency.name, "pause_on_fee": agency.pause_on_fee,
-                "pause_on_reasons": agency.pause_on_reasons}, moves
+                "pause_on_reasons": agency.pause_on_reasons}
 
 
 def calendar_show(db: Database, *, year: int) -> dict[str, Any]:

@@ -100,7 +100,7 @@ class CaseContext:
         """All clocks of the case as of a day."""
         return compute_clocks(self.legal_events, self.calendar, as_of, self.policy)
 
-    def facts(self, on: date, outcome: str | None = None) -> CaseFacts:
+    def facts(self, on: date, data: ActionInput | None = None) -> CaseFacts:
         """What the guards know, as of the action's legal date."""
         f: dict[str, Any] = {}
         for e in self.events:
@@ -116,7 +116,9 @@ class CaseContext:
                 f["extension"] = "rejected"
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
-        return CaseFacts(on=on, due=due, outcome=outcome, **f)
+        if data is not None:
+            f.update(outcome=data.outcome, reply=data.reply, has_text=data.text is not None, until=data.until)
+        return CaseFacts(on=on, due=due, **f)
 
 
 def load_case(session: Session, agency_id: int, number: str, policy: ClockPolicy | None = None) -> CaseContext:
@@ -238,12 +240,12 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         ctx = load_case(session, agency_id, number, actor.policy if actor else None)
         cached = _cached_clocks(session, ctx.app)
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
-        problems = _date_problems(ctx, data.on, today)
+        problems = _date_problems(ctx, data, today)
         if expected_version is not None and expected_version != ctx.app.version:
             raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
                             f"{ctx.app.version} 版），请重新查看后再操作")
         if not problems:
-            facts = ctx.facts(data.on, data.outcome)
+            facts = ctx.facts(data.on, data)
             problems = blockers(transition, State(ctx.app.state), actor.role if actor else None, facts,
                                 has_reason=data.reason is not None)
         if not problems:
@@ -273,26 +275,35 @@ def _only_agency(session: Session) -> int:
     return agency.id
 
 
-def _date_problems(ctx: CaseContext, on: date, today: date) -> list[str]:
+def _date_problems(ctx: CaseContext, data: ActionInput, today: date) -> list[str]:
+    on, problems = data.on, []
     if on > today:
-        return [f"办理日期 {on} 晚于今天（{today}）"]
+        problems.append(f"办理日期 {on} 晚于今天（{today}）")
     last = ctx.events[-1].effective_on if ctx.events else ctx.app.received_on
     if on < last:
-        return [f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）"]
-    return []
+        problems.append(f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）")
+    if data.served_on is not None and not on <= data.served_on <= today:
+        problems.append(f"送达日期 {data.served_on} 应在办理日期 {on} 与今天（{today}）之间")
+    if data.until is not None and data.until <= on:
+        problems.append(f"期限 --until {data.until} 应晚于办理日期 {on}")
+    if data.until is not None and data.days is not None:
+        problems.append("--until 与 --days 只能给出一个")
+    return problems
 
 
 def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: ActionInput) -> dict[str, Any]:
     """Apply what a trigger does beyond the state change; returns the event's data."""
     app, data = ctx.app, d.model_dump(mode="json", exclude_none=True, exclude={"on"})
-    if d.reason is not None and t in (Trigger.REQUEST_CORRECTION, Trigger.RECEIVE_CORRECTION,
-                                      Trigger.RECEIVE_PAYMENT, Trigger.REQUEST_EXTENSION,
-                                      Trigger.APPROVE_EXTENSION):
-        transition = TRANSITION_BY_TRIGGER[t]
-        kind = transition.late_after
-        due = ctx.facts(d.on).due.get(kind) if kind else None
-        if kind and due and d.on > due:
-            data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
+    kind = TRANSITION_BY_TRIGGER[t].late_after
+    due = ctx.facts(d.on).due.get(kind) if kind and d.reason is not None else None
+    if kind and due and d.on > due:
+        data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
+    # The agency's policy at the time decides whether this wait pauses the response clock; a later
+    # change of `ogi settings` does not rewrite past pauses.
+    if t is Trigger.ISSUE_FEE_NOTICE:
+        data["pauses_response"] = ctx.policy.pause_on_fee
+    elif t is Trigger.REQUEST_REASONS:
+        data["pauses_response"] = ctx.policy.pause_on_reasons
     if t is Trigger.REQUEST_EXTENSION:
         session.add(Approval(application_id=_id(app), kind="extension", requested_by=actor.username,
                              requested_on=d.on, proposal={"reason": d.text or d.reason or ""}))
@@ -313,8 +324,11 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
     elif t in (Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
         app.outcome = {Trigger.LAPSE_CORRECTION: LAPSED_CORRECTION, Trigger.LAPSE_FEE: LAPSED_FEE}.get(t, WITHDRAWN)
         data["outcome"] = app.outcome
-    if t in (Trigger.APPROVE_RESPONSE, Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
+    if TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
         app.concluded_on = d.on
+        for pending in session.exec(select(Approval).where(Approval.application_id == app.id,
+                                                           Approval.status == "pending")).all():
+            pending.status, pending.decided_on, pending.comment = "void", d.on, "案件已办结，申请作废"
     return data
 
 

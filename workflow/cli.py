@@ -213,14 +213,14 @@ def settings(
     pause_on_reasons: bool | None = typer.Option(None, "--pause-on-reasons/--no-pause-on-reasons",
                                                  help="待说明理由期间答复期限是否暂停（默认暂停）"),
 ) -> None:
-    """查看或修改本机关的计时规则（修改须管理员，修改后重算在办案件）。"""
-    current, moves = run(lambda: admin.agency_settings(database(), actor_name=G.user, pause_on_fee=pause_on_fee,
-                                                       pause_on_reasons=pause_on_reasons, today=G.today))
+    """查看或修改本机关的计时规则（修改须管理员；只影响此后发出的收费通知和说明理由要求）。"""
+    current = run(lambda: admin.agency_settings(database(), actor_name=G.user, pause_on_fee=pause_on_fee,
+                                                pause_on_reasons=pause_on_reasons))
     yes = {True: "暂停", False: "不暂停"}
     out.print(f"{current['agency']}：待缴费期间答复期限{yes[current['pause_on_fee']]}；"
               f"待说明理由期间答复期限{yes[current['pause_on_reasons']]}", highlight=False)
     if pause_on_fee is not None or pause_on_reasons is not None:
-        _print_moves(moves)
+        out.print("已修改：只适用于此后发出的收费通知和说明理由要求，已发生的暂停不受影响。")
 
 
 @fee_app.command("quote")

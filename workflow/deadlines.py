@@ -162,13 +162,13 @@ class _Fold:
         elif t == "end_consultation":
             self._end(ClockKind.CONSULTATION, ClockStatus.MET, on, f"意见：{data.get('reply', '')}")
         elif t == "issue_fee_notice":
-            if self.policy.pause_on_fee:
+            if data.get("pauses_response", self.policy.pause_on_fee):
                 self._pause(on, "待申请人缴纳信息处理费")
             self._open(ClockKind.FEE_PAYMENT, _served(data, on))
         elif t == "receive_payment":
             self._end(ClockKind.FEE_PAYMENT, ClockStatus.MET, on, "已缴费")
         elif t == "request_reasons":
-            if self.policy.pause_on_reasons:
+            if data.get("pauses_response", self.policy.pause_on_reasons):
                 self._pause(on, "待申请人说明理由（条例第三十五条）")
             days, until = _agency_set(data)
             self._open(ClockKind.REASONS, _served(data, on), days, until)
@@ -211,21 +211,23 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
     as_of = run.ended_on if run.ended is not None and run.ended_on else today
     unit = rule.unit
     effective: list[Pause] = []
+    considered = run.pauses
     if run.until is not None and run.until_from is not None:
         # 条例第三十五条: a new date; later pauses and a later extension still move it.
-        later = [p for p in run.pauses if p.start >= run.until_from]
+        considered = [p for p in run.pauses if p.start >= run.until_from]
         extension_on = run.extended_on if run.extended_after_until else None
-        due, effective = _count(cal, run.until_from, cal.count_working_days(run.until_from, run.until),
-                                Unit.WORKING_DAYS, extension_on, later, as_of, floor=run.until)
+        until = cal.roll_forward(run.until)
+        due, effective = _count(cal, run.until_from, cal.count_working_days(run.until_from, until),
+                                Unit.WORKING_DAYS, extension_on, considered, as_of, floor=until)
         unit = Unit.WORKING_DAYS
     elif run.until is not None:
-        due = run.until
+        due = cal.roll_forward(run.until)  # 民法典第二百零三条: ending on a rest day, it ends on the next working day
     else:
         unit = Unit.WORKING_DAYS if unit is Unit.AGENCY_SET else unit
         due, effective = _count(cal, run.start, run.length or 0, unit, run.extended_on, run.pauses, as_of)
     notes = list(run.notes)
     notes += [f"{p.start} 起{p.reason.split('（')[0]}：此前期限已届满，该段时间不予扣除"
-              for p in run.pauses if p not in effective]
+              for p in considered if p not in effective]
     paused = bool(effective) and effective[-1].end is None
     if run.ended is not None:
         phase = run.ended

@@ -85,14 +85,17 @@ def test_only_an_admin_changes_the_calendar(ogi: Ogi) -> None:
     assert ogi("calendar", "set", "2025-06-10", "holiday", "--source", "x", as_="admin", ok=False).exit_code == 1
 
 
-def test_fee_pause_is_an_agency_setting_that_recomputes_open_cases(ogi: Ogi) -> None:
-    n = receive(ogi, "2025-03-03")
-    ogi("act", n, "issue_fee_notice", "--on", "2025-03-05", "--method", "per_page", "--pages", "35",
+def test_fee_pause_is_an_agency_setting_for_notices_issued_from_then_on(ogi: Ogi) -> None:
+    paid, later = receive(ogi, "2025-03-03"), receive(ogi, "2025-03-03")
+    ogi("act", paid, "issue_fee_notice", "--on", "2025-03-05", "--method", "per_page", "--pages", "35",
         today="2025-03-05")
-    ogi("act", n, "receive_payment", "--on", "2025-03-12", today="2025-03-12")
-    assert ogi.show(n, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-04-08"
-    assert "待缴费期间答复期限暂停" in ogi("settings", as_=None).stdout
-    result = ogi("settings", "--no-pause-on-fee", as_="admin", today="2025-03-12")
-    assert "不暂停" in result.stdout and "2025-04-08" in result.stdout and "2025-03-31" in result.stdout
-    assert ogi.show(n, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-03-31"
-    assert ogi("settings", "--pause-on-fee", as_="clerk", ok=False).exit_code == 1
+    ogi("act", paid, "receive_payment", "--on", "2025-03-12", today="2025-03-12")
+    assert ogi.show(paid, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-04-08"
+    assert "待缴费期间答复期限暂停" in ogi("settings", as_="clerk").stdout
+    assert ogi("settings", "--no-pause-on-fee", as_="clerk", ok=False).exit_code == 1
+    assert "不暂停" in ogi("settings", "--no-pause-on-fee", as_="admin", today="2025-03-12").stdout
+    assert ogi.show(paid, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-04-08"  # unchanged
+    ogi("act", later, "issue_fee_notice", "--on", "2025-03-05", "--method", "per_page", "--pages", "35",
+        today="2025-03-12")
+    ogi("act", later, "receive_payment", "--on", "2025-03-12", today="2025-03-12")
+    assert ogi.show(later, today="2025-03-12")["clocks"]["response"]["due_on"] == "2025-03-31"

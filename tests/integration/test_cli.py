@@ -56,7 +56,7 @@ def test_full_path_through_every_kind_of_step(ogi: Ogi) -> None:
     ogi("act", n, "request_correction", "--on", "2025-03-05", "--text", "请明确文件名称", "--days", "10")
     ogi("act", n, "receive_correction", "--on", "2025-03-10")
     ogi("act", n, "start_consultation", "--on", "2025-03-11", "--party", "third_party")
-    ogi("act", n, "end_consultation", "--on", "2025-03-20", "--reply", "none")
+    ogi("act", n, "end_consultation", "--on", "2025-03-20", "--reply", "objection", "--text", "涉及商业秘密")
     ogi("act", n, "issue_fee_notice", "--on", "2025-03-21", "--method", "per_page", "--pages", "65")
     ogi("act", n, "receive_payment", "--on", "2025-03-25")
     ogi("act", n, "request_extension", "--on", "2025-04-10", "--text", "需调取档案")

@@ -6,6 +6,7 @@ import pytest
 
 from tests.integration.conftest import World
 from workflow.calendar import WorkingCalendar
+from workflow.errors import TransitionNotAllowed
 
 CAL = WorkingCalendar()
 D = date.fromisoformat
@@ -98,7 +99,7 @@ def test_consultation_pauses_the_response_clock(world: World) -> None:
 
 def test_consultation_served_later_starts_its_clock_on_service(world: World) -> None:
     number = world.receive(RECEIVED)
-    world.act(number, "start_consultation", wd(2), party="other_agency", served_on=wd(4).isoformat())
+    world.act(number, "start_consultation", wd(2), party="other_agency", served_on=wd(4).isoformat(), today=wd(4))
     assert world.show(number, wd(4))["clocks"]["consultation"]["start_on"] == wd(4).isoformat()
 
 
@@ -188,15 +189,20 @@ def test_response_is_reviewed_then_concludes_with_its_outcome(world: World) -> N
 def test_late_response_is_met_late(world: World) -> None:
     number = world.receive(RECEIVED)
     assert world.show(number, wd(21))["clocks"]["response"]["status"] == "overdue"
-    world.act(number, "submit_response", wd(22), outcome="1")
-    world.act(number, "approve_response", wd(22), as_="head")
-    clock = world.show(number, wd(22))["clocks"]["response"]
+    with pytest.raises(TransitionNotAllowed, match="--reason"):
+        world.act(number, "submit_response", wd(22), outcome="1", text="予以公开")
+    world.act(number, "submit_response", wd(22), outcome="1", text="予以公开", reason="档案调取延误")
+    world.act(number, "approve_response", wd(22), as_="head", reason="档案调取延误")
+    case = world.show(number, wd(22))
+    clock = case["clocks"]["response"]
     assert clock["status"] == "met" and clock["late"] is True
+    assert case["events"][-1]["data"]["late"] == {"clock": "response", "due_on": wd(20).isoformat(),
+                                                  "reason": "档案调取延误"}
 
 
 def test_return_response_needs_a_comment(world: World) -> None:
     number = world.receive(RECEIVED)
-    world.act(number, "submit_response", wd(3), outcome="1")
+    world.act(number, "submit_response", wd(3), outcome="1", text="予以公开")
     with pytest.raises(Exception, match="退回意见"):
         world.act(number, "return_response", wd(4), as_="head")
 
@@ -213,7 +219,7 @@ def test_outcome_4_3_needs_a_correction(world: World) -> None:
     [("start_consultation", {"party": "third_party"})],
     [("issue_fee_notice", {"method": "per_page", "pages": 31})],
     [("request_reasons", {"days": 5})],
-    [("submit_response", {"outcome": "1"})],
+    [("submit_response", {"outcome": "1", "text": "予以公开"})],
 ])
 def test_withdraw_from_every_open_state_concludes_as_6_3(world: World, setup: list[tuple[str, dict]]) -> None:
     number = world.receive(RECEIVED)
@@ -241,7 +247,7 @@ def test_case_numbers_keep_counting_past_9999(world: World) -> None:
     assert world.receive(RECEIVED) == "2025-10001"
 
 
-def test_a_pause_after_the_period_ran_out_neither_revives_nor_lengthens_it(world: World) -> None:
+def test_a_pause_after_the_period_ran_out_does_not_revive_it(world: World) -> None:
     number = world.receive(RECEIVED)
     due = wd(20)
     world.act(number, "start_consultation", wd(2, due), party="third_party")
@@ -249,8 +255,56 @@ def test_a_pause_after_the_period_ran_out_neither_revives_nor_lengthens_it(world
     assert consulting["clocks"]["response"]["status"] == "overdue"
     assert consulting["next_due_on"] == due.isoformat()  # still on the overdue list
     world.act(number, "end_consultation", wd(5, due), reply="consent")
-    world.act(number, "request_extension", wd(5, due), reason="补办延期手续")
-    world.act(number, "approve_extension", wd(5, due), as_="head", reason="补办延期手续")
     response = world.show(number, wd(5, due))["clocks"]["response"]
-    assert response["due_on"] == wd(20, due).isoformat()
+    assert response["due_on"] == due.isoformat() and response["status"] == "overdue"
     assert any("不予扣除" in note for note in response["notes"])
+
+
+def test_no_extension_once_the_period_has_run_out(world: World) -> None:
+    number = world.receive(RECEIVED)
+    with pytest.raises(TransitionNotAllowed, match="不能再延期"):
+        world.act(number, "request_extension", wd(21), reason="补办手续")
+    world.act(number, "request_extension", wd(20))
+    with pytest.raises(TransitionNotAllowed, match="不能再延期"):
+        world.act(number, "approve_extension", wd(21), as_="head", reason="补办手续")
+
+
+def test_consultation_replies_follow_article_32(world: World) -> None:
+    number = world.receive(RECEIVED)
+    world.act(number, "start_consultation", wd(1), party="third_party")
+    with pytest.raises(TransitionNotAllowed, match="届满前不能按“逾期未提出意见”处理"):
+        world.act(number, "end_consultation", wd(10), reply="none")
+    with pytest.raises(TransitionNotAllowed, match="记录其理由"):
+        world.act(number, "end_consultation", wd(10), reply="objection")
+    world.act(number, "end_consultation", wd(17), reply="none")
+    assert world.show(number, wd(17))["state"] == "received"
+
+
+def test_a_reasonable_period_can_only_delay_the_response(world: World) -> None:
+    number = world.receive(RECEIVED)
+    world.act(number, "request_reasons", wd(2), days=5)
+    with pytest.raises(TransitionNotAllowed, match="会缩短法定期限"):
+        world.act(number, "receive_reasons", wd(4), until=wd(8))
+    saturday = D("2025-05-10")
+    world.act(number, "receive_reasons", wd(4), until=saturday)
+    assert world.due(number) == D("2025-05-12")  # 民法典第二百零三条: rolled to the next working day
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"text": "补正", "until": RECEIVED}, "应晚于办理日期"),
+    ({"text": "补正", "until": wd(10), "days": 5}, "只能给出一个"),
+    ({"text": "补正", "days": 5, "served_on": wd(9).isoformat()}, "应在办理日期"),
+    ({"text": "补正", "days": 5, "served_on": RECEIVED.isoformat()}, "应在办理日期"),
+])
+def test_agency_set_dates_are_checked(world: World, fields: dict, message: str) -> None:
+    number = world.receive(RECEIVED)
+    with pytest.raises(TransitionNotAllowed, match=message):
+        world.act(number, "request_correction", wd(1), today=wd(2), **fields)
+
+
+def test_concluding_a_case_voids_its_pending_approvals(world: World) -> None:
+    number = world.receive(RECEIVED)
+    world.act(number, "request_extension", wd(5))
+    world.act(number, "withdraw", wd(6))
+    approval = world.show(number, wd(6))["approvals"][0]
+    assert (approval["status"], approval["decided_on"]) == ("void", wd(6).isoformat())
