@@ -1,7 +1,5 @@
 """The one shared `transitions.Machine`, built once from the transition table (ARCHITECTURE decision 2)."""
 
-from typing import Any, Protocol
-
 from transitions import Machine
 
 from states.lifecycle import TRANSITIONS, State
@@ -9,17 +7,12 @@ from states.lifecycle import TRANSITIONS, State
 NEW = "new"  # the machine's pseudo-state before registration
 
 
-class CaseModel(Protocol):
-    """What the machine needs of the object it drives: a state and a guard hook."""
-
-    state: str
-
-    def may_proceed(self, event: Any) -> bool:
-        """Return False (keeping the reasons) when a guard is unmet."""
-
-
 def build_machine() -> Machine:
-    """A flat, unqueued machine with no models: fire it as `MACHINE.events[t].trigger(wrapper)`."""
+    """A flat, unqueued machine with no models: fire it as `MACHINE.events[t].trigger(wrapper)`.
+
+    The machine owns which trigger may move which state where (MachineError otherwise). Roles and
+    guards are checked before firing by `states.policy.blockers`, which explains every refusal.
+    """
     return Machine(
         model=None,
         states=[NEW, *(s.value for s in State)],
@@ -29,7 +22,6 @@ def build_machine() -> Machine:
                 "trigger": t.trigger.value,
                 "source": [s.value for s in t.sources] or [NEW],
                 "dest": t.dest.value,
-                "conditions": ["may_proceed"],
             }
             for t in TRANSITIONS
         ],

@@ -52,10 +52,7 @@ def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
 
 def _admin(session: Session, actor_name: str | None) -> Any:
     if actor_name is None:
-        users = session.exec(select(User)).all()
-        if not users:
-            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-        actor_name = "admin"
+        raise TransitionNotAllowed("此操作只能由管理员执行：请用 --as 指定管理员用户（如 --as admin）")
     actor = resolve_actor(session, actor_name)
     if actor is None or actor.role is not Role.ADMIN:
         role = ROLE_LABELS[actor.role] if actor else "未指定"

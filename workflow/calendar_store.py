@@ -47,6 +47,8 @@ def set_day(session: Session, *, day: date, working: bool, source: str, by: str)
     """Record one day's ruling (e.g. a correction published after the notice)."""
     if not source.strip():
         raise CalendarError("必须用 --source 注明依据（如国务院办公厅通知文号）")
+    if not 2000 <= day.year <= 2100:
+        raise CalendarError(f"日期 {day} 超出日历范围（2000 至 2100 年）")
     row = session.get(CalendarDay, day)
     if row is None:
         session.add(CalendarDay(day=day, working=working, source=source, origin="manual", entered_by=by))
@@ -105,6 +107,9 @@ def parse_notice(path: Path) -> YearNotice:
         raise CalendarError(f"year 应为 2000 至 2100 之间的整数，而不是 {year!r}")
     if not source:
         raise CalendarError("source 不能为空：请注明国务院办公厅通知的文号")
+    for key in ("rest_days", "working_days"):
+        if not isinstance(raw[key], list):
+            raise CalendarError(f"{key} 应为日期列表，如 [\"{year}-01-01\", \"{year}-02-16..{year}-02-22\"]")
     rest = _expand(raw["rest_days"], "rest_days")
     work = _expand(raw["working_days"], "working_days")
     notice = YearNotice(year, source, tuple(sorted(set(rest))), tuple(sorted(set(work))),

@@ -70,16 +70,10 @@ def resolve_actor(session: Session, username: str | None, *, agency_id: int | No
 
 
 class _Workflow:
-    """The object the shared machine drives: it holds the state and checks the guards."""
+    """The object the shared machine drives: only the state (the row stays out of transitions' reach)."""
 
-    def __init__(self, state: str, check: Any) -> None:
+    def __init__(self, state: str) -> None:
         self.state = state
-        self._check = check
-        self.unmet: list[str] = []
-
-    def may_proceed(self, _event: Any) -> bool:
-        self.unmet = self._check()
-        return not self.unmet
 
 
 @dataclass
@@ -155,8 +149,8 @@ def _standing(ctx: CaseContext, actor: Actor | None, on: date) -> tuple[str, tup
     actions = available_actions(ctx, actor, on)
     allowed = tuple(a.transition.trigger.value for a in actions if not a.blockers)
     if allowed:
-        allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}）"
-                                for a in actions if not a.blockers)
+        allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}"
+                                f"{'，须 --reason' if a.needs_reason else ''}）" for a in actions if not a.blockers)
     else:
         others = [f"{a.transition.trigger.value}（{a.transition.label}，"
                   f"{'/'.join(sorted(r.value for r in a.transition.roles))}）" for a in actions]
@@ -176,7 +170,7 @@ def where_it_stands(db: Database, *, actor_name: str | None, number: str, today:
     try:
         with db.unit_of_work() as session:
             actor = resolve_actor(session, actor_name)
-            ctx = load_case(session, actor.agency_id if actor else _only_agency(session), number)
+            ctx = load_case(session, actor.agency_id if actor else default_agency_id(session), number)
             return _standing(ctx, actor, today)[0]
     except WorkflowError:
         return ""
@@ -227,23 +221,21 @@ def policy_of(session: Session, agency_id: int) -> ClockPolicy:
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
         today: date, expected_version: int | None = None) -> int:
     """Fire one action of SPEC §5 on a case; returns the case's new version."""
-    try:
-        t = Trigger(trigger)
-    except ValueError:
-        raise InputError(f"未知的操作 {trigger!r}；可用的操作：{'、'.join(Trigger)}") from None
-    transition = TRANSITION_BY_TRIGGER[t]
-    if t is Trigger.REGISTER:
-        raise InputError("登记申请请用 ogi receive")
     with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
         actor = resolve_actor(session, actor_name)
-        agency_id = actor.agency_id if actor else _only_agency(session)
+        agency_id = actor.agency_id if actor else default_agency_id(session)
         ctx = load_case(session, agency_id, number, actor.policy if actor else None)
+        if trigger not in Trigger.__members__.values() or trigger == Trigger.REGISTER:
+            hint = "；登记申请请用 ogi receive" if trigger == Trigger.REGISTER else ""
+            raise InputError(f"未知的操作 {trigger!r}{hint}\n{_standing(ctx, actor, data.on)[0]}")
+        t = Trigger(trigger)
+        transition = TRANSITION_BY_TRIGGER[t]
+        if expected_version is not None and expected_version != ctx.app.version:
+            raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
+                            f"{ctx.app.version} 版），请重新查看后再操作\n{_standing(ctx, actor, data.on)[0]}")
         cached = _cached_clocks(session, ctx.app)
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
         problems = _date_problems(ctx, data, today)
-        if expected_version is not None and expected_version != ctx.app.version:
-            raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
-                            f"{ctx.app.version} 版），请重新查看后再操作")
         if not problems:
             facts = ctx.facts(data.on, data)
             problems = blockers(transition, State(ctx.app.state), actor.role if actor else None, facts,
@@ -268,7 +260,8 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         return ctx.app.version
 
 
-def _only_agency(session: Session) -> int:
+def default_agency_id(session: Session) -> int:
+    """The agency when no user is named (a single-agency database); refuses an uninitialised one."""
     agency = session.exec(select(Agency)).first()
     if agency is None or agency.id is None:
         raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
@@ -350,13 +343,11 @@ def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transiti
     """
     app = ctx.app
     before = app.state
-    workflow = _Workflow(before, lambda: [])
+    workflow = _Workflow(before)
     try:
-        fired = MACHINE.events[transition.trigger.value].trigger(workflow)
-    except MachineError as exc:
+        MACHINE.events[transition.trigger.value].trigger(workflow)
+    except MachineError as exc:  # unreachable after blockers(); kept as the machine's own safety net
         raise TransitionNotAllowed(f"当前状态不允许此操作：{exc}") from exc
-    if not fired:
-        raise TransitionNotAllowed("；".join(workflow.unmet))
     event = Event(application_id=app.id or 0, seq=len(ctx.events) + 1, trigger=transition.trigger.value,
                   actor_id=actor.user_id, actor=actor.username, role=actor.role.value, effective_on=on,
                   from_state=None if before == NEW else before, to_state=workflow.state, data=data)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from states.clocks import RULES, ClockKind
 from workflow import admin, cases, queries
@@ -65,16 +66,37 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def run(use_case: Callable[[], T]) -> T:
-    """Run a use case, turning any refusal into a message and exit code 1."""
+    """Run a use case, turning any refusal or database failure into a Chinese message and exit code 1."""
     try:
         return use_case()
     except WorkflowError as exc:
         fail(str(exc))
+    except OperationalError as exc:
+        text = str(exc.orig)
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
+            fail("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+        fail(f"无法访问数据库：{text.strip()}")
+    except SQLAlchemyError as exc:
+        fail(f"数据库错误：{exc}")
 
 
-def database() -> Database:
-    """The database named by --db / OGI_DB (default ./ogi.db)."""
-    return Database(resolve_url(G.db))
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other databases or an in-memory one)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:", "sqlite://"):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def database(*, create: bool = False) -> Database:
+    """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file."""
+    url = resolve_url(G.db)
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        fail(f"数据库 {path} 不存在：请先运行 ogi init --agency 机关名称（或用 --db 指定已有的数据库）")
+    try:
+        return Database(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        fail(f"无法打开数据库 {url}：{exc}")
 
 
 def print_json(data: Any) -> None:
@@ -92,13 +114,15 @@ def main(
     """ogi-workflow：政府信息公开申请办理引擎。"""
     G.db = db
     G.user = as_user or os.environ.get("OGI_USER") or None
+    if G.user == cases.SYSTEM_ACTOR:
+        fail("system 是系统内部身份，不能在命令行使用；需要手动执行到期处理时，请以管理员身份（--as admin）操作")
     G.today = parse_date(today, "--today") or agency_today()
 
 
 @app.command()
 def init(agency: str = typer.Option(..., "--agency", help="机关名称")) -> None:
     """建库并创建机关与 admin 用户。"""
-    db = database()
+    db = database(create=True)
     run(lambda: admin.init(db, agency=agency))
     out.print(f"已初始化：{agency}（数据库 {db.url}）。管理员用户：admin", highlight=False)
 
@@ -308,7 +332,15 @@ def demo(
     """生成一个含一年真实办理情形的演示数据库，并显示承办人首先要看的内容。"""
     from workflow.demo import build_demo
 
-    path = Path(out_db or (G.db if G.db and "://" not in G.db else "ogi-demo.db"))
+    if out_db:
+        path = Path(out_db)
+    elif G.db:
+        found = sqlite_path(resolve_url(G.db))
+        if found is None:
+            fail("演示数据库只能是 SQLite 文件：请用 --db-file 指定文件名")
+        path = found
+    else:
+        path = Path("ogi-demo.db")
     run(lambda: build_demo(path, today=G.today, console=out))
 
 

@@ -1,7 +1,9 @@
 """`ogi demo`: a realistic year of applications, driven through the real use cases, then the clerk's first view."""
 
 import random
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -147,8 +149,22 @@ def _working_days_before(cal: WorkingCalendar, day: date, n: int) -> date:
     return d
 
 
+def _refuse_to_overwrite(path: Path) -> None:
+    """Only an earlier demo database (or nothing) may be replaced."""
+    if not path.exists():
+        return
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            names = {row[0] for row in conn.execute("SELECT name FROM agency")}
+    except sqlite3.Error:
+        names = set()
+    if names != {AGENCY}:
+        raise WorkflowError(f"{path} 不是演示数据库，不会覆盖它；请用 --db-file 指定另一个文件")
+
+
 def build_demo(path: Path, *, today: date, console: Console) -> None:
     """Recreate the demo database at `path`, replay a year of cases up to `today`, and show the clerk's view."""
+    _refuse_to_overwrite(path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     db = Database(f"sqlite:///{path}")

@@ -102,6 +102,12 @@ def validate(model: type[M], **values: object) -> M:
                 lines.append(f"{label}的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
             elif err["type"] == "string_too_short":
                 lines.append(f"{label}不能为空")
+            elif err["type"] in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+                bound = next(iter((err.get("ctx") or {}).values()), "")
+                word = "不能小于" if err["type"].startswith("greater") else "不能大于"
+                lines.append(f"{label}的值 {value!r} 无效：{word} {bound}")
+            elif err["type"].startswith(("decimal", "int", "float")):
+                lines.append(f"{label}的值 {value!r} 不是有效的数")
             else:
                 lines.append(f"{label}的值 {value!r} 无效：{err['msg']}")
         raise InputError("输入有误：" + "；".join(lines)) from exc

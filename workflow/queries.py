@@ -3,26 +3,17 @@
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import OPEN_STATES, STATE_LABELS, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
 from workflow.calendar_store import load_calendar
-from workflow.cases import available_actions, load_case, resolve_actor
+from workflow.cases import available_actions, default_agency_id, load_case, resolve_actor
 from workflow.db import Database
 from workflow.deadlines import Clock
-from workflow.errors import InputError, NotFound
-from workflow.models import Agency, Application, Approval, CaseClock
-
-
-def _agency_id(session: Session, actor_agency: int | None) -> int:
-    if actor_agency is not None:
-        return actor_agency
-    agency = session.exec(select(Agency)).first()
-    if agency is None or agency.id is None:
-        raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-    return agency.id
+from workflow.errors import InputError
+from workflow.models import Application, Approval, CaseClock
 
 
 def clock_data(clock: Clock, today: date) -> dict[str, Any]:
@@ -47,7 +38,7 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
     """Everything about one case: state, outcome, dates, clocks, history and the actions open to the user."""
     with db.unit_of_work() as session:
         actor = resolve_actor(session, actor_name)
-        ctx = load_case(session, _agency_id(session, actor.agency_id if actor else None), number)
+        ctx = load_case(session, actor.agency_id if actor else default_agency_id(session), number)
         app = ctx.app
         clocks = ctx.clocks(today)
         actions = available_actions(ctx, actor, today) if app.state != State.CONCLUDED else []
@@ -116,9 +107,10 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         raise InputError("--due-within 应为非负整数（工作日数）")
     with db.unit_of_work() as session:
         actor = resolve_actor(session, actor_name)
-        agency_id = _agency_id(session, actor.agency_id if actor else None)
+        agency_id = actor.agency_id if actor else default_agency_id(session)
         calendar = load_calendar(session)
-        query = select(Application).where(Application.agency_id == agency_id)
+        query = select(Application).where(Application.agency_id == agency_id,
+                                          col(Application.received_on) <= today)
         if state is not None:
             query = query.where(Application.state == state)
         if overdue:

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from states.clocks import RULES, ClockKind
+from states.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State
 
 STATUS_LABELS = {
     "running": "计时中", "paused": "暂停计时", "stopped": "停止（待重新起算）", "met": "已完成",
@@ -53,12 +54,22 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
                 out.print(f"  [green]✓[/] {a['trigger']}（{a['label']}）{late}", highlight=False)
             else:
                 out.print(f"  [dim]✗ {a['trigger']}（{a['label']}）：{'；'.join(a['reasons'])}[/]", highlight=False)
+    pending = [a for a in d["approvals"] if a["status"] == "pending"]
+    for a in pending:
+        what = "延期申请" if a["kind"] == "extension" else "答复"
+        proposal = a["proposal"]
+        detail = (f"办理结果 {proposal.get('outcome')}：{proposal.get('text', '')}" if a["kind"] == "response"
+                  else f"理由：{proposal.get('reason') or '—'}")
+        out.print(f"[bold yellow]待负责人审批的{what}[/]（{a['requested_by']} 于 {a['requested_on']} 提交）{detail}",
+                  highlight=False)
     out.print("[bold]办理记录[/]")
     for e in d["events"]:
         late = e["data"].get("late")
         extra = f"  [red]逾期办理，理由：{late['reason']}[/]" if late else ""
-        out.print(f"  {e['seq']:>2}. {e['effective_on']} {e['trigger']}  {e['actor']}（{e['role']}）"
-                  f"  {e['from_state'] or '—'} → {e['to_state']}{extra}", highlight=False)
+        role = ROLE_LABELS.get(Role(e["role"]), e["role"])
+        before = STATE_LABELS[State(e["from_state"])] if e["from_state"] else "—"
+        out.print(f"  {e['seq']:>2}. {e['effective_on']} {e['trigger']}  {e['actor']}（{role}）"
+                  f"  {before} → {STATE_LABELS[State(e['to_state'])]}{extra}", highlight=False)
     if "explanation" in d:
         kind = ClockKind(d["explanation"]["clock"])
         out.print(f"[bold]{RULES[kind].label}逐日计算[/]（{RULES[kind].basis}）", highlight=False)
@@ -79,7 +90,12 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date) -> None:
     for r in rows:
         clock = RULES[ClockKind(r["next_due_clock"])].label if r["next_due_clock"] else ""
         left = r["working_days_left"]
-        left_text = "" if left is None else (f"[bold red]逾期 {-left}[/]" if r["overdue"] else str(left))
+        if left is None:
+            left_text = ""
+        elif r["overdue"]:
+            left_text = f"[bold red]逾期 {-left} 个工作日[/]" if left < 0 else "[bold red]已逾期[/]"
+        else:
+            left_text = str(left)
         due = (r["next_due_on"] or "") + ("（暂定）" if r["provisional"] else "")
         table.add_row(r["number"], r["applicant_name"], r["state_label"], clock, due, left_text, r["received_on"])
     out.print(table)

@@ -78,7 +78,7 @@ def test_full_path_through_every_kind_of_step(ogi: Ogi) -> None:
 def test_lapses_and_reasons_through_the_cli(ogi: Ogi) -> None:
     a = receive(ogi, "2025-05-06")
     ogi("act", a, "request_correction", "--on", "2025-05-07", "--text", "补正", "--until", "2025-05-16")
-    ogi("act", a, "lapse_correction", "--on", "2025-05-19", as_="system")
+    ogi("act", a, "lapse_correction", "--on", "2025-05-19", as_="admin")
     b = receive(ogi, "2025-05-06", "commercial")
     ogi("act", b, "issue_fee_notice", "--on", "2025-05-07", "--method", "per_page", "--pages", "40")
     ogi("act", b, "lapse_fee", "--on", "2025-06-10", as_="admin")
@@ -188,3 +188,29 @@ def test_malformed_input_still_shows_state_and_allowed_actions(ogi: Ogi) -> None
     assert "办理日期（--on）的值 '2025-03-32' 不是有效日期" in result.stderr
     assert "征求对象（--party）的值 'neighbour' 无效" in result.stderr
     assert "当前状态：办理中（received）" in result.stderr and "可执行的操作：" in result.stderr
+
+
+def test_system_identity_is_not_available_on_the_command_line(ogi: Ogi) -> None:
+    result = ogi("cases", as_="system", ok=False)
+    assert "system 是系统内部身份" in result.stderr
+
+
+def test_admin_commands_need_a_named_admin(ogi: Ogi) -> None:
+    assert "请用 --as 指定管理员用户" in ogi("user", "add", "mallory", "--role", "admin", as_=None, ok=False).stderr
+
+
+def test_missing_or_uninitialised_database_is_explained(tmp_path: Path) -> None:
+    missing = Ogi(tmp_path / "none.db")
+    assert "不存在：请先运行 ogi init" in missing("cases", ok=False).stderr
+    assert not (tmp_path / "none.db").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert "数据库尚未初始化" in Ogi(empty)("cases", ok=False).stderr
+    bad = runner.invoke(app, ["--db", "nosuchdriver://x", "cases"])
+    assert bad.exit_code == 1 and "无法打开数据库" in bad.stderr
+
+
+def test_demo_never_overwrites_a_real_database(ogi: Ogi) -> None:
+    result = ogi("demo", as_=None, ok=False)
+    assert "不是演示数据库，不会覆盖" in result.stderr
+    assert ogi.show(receive(ogi, "2025-03-03"))["number"] == "2025-0001"
