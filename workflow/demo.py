@@ -66,14 +66,15 @@ def _applicant(rng: random.Random) -> tuple[str, str]:
 def _scenario(rng: random.Random, clerk: str) -> list[Step]:
     """A path through the lifecycle, chosen with realistic frequencies."""
 
-    def respond(outcome: str, gap: int = 1) -> list[Step]:
-        return [(gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿"}),
-                (rng.randint(0, 2), "approve_response", HEAD, {})]
+    def respond(outcome: str, gap: int = 1, **late: str) -> list[Step]:
+        return [(gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿", **late}),
+                (rng.randint(0, 2), "approve_response", HEAD, {**late})]
 
     common = rng.choices(["1", "2", "3.1", "3.4", "3.5", "3.6", "3.7", "4.1", "4.2", "5.1", "5.2", "5.3", "5.5",
                           "6.3"], weights=(38, 14, 1, 4, 3, 6, 2, 18, 4, 3, 3, 2, 1, 1))[0]
     path = rng.choices(["plain", "correction", "correction_lapse", "consult", "fee", "fee_lapse", "extension",
-                        "reasons", "withdraw", "slow"], weights=(46, 9, 3, 9, 4, 2, 8, 2, 3, 4))[0]
+                        "reasons", "withdraw", "slow", "rejected", "returned"],
+                       weights=(42, 9, 3, 9, 4, 2, 7, 2, 3, 4, 2, 3))[0]
     if path == "plain":
         return respond(common, rng.randint(3, 16))
     if path == "correction":
@@ -89,8 +90,9 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
         party = rng.choice(["third_party", "other_agency"])
         reply = rng.choice(["consent", "objection", "none"])
         outcome = {"consent": "1", "objection": "3.4", "none": "2"}[reply] if party == "third_party" else common
+        grounds = {"text": "认为涉及其商业秘密"} if reply == "objection" else {}
         return [(rng.randint(2, 8), "start_consultation", clerk, {"party": party}),
-                (rng.randint(5, 15), "end_consultation", clerk, {"reply": reply}),
+                (16 if reply == "none" else rng.randint(5, 15), "end_consultation", clerk, {"reply": reply, **grounds}),
                 *respond(outcome, rng.randint(2, 8))]
     if path == "fee":
         return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "pages": 130}),
@@ -106,7 +108,14 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
                 (rng.randint(3, 9), "receive_reasons", clerk, {}), *respond("5.4", rng.randint(1, 5))]
     if path == "withdraw":
         return [(rng.randint(1, 10), "withdraw", clerk, {"text": "申请人来电撤回"})]
-    return respond(common, rng.randint(21, 26))  # "slow": answered late, the breach stays on record
+    if path == "rejected":
+        return [(rng.randint(8, 12), "request_extension", clerk, {"text": "材料较多"}),
+                (1, "reject_extension", HEAD, {"text": "可在法定期限内办结"}), *respond(common, rng.randint(2, 5))]
+    if path == "returned":
+        return [(rng.randint(3, 10), "submit_response", clerk, {"outcome": common, "text": "答复意见稿"}),
+                (1, "return_response", HEAD, {"text": "请补充法律依据和救济途径"}), *respond(common, rng.randint(1, 3))]
+    # "slow": answered late; the reason stays on record with the breach
+    return respond(common, rng.randint(21, 26), reason="涉及多个部门，答复超期")
 
 
 def plans(today: date, cal: WorkingCalendar, seed: int = 2024) -> Iterator[Plan]:
@@ -137,6 +146,8 @@ def _current(today: date, cal: WorkingCalendar) -> list[Plan]:
         (9, "某环保公益基金会", "public_interest", [(2, "start_consultation", clerk, {"party": "third_party"})]),
         (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "pages": 110})]),
         (6, "吴海燕", "natural", []),
+        (5, "郑晓东", "natural", [(2, "request_correction", clerk, {"text": "请明确信息名称或文号", "days": 10})]),
+        (4, "某某商贸有限公司", "commercial", [(1, "request_reasons", clerk, {"days": 10})]),
     ]
     return [Plan(_working_days_before(cal, today, n), name, kind, "online",
                  f"申请公开{_SUBJECTS[i % len(_SUBJECTS)]}", steps) for i, (n, name, kind, steps) in enumerate(specs)]
@@ -189,12 +200,9 @@ def build_demo(path: Path, *, today: date, console: Console) -> None:
             on = cal.add_working_days(on, gap) if gap else on
             if on > today:
                 break
-            try:
-                cases.act(db, actor_name=actor, number=number, trigger=trigger,
-                          data=ActionInput(on=on, **extra), today=on)
-                actions += 1
-            except WorkflowError:
-                break  # e.g. a lapse that is no longer due; the case stays as it is
+            cases.act(db, actor_name=actor, number=number, trigger=trigger,
+                      data=ActionInput(on=on, **extra), today=on)
+            actions += 1
     _first_view(db, console, today, total, actions, path)
 
 
