@@ -84,6 +84,7 @@ class Transition:
     basis: str
     requires: tuple[str, ...] = ()
     late_after: ClockKind | None = None  # acting after this clock's due date needs a recorded reason
+    accepts: tuple[str, ...] = ()  # further optional facts; --on, --reason and --text go with any action
 
     @property
     def guards(self) -> tuple[Guard, ...]:
@@ -104,25 +105,27 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Trigger.REGISTER, (), _R, _CLERK, "登记申请",
                "条例第二十九条、第三十一条", ("channel", "received_on", "applicant_type", "request")),
     Transition(Trigger.REQUEST_CORRECTION, (_R,), _AC, _CLERK, "一次性告知补正",
-               "条例第三十条", ("text", "period"), late_after=ClockKind.CORRECTION_NOTICE),
+               "条例第三十条", ("text", "period"), late_after=ClockKind.CORRECTION_NOTICE,
+               accepts=("until", "days", "served_on")),
     Transition(Trigger.RECEIVE_CORRECTION, (_AC,), _R, _CLERK, "收到补正",
                "条例第三十条：答复期限自收到补正后的申请之日起计算", late_after=ClockKind.CORRECTION),
     Transition(Trigger.LAPSE_CORRECTION, (_AC,), _DONE, _SYSTEM, "逾期不补正，不再处理",
                "条例第三十条：无正当理由逾期不补正的，视为放弃申请"),
     Transition(Trigger.START_CONSULTATION, (_R,), _C, _CLERK, "征求意见",
-               "条例第三十二条、第三十四条", ("party",)),
+               "条例第三十二条、第三十四条", ("party",), accepts=("served_on",)),
     Transition(Trigger.END_CONSULTATION, (_C,), _R, _CLERK, "收到意见（或期满无意见）",
                "条例第三十二条、第三十四条", ("reply",)),
     Transition(Trigger.ISSUE_FEE_NOTICE, (_R,), _AF, _CLERK, "发出收费通知",
-               "条例第四十二条；《政府信息公开信息处理费管理办法》", ("method",)),
+               "条例第四十二条；《政府信息公开信息处理费管理办法》", ("method",),
+               accepts=("pages", "amount", "served_on")),
     Transition(Trigger.RECEIVE_PAYMENT, (_AF,), _R, _CLERK, "收到缴费",
                "《政府信息公开信息处理费管理办法》", late_after=ClockKind.FEE_PAYMENT),
     Transition(Trigger.LAPSE_FEE, (_AF,), _DONE, _SYSTEM, "逾期未缴费，不再处理",
                "《政府信息公开信息处理费管理办法》：逾期未缴纳的视为放弃申请"),
     Transition(Trigger.REQUEST_REASONS, (_R,), _AR, _CLERK, "要求说明理由",
-               "条例第三十五条", ("period",)),
+               "条例第三十五条", ("period",), accepts=("until", "days", "served_on")),
     Transition(Trigger.RECEIVE_REASONS, (_AR,), _R, _CLERK, "收到理由说明",
-               "条例第三十五条：申请理由合理的，可以确定延迟答复的合理期限"),
+               "条例第三十五条：申请理由合理的，可以确定延迟答复的合理期限", accepts=("until",)),
     Transition(Trigger.REQUEST_EXTENSION, (_R,), _R, _CLERK, "申请延期答复", "条例第三十三条第二款"),
     Transition(Trigger.APPROVE_EXTENSION, (_R,), _R, _HEAD, "同意延期",
                "条例第三十三条第二款：经政府信息公开工作机构负责人同意，延长不超过20个工作日"),

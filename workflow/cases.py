@@ -242,6 +242,9 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
                                 has_reason=data.reason is not None)
         if not problems:
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
+            wanted = {"until", "days"} if "period" in transition.requires else set()
+            wanted |= set(transition.requires) | set(transition.accepts)
+            problems += [f"{FIELD_LABELS[f]}不适用于「{transition.label}」" for f in sorted(data.given() - wanted)]
         quote = None
         if not problems and t is Trigger.ISSUE_FEE_NOTICE and data.method:
             try:
@@ -401,7 +404,8 @@ def refresh_clocks(session: Session, ctx: CaseContext, today: date,
             session.add(CaseClock(application_id=_id(app), kind=kind.value, start_on=clock.start_on,
                                   due_on=clock.due_on, status=clock.phase.value, provisional=clock.provisional))
             continue
-        if row.due_on != clock.due_on and row.start_on == clock.start_on:
+        live = row.status in (ClockStatus.RUNNING, ClockStatus.PAUSED)
+        if row.due_on != clock.due_on and row.start_on == clock.start_on and live:
             moved[kind.value] = (row.due_on, clock.due_on)
         row.start_on, row.due_on = clock.start_on, clock.due_on
         row.status, row.provisional = clock.phase.value, clock.provisional

@@ -72,6 +72,10 @@ class ActionInput(_Input):
     served_on: date | None = None
     pages: int | None = Field(default=None, ge=0, le=1_000_000)
 
+    def given(self) -> set[str]:
+        """The optional facts this input carries (the date, reason and text go with any action)."""
+        return {k for k, v in self if v is not None} - {"on", "reason", "text"}
+
     def has(self, requirement: str) -> bool:
         """Whether a requirement of the transition table is satisfied."""
         if requirement == "period":

@@ -110,3 +110,11 @@ def test_head_cannot_register(world: World) -> None:
     with pytest.raises(TransitionNotAllowed, match="只能由承办人操作"):
         world.receive(RECEIVED, as_="head")
     assert world.snapshot()["apps"] == []
+
+
+def test_options_that_do_not_belong_to_the_action_are_refused(world: World, case: str) -> None:
+    world.act(case, "submit_response", LATER, outcome="1", text="予以公开")
+    before = world.snapshot()
+    with pytest.raises(TransitionNotAllowed, match="办理结果（--outcome）不适用于「审核同意，出具答复」"):
+        world.act(case, "approve_response", LATER, as_="head", outcome="2")
+    assert world.snapshot() == before
