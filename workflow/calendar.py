@@ -125,6 +125,13 @@ class WorkingCalendar:
             raise CalendarRangeError(f"{start} 之后第 {n} 个工作日超出日历范围")
         return date.fromordinal(self._work[i])
 
+    def working_days_before(self, end: date, n: int) -> date:
+        """The working day n working days before `end` (n = 0: `end` itself if working, else the one before)."""
+        i = bisect_right(self._work, self._check(end)) - 1 - n
+        if i < 0:
+            raise CalendarRangeError(f"{end} 之前第 {n} 个工作日超出日历范围")
+        return date.fromordinal(self._work[i])
+
     def count_working_days(self, after: date, through: date) -> int:
         """How many working days d satisfy after < d <= through."""
         if through <= after:

@@ -219,10 +219,13 @@ def policy_of(session: Session, agency_id: int) -> ClockPolicy:
 
 
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
-        today: date, expected_version: int | None = None) -> int:
-    """Fire one action of SPEC §5 on a case; returns the case's new version."""
+        today: date, expected_version: int | None = None, agency_id: int | None = None) -> int:
+    """Fire one action of SPEC §5 on a case; returns the case's new version.
+
+    `agency_id` tells the `system` actor (the sweep) which agency's case it acts on.
+    """
     with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
-        actor = resolve_actor(session, actor_name)
+        actor = resolve_actor(session, actor_name, agency_id=agency_id)
         agency_id = actor.agency_id if actor else default_agency_id(session)
         ctx = load_case(session, agency_id, number, actor.policy if actor else None)
         if trigger not in Trigger.__members__.values() or trigger == Trigger.REGISTER:

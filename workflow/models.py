@@ -139,3 +139,55 @@ class CalendarYear(SQLModel, table=True):
     source: str = Field(max_length=200)
     entered_by: str = Field(max_length=64)
     entered_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """A reminder or overdue alert raised by a sweep; the key makes each alert exist once, whoever raises it."""
+
+    __table_args__ = (UniqueConstraint("application_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    key: str = Field(max_length=120)
+    clock: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # reminder, overdue, escalation
+    due_on: date
+    fire_on: date
+    raised_on: date  # the sweep's day
+    raised_at: datetime = Field(default_factory=utcnow)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one alert to one recipient through one channel, with its attempts."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending, sending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+class SweepRun(SQLModel, table=True):
+    """The heartbeat: when a sweep ran, for which day, and what it did."""
+
+    __tablename__ = "sweep_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    as_of: date
+    process: str = Field(max_length=80)
+    raised: int = 0
+    lapsed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    error: str | None = None

@@ -94,3 +94,13 @@ def test_calendar_day_period_rolls_forward_over_rest_days() -> None:
 def test_dates_outside_the_calendar_are_refused_in_chinese() -> None:
     with pytest.raises(CalendarRangeError, match="超出日历范围"):
         CAL.add_working_days(date(2100, 12, 30), 5)
+
+
+def test_working_days_before_is_the_inverse_of_add() -> None:
+    due = date(2025, 10, 9)  # the first working day after the 2025 National Day holiday
+    assert CAL.working_days_before(due, 0) == due
+    assert CAL.working_days_before(due, 1) == date(2025, 9, 30)
+    assert CAL.working_days_before(due, 2) == date(2025, 9, 29)
+    assert CAL.working_days_before(due, 3) == date(2025, 9, 28)  # 调休 Sunday
+    for n in range(0, 30):
+        assert CAL.add_working_days(CAL.working_days_before(due, n), n) == due

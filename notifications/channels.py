@@ -1,0 +1,55 @@
+"""Delivery channels for alerts: each takes a recipient and a plain message and sends it, or raises."""
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger("ogi.alerts")
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the outbox records the error and retries later."""
+
+
+class Channel(Protocol):
+    """Something that delivers one alert message to one recipient."""
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        """Deliver, or raise DeliveryError (any exception counts as a failed attempt)."""
+
+
+class InboxChannel:
+    """The alert stays in the database for the recipient's inbox (web UI); delivery is the record itself."""
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        """Nothing leaves the system: the delivery row marked sent is the inbox entry."""
+
+
+class LogChannel:
+    """Writes one JSON line per alert to a file (or the `ogi.alerts` logger when no file is set)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        """Append the alert as a JSON line."""
+        line = json.dumps({"recipient": recipient, **message}, ensure_ascii=False, default=str)
+        if self.path is None:
+            log.info(line)
+            return
+        try:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as exc:
+            raise DeliveryError(f"无法写入提醒日志 {self.path}：{exc}") from exc
+
+
+def build_channels(names: tuple[str, ...], *, log_path: Path | None = None) -> dict[str, Channel]:
+    """The configured channels by name; an unknown name is refused."""
+    known: dict[str, Channel] = {"inbox": InboxChannel(), "log": LogChannel(log_path)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"未知的提醒渠道：{'、'.join(unknown)}（可用：{'、'.join(known)}）")
+    return {n: known[n] for n in names}

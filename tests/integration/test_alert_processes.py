@@ -1,0 +1,77 @@
+"""Two scheduler processes on one database, one killed with SIGKILL and replaced: every alert once."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from tests.integration.conftest import World
+from workflow.calendar import WorkingCalendar
+from workflow.models import Alert, Delivery, SweepRun
+
+CAL = WorkingCalendar()
+OGI = str(Path(sys.executable).with_name("ogi"))
+
+
+def _populate(world: World, first: date, count: int) -> None:
+    day = first
+    for _ in range(count):
+        world.receive(day)
+        day = CAL.add_working_days(day, 1) if CAL.is_workday(day) else CAL.roll_forward(day)
+
+
+def _start(world: World, today: date, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "OGI_DB": str(world.path), "OGI_ALERT_LOG": str(log)}
+    return subprocess.Popen([OGI, "--today", today.isoformat(), "scheduler", "--interval", "60"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _finished_sweeps(world: World, as_of: date) -> int:
+    with world.db.unit_of_work() as session:
+        return session.exec(select(func.count()).select_from(SweepRun).where(
+            SweepRun.as_of == as_of, SweepRun.finished_at.is_not(None))).one()  # type: ignore[union-attr]
+
+
+def _wait_for(world: World, as_of: date, sweeps: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while _finished_sweeps(world, as_of) < sweeps:
+        assert time.monotonic() < deadline, "scheduler did not finish its start-up sweep"
+        time.sleep(0.2)
+
+
+def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(world: World, tmp_path: Path) -> None:
+    _populate(world, date(2025, 5, 6), 60)  # responses falling due through June and July 2025
+    log = tmp_path / "alerts.jsonl"
+    first_day = date(2025, 6, 17)
+    pair = [_start(world, first_day, log), _start(world, first_day, log)]  # racing on the same day
+    try:
+        _wait_for(world, first_day, 2)
+        os.kill(pair[0].pid, signal.SIGKILL)  # killed; the other keeps running
+        pair[0].wait()
+        later = first_day + timedelta(days=14)  # nothing ran in between: the restart must catch up
+        pair[0] = _start(world, later, log)
+        _wait_for(world, later, 1)
+    finally:
+        for p in pair:
+            p.kill()
+            p.wait()
+    with world.db.unit_of_work() as session:
+        alerts = session.exec(select(Alert)).all()
+        deliveries = session.exec(select(Delivery)).all()
+        errors = session.exec(select(SweepRun.error).where(SweepRun.error.is_not(None))).all()  # type: ignore[union-attr]
+    assert errors == []
+    assert len(alerts) > 40 and {a.raised_on for a in alerts} == {first_day, later}
+    assert len({(a.application_id, a.key) for a in alerts}) == len(alerts)
+    assert Counter((d.status, d.attempts) for d in deliveries) == Counter({("sent", 1): len(deliveries)})
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    sent_log = Counter((line["alert_id"], line["recipient"]) for line in lines)
+    expected = Counter((d.alert_id, d.recipient) for d in deliveries if d.channel == "log")
+    assert sent_log == expected  # every alert delivered, none twice

@@ -1,0 +1,141 @@
+"""Reminders, overdue alerts and lapses happen on the right day, once, and never on closed cases."""
+
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from notifications.channels import InboxChannel
+from notifications.policy import DEFAULT_POLICY, load_policy
+from tests.integration.conftest import World
+from workflow import alerts, monitor
+from workflow.models import Alert, Delivery
+
+D = date.fromisoformat
+
+
+class Broken:
+    """A channel that always fails, like an SMTP server that is down."""
+
+    def send(self, recipient: str, message: Any) -> None:
+        raise ConnectionError("connection refused")
+
+
+def _days(first: str, last: str) -> list[date]:
+    a, b = D(first), D(last)
+    return [a + timedelta(days=i) for i in range((b - a).days + 1)]
+
+
+def _sweep_every_day(world: World, first: str, last: str, channels: dict[str, Any] | None = None) -> None:
+    for day in _days(first, last):
+        alerts.sweep(world.db, today=day, policy=DEFAULT_POLICY, channels=channels or {"inbox": InboxChannel()})
+
+
+def _raised(world: World) -> list[tuple[str, str, str, int]]:
+    with world.db.unit_of_work() as session:
+        rows = session.exec(select(Alert).order_by(Alert.raised_on, Alert.id)).all()
+        return [(a.raised_on.isoformat(), a.clock, a.kind, int(a.key.rsplit(":", 1)[1])) for a in rows]
+
+
+def test_a_year_of_reminders_falls_on_working_days_across_national_day(world: World) -> None:
+    world.receive(D("2025-09-10"))  # response due 2025-10-14, across the 2025 National Day holiday
+    _sweep_every_day(world, "2025-09-10", "2025-10-31")
+    assert _raised(world) == [
+        ("2025-09-18", "correction_notice", "reminder", 1),  # window closes 09-19
+        ("2025-09-30", "response", "reminder", 5),  # 5 working days before 10-14: 09-30 (holiday in between)
+        ("2025-10-13", "response", "reminder", 1),
+        ("2025-10-14", "response", "reminder", 0),
+        ("2025-10-15", "response", "overdue", 0),
+        ("2025-10-22", "response", "escalation", 1),  # every 5 working days while overdue
+        ("2025-10-29", "response", "escalation", 2),
+    ]
+
+
+def test_nothing_is_raised_for_a_closed_case(world: World) -> None:
+    number = world.receive(D("2025-09-10"))
+    _sweep_every_day(world, "2025-09-10", "2025-10-15")
+    world.act(number, "submit_response", D("2025-10-16"), outcome="1", text="予以公开", reason="延误")
+    world.act(number, "approve_response", D("2025-10-16"), as_="head", reason="延误")
+    _sweep_every_day(world, "2025-10-16", "2025-11-30")
+    assert [r for r in _raised(world) if r[0] > "2025-10-16"] == []
+
+
+def test_an_adjusted_working_weekend_gets_its_reminder_and_a_rest_day_none(world: World) -> None:
+    world.receive(D("2025-09-15"))  # due 2025-10-17; 1 WD before is 10-16, 5 WD before is 10-10
+    alerts.sweep(world.db, today=D("2025-10-11"), policy=DEFAULT_POLICY, channels={})  # 调休 Saturday
+    alerts.sweep(world.db, today=D("2025-10-12"), policy=DEFAULT_POLICY, channels={})  # Sunday
+    assert [r[0] for r in _raised(world) if r[1] == "response"] == ["2025-10-11"]  # catches up 10-10's reminder
+
+
+def test_sweeping_twice_or_late_raises_each_alert_once(world: World) -> None:
+    world.receive(D("2025-03-03"))  # due 2025-03-31
+    for _ in range(3):
+        alerts.sweep(world.db, today=D("2025-04-02"), policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()})
+    kinds = Counter((r[1], r[2]) for r in _raised(world))
+    assert kinds == {("response", "overdue"): 1}  # after downtime: the current alert only, not every missed one
+
+
+def test_expired_correction_and_fee_periods_lapse_the_day_after(world: World) -> None:
+    corr = world.receive(D("2025-03-03"))
+    world.act(corr, "request_correction", D("2025-03-04"), text="补正", days=5)  # due 2025-03-11
+    fee = world.receive(D("2025-03-03"))
+    world.act(fee, "issue_fee_notice", D("2025-03-04"), method="per_page", pages=40)  # due 2025-04-01
+    result = alerts.sweep(world.db, today=D("2025-03-11"), policy=DEFAULT_POLICY, channels={})
+    assert result.lapsed == []
+    result = alerts.sweep(world.db, today=D("2025-03-12"), policy=DEFAULT_POLICY, channels={})
+    assert result.lapsed == [corr]
+    case = world.show(corr, D("2025-03-12"))
+    assert (case["state"], case["outcome"], case["concluded_on"]) == ("concluded", "6.1", "2025-03-12")
+    assert case["events"][-1]["actor"] == "system"
+    # A sweep that first runs days later still dates the lapse the day after expiry.
+    result = alerts.sweep(world.db, today=D("2025-04-08"), policy=DEFAULT_POLICY, channels={})
+    assert result.lapsed == [fee]
+    case = world.show(fee, D("2025-04-08"))
+    assert (case["outcome"], case["concluded_on"]) == ("6.2", "2025-04-02")
+
+
+def test_a_failing_channel_does_not_block_others_or_lose_the_alert(world: World) -> None:
+    world.receive(D("2025-03-03"))
+    channels = {"inbox": InboxChannel(), "log": Broken()}
+    alerts.sweep(world.db, today=D("2025-04-01"), policy=DEFAULT_POLICY, channels=channels)
+    with world.db.unit_of_work() as session:
+        rows = {(d.channel, d.recipient): d for d in session.exec(select(Delivery)).all()}
+    assert rows[("inbox", "clerk")].status == "sent"
+    broken = rows[("log", "clerk")]
+    assert (broken.status, broken.attempts) == ("pending", 1) and "connection refused" in (broken.last_error or "")
+    later = broken.next_attempt_at + timedelta(seconds=1)
+    for attempt in range(2, 6):
+        alerts.deliver(world.db, channels=channels, process="t", now=later)
+        with world.db.unit_of_work() as session:
+            row = session.get(Delivery, broken.id)
+            assert row is not None and row.attempts == attempt
+            later = row.next_attempt_at + timedelta(seconds=1)
+    assert [a["number"] for a in monitor.list_alerts(world.db, failed=True)] == ["2025-0001"]
+    assert monitor.retry_failed(world.db) == 2  # the overdue alert goes to clerk and head
+    assert monitor.status(world.db, today=D("2025-04-01"), max_age=timedelta(hours=26))["deliveries"]["failed"] == 0
+
+
+def test_status_warns_about_a_dead_scheduler_and_next_years_calendar(world: World) -> None:
+    status = monitor.status(world.db, today=D("2026-11-02"), max_age=timedelta(hours=26))
+    assert any("从未运行过提醒扫描" in w for w in status["warnings"])
+    assert any("2027 年放假安排尚未导入" in w for w in status["warnings"])
+    alerts.sweep(world.db, today=D("2026-11-02"), policy=DEFAULT_POLICY, channels={})
+    fresh = monitor.status(world.db, today=D("2026-10-30"), max_age=timedelta(hours=26))
+    assert fresh["warnings"] == [] and fresh["last_sweep"]["as_of"] == "2026-11-02"
+    stale = monitor.status(world.db, today=D("2026-10-30"), max_age=timedelta(hours=26),
+                           now=alerts.utcnow() + timedelta(hours=30))
+    assert any("小时没有运行提醒扫描" in w for w in stale["warnings"])
+
+
+def test_policy_file_overrides_defaults_and_rejects_unknown_settings(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.toml"
+    path.write_text('channels = ["inbox"]\n[clocks.response]\nreminders = [3]\nescalate_every = 2\n', "utf-8")
+    policy = load_policy(path)
+    assert policy.channels == ("inbox",)
+    assert policy.clocks["response"].reminders == (3,) and policy.clocks["response"].escalate_every == 2
+    path.write_text("[clocks.response]\nreminder = [3]\n", "utf-8")
+    with pytest.raises(ValueError, match="未知的设置项：reminder"):
+        load_policy(path)

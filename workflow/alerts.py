@@ -1,0 +1,212 @@
+"""The sweep: lapse expired correction and fee periods, raise due alerts exactly once, deliver the outbox."""
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from notifications.channels import Channel
+from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
+from states.clocks import RULES, ClockKind, ClockStatus
+from states.lifecycle import State, Trigger
+from workflow import cases
+from workflow.calendar import WorkingCalendar
+from workflow.calendar_store import load_calendar
+from workflow.db import Database
+from workflow.errors import WorkflowError
+from workflow.inputs import ActionInput
+from workflow.models import Alert, Application, CaseClock, Delivery, SweepRun, User, utcnow
+
+MAX_ATTEMPTS = 5
+STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
+
+_LAPSES = {ClockKind.CORRECTION.value: (State.AWAITING_CORRECTION.value, Trigger.LAPSE_CORRECTION.value),
+           ClockKind.FEE_PAYMENT.value: (State.AWAITING_FEE.value, Trigger.LAPSE_FEE.value)}
+
+
+def process_name() -> str:
+    """host:pid, to tell sweeps and claims of different processes apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    as_of: date
+    lapsed: list[str] = field(default_factory=list)
+    raised: list[dict[str, Any]] = field(default_factory=list)
+    delivered: int = 0
+    failed: int = 0
+
+
+def lapse_expired(db: Database, *, today: date) -> list[str]:
+    """条例第三十条 / 办法: the day after a correction or fee period expires, the system concludes the case."""
+    with db.unit_of_work() as session:
+        rows = session.exec(select(col(Application.number), col(Application.agency_id), col(CaseClock.kind),
+                                   col(CaseClock.due_on))
+                            .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
+                            .where(col(CaseClock.kind).in_(list(_LAPSES)),
+                                   CaseClock.status == ClockStatus.RUNNING.value,
+                                   col(CaseClock.due_on) < today,
+                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]))).all()
+    lapsed = []
+    for number, agency_id, kind, due_on in rows:
+        trigger = _LAPSES[kind][1]
+        try:
+            cases.act(db, actor_name=cases.SYSTEM_ACTOR, agency_id=agency_id, number=number, trigger=trigger,
+                      data=ActionInput(on=due_on + timedelta(days=1)), today=today)
+        except WorkflowError:
+            continue  # another process lapsed it first, or a clerk acted in between
+        lapsed.append(number)
+    return lapsed
+
+
+def _insert_alert(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING: the alert's id when this call created it, else None."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Alert).values(**values).on_conflict_do_nothing(
+        index_elements=["application_id", "key"]).returning(col(Alert.id))
+    created: int | None = session.exec(statement).scalar_one_or_none()
+    return created
+
+
+def _message(app: Application, alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
+    label = RULES[ClockKind(alert.clock)].label
+    head = f"案件 {app.number}（{app.applicant_name}）{label}"
+    if alert.kind == "reminder":
+        left = cal.count_working_days(today, alert.due_on)
+        return f"{head}将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
+    late = cal.count_working_days(alert.due_on, today)
+    suffix = "，请负责人督办" if alert.kind == "escalation" else ""
+    return f"{head}已于 {alert.due_on} 届满，已逾期 {late} 个工作日{suffix}"
+
+
+def raise_alerts(db: Database, *, today: date, policy: AlertPolicy) -> list[dict[str, Any]]:
+    """Create the alerts due by `today` (each once, by its key) and their outbox rows, in one transaction."""
+    raised: list[dict[str, Any]] = []
+    with db.unit_of_work() as session:
+        cal = load_calendar(session)
+        reach = cal.add_working_days(today, horizon(policy))
+        rows = session.exec(select(Application, CaseClock)
+                            .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
+                            .where(Application.state != State.CONCLUDED.value,
+                                   CaseClock.status == ClockStatus.RUNNING.value,
+                                   col(CaseClock.kind).in_(list(policy.clocks)),
+                                   col(CaseClock.due_on) <= reach)).all()
+        heads: dict[int, list[str]] = {}
+        for app, clock in rows:
+            for alert in due_alerts(clock.kind, clock.due_on, today, policy, cal):
+                recipients = _recipients(session, app, alert.recipients, heads)
+                message = _message(app, alert, cal, today)
+                alert_id = _insert_alert(session, {
+                    "application_id": app.id, "key": alert.key, "clock": alert.clock, "kind": alert.kind,
+                    "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today, "raised_at": utcnow(),
+                    "recipients": recipients, "message": message})
+                if alert_id is None:
+                    continue
+                for channel in policy.channels:
+                    for recipient in recipients:
+                        session.add(Delivery(alert_id=alert_id, channel=channel, recipient=recipient))
+                raised.append({"number": app.number, "clock": alert.clock, "kind": alert.kind,
+                               "due_on": alert.due_on.isoformat(), "recipients": recipients, "message": message})
+    return raised
+
+
+def _recipients(session: Session, app: Application, roles: tuple[str, ...], heads: dict[int, list[str]]) -> list[str]:
+    names: list[str] = []
+    for role in roles:
+        if role == "assignee" and app.assignee_id is not None:
+            user = session.get(User, app.assignee_id)
+            if user is not None and user.active:
+                names.append(user.username)
+        elif role == "head":
+            if app.agency_id not in heads:
+                heads[app.agency_id] = list(session.exec(select(User.username).where(
+                    User.agency_id == app.agency_id, User.role == "head", col(User.active).is_(True))).all())
+            names.extend(heads[app.agency_id])
+    return list(dict.fromkeys(names))
+
+
+def deliver(db: Database, *, channels: dict[str, Channel], process: str,
+            now: datetime | None = None) -> tuple[int, int]:
+    """Send pending deliveries after commit: claim each (compare-and-set), send, record; returns (sent, failed)."""
+    now = now or utcnow()
+    # Claimable: pending and due, or 'sending' for so long that its claimer must have died.
+    claimable = ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= now)
+                 | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= now - STALE_CLAIM))
+    with db.unit_of_work() as session:
+        due = session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(500)).all()
+    sent = failed = 0
+    for delivery_id in due:
+        with db.unit_of_work() as session:
+            claimed = session.exec(update(Delivery).where(col(Delivery.id) == delivery_id, claimable)
+                                   .values(status="sending", claimed_by=process, next_attempt_at=now)).rowcount
+        if claimed != 1:
+            continue  # another process took it
+        with db.unit_of_work() as session:
+            row = session.get(Delivery, delivery_id)
+            alert = session.get(Alert, row.alert_id) if row else None
+            message = {"alert_id": alert.id, "clock": alert.clock, "kind": alert.kind,
+                       "due_on": alert.due_on.isoformat(), "message": alert.message} if alert else {}
+            channel_name, recipient = (row.channel, row.recipient) if row else ("", "")
+        error = _send(channels, channel_name, recipient, message)
+        with db.unit_of_work() as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                continue
+            row.attempts += 1
+            row.claimed_by = None
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+                sent += 1
+            else:
+                row.last_error = error
+                row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+                row.next_attempt_at = now + timedelta(minutes=2 ** row.attempts)
+                failed += 1
+    return sent, failed
+
+
+def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict[str, Any]) -> str | None:
+    channel = channels.get(name)
+    if channel is None:
+        return f"渠道 {name} 未配置"
+    try:
+        channel.send(recipient, message)
+    except Exception as exc:  # any failure of one channel is recorded, never fatal to the sweep
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str, Channel]) -> SweepResult:
+    """One sweep: lapses, alerts, deliveries, and a heartbeat row saying what it did."""
+    process = process_name()
+    with db.unit_of_work() as session:
+        run = SweepRun(as_of=today, process=process)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    result = SweepResult(today)
+    error = None
+    try:
+        result.lapsed = lapse_expired(db, today=today)
+        result.raised = raise_alerts(db, today=today, policy=policy)
+        result.delivered, result.failed = deliver(db, channels=channels, process=process)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with db.unit_of_work() as session:
+            row = session.get(SweepRun, run_id)
+            if row is not None:
+                row.finished_at, row.error = utcnow(), error
+                row.raised, row.lapsed = len(result.raised), len(result.lapsed)
+                row.delivered, row.failed = result.delivered, result.failed
+    return result

@@ -1,0 +1,77 @@
+"""What the alert machinery did: the alert list, retries, and the status a duty officer checks."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from workflow.calendar_store import load_calendar
+from workflow.db import Database
+from workflow.models import Alert, Application, Delivery, SweepRun, utcnow
+
+
+def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
+                limit: int = 500) -> list[dict[str, Any]]:
+    """Alerts, newest first, each with its case, clock, kind, due date, raised day, recipients and deliveries."""
+    with db.unit_of_work() as session:
+        query = (select(Alert, col(Application.number))
+                 .join(Application, col(Application.id) == col(Alert.application_id))
+                 .order_by(col(Alert.id).desc()).limit(limit))
+        wanted = [s for s, flag in (("pending", pending), ("failed", failed)) if flag]
+        if wanted:
+            states = ["pending", "sending"] if "pending" in wanted else []
+            states += ["failed"] if failed else []
+            query = query.where(col(Alert.id).in_(select(Delivery.alert_id).where(col(Delivery.status).in_(states))))
+        rows = session.exec(query).all()
+        ids = [a.id for a, _ in rows]
+        deliveries: dict[int, list[dict[str, Any]]] = {}
+        for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
+            deliveries.setdefault(d.alert_id, []).append({
+                "channel": d.channel, "recipient": d.recipient, "status": d.status, "attempts": d.attempts,
+                "last_error": d.last_error, "sent_at": d.sent_at.isoformat() if d.sent_at else None})
+        return [{"id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
+                 "fire_on": a.fire_on.isoformat(), "raised_on": a.raised_on.isoformat(), "recipients": a.recipients,
+                 "message": a.message, "deliveries": deliveries.get(a.id or 0, [])} for a, number in rows]
+
+
+def retry_failed(db: Database) -> int:
+    """Put every failed delivery back in the queue; returns how many."""
+    with db.unit_of_work() as session:
+        rows = session.exec(select(Delivery).where(Delivery.status == "failed")).all()
+        for row in rows:
+            row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+        return len(rows)
+
+
+def status(db: Database, *, today: date, max_age: timedelta, now: datetime | None = None) -> dict[str, Any]:
+    """The last sweep, the outbox, and warnings: no recent sweep; next year's calendar unknown from 1 November."""
+    now = now or utcnow()
+    with db.unit_of_work() as session:
+        last = session.exec(select(SweepRun).order_by(col(SweepRun.id).desc()).limit(1)).first()
+        counts = dict(session.exec(select(Delivery.status, func.count()).group_by(col(Delivery.status))).all())
+        cal = load_calendar(session)
+    warnings = []
+    if last is None:
+        warnings.append("从未运行过提醒扫描：请运行 ogi scheduler（或定时执行 ogi alerts sweep）")
+    elif now - last.started_at > max_age:
+        hours = int((now - last.started_at).total_seconds() // 3600)
+        warnings.append(f"已有 {hours} 小时没有运行提醒扫描（上次：{last.started_at:%Y-%m-%d %H:%M} UTC）："
+                        "提醒和自动办结可能未执行")
+    if last is not None and last.error:
+        warnings.append(f"上次扫描出错：{last.error}")
+    if counts.get("failed"):
+        warnings.append(f"{counts['failed']} 条提醒发送失败：查看 ogi alerts list --failed，"
+                        "修复后运行 ogi alerts retry")
+    if today >= date(today.year, 11, 1) and not cal.known(today.year + 1):
+        warnings.append(f"{today.year + 1} 年放假安排尚未导入：跨年期限均为暂定，"
+                        "请在国务院通知发布后运行 ogi calendar import")
+    return {
+        "last_sweep": None if last is None else {
+            "started_at": last.started_at.isoformat(), "finished_at": last.finished_at.isoformat()
+            if last.finished_at else None, "as_of": last.as_of.isoformat(), "process": last.process,
+            "raised": last.raised, "lapsed": last.lapsed, "delivered": last.delivered, "failed": last.failed,
+            "error": last.error},
+        "deliveries": {k: counts.get(k, 0) for k in ("pending", "sending", "sent", "failed")},
+        "warnings": warnings,
+    }
