@@ -36,7 +36,7 @@ def init(db: Database, *, agency: str, admin: str = "admin") -> None:
 
 
 def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
-             display_name: str | None = None) -> None:
+             display_name: str | None = None, email: str | None = None) -> None:
     """Add a clerk, head or admin to the acting admin's agency."""
     if role not in (Role.CLERK, Role.HEAD, Role.ADMIN):
         raise InputError(f"角色 {role!r} 无效，可选：clerk（承办人）、head（负责人）、admin（管理员）")
@@ -46,8 +46,10 @@ def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
         actor = _admin(session, actor_name)
         if session.exec(select(User).where(User.username == username)).first() is not None:
             raise InputError(f"用户 {username} 已存在")
+        if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
+            raise InputError(f"电子邮箱 {email!r} 格式不正确")
         session.add(User(agency_id=actor.agency_id, username=username,
-                         display_name=display_name or username, role=role))
+                         display_name=display_name or username, role=role, email=email))
 
 
 def _admin(session: Session, actor_name: str | None) -> Any:

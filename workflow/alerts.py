@@ -153,8 +153,11 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str,
         with db.unit_of_work() as session:
             row = session.get(Delivery, delivery_id)
             alert = session.get(Alert, row.alert_id) if row else None
-            message = {"alert_id": alert.id, "clock": alert.clock, "kind": alert.kind,
-                       "due_on": alert.due_on.isoformat(), "message": alert.message} if alert else {}
+            app = session.get(Application, alert.application_id) if alert else None
+            user = session.exec(select(User).where(User.username == row.recipient)).first() if row else None
+            message = {"alert_id": alert.id, "number": app.number if app else None, "clock": alert.clock,
+                       "kind": alert.kind, "due_on": alert.due_on.isoformat(), "message": alert.message,
+                       "recipient_email": user.email if user else None} if alert else {}
             channel_name, recipient = (row.channel, row.recipient) if row else ("", "")
         error = _send(channels, channel_name, recipient, message)
         with db.unit_of_work() as session:

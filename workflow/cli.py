@@ -134,9 +134,11 @@ def user_add(
     name: str = typer.Argument(..., help="用户名"),
     role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员）"),
     display_name: str | None = typer.Option(None, "--name", help="姓名"),
+    email: str | None = typer.Option(None, "--email", help="电子邮箱（接收邮件提醒）"),
 ) -> None:
     """添加用户。"""
-    run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name))
+    run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name,
+                               email=email))
     out.print(f"已添加用户 {name}（{role}）", highlight=False)
 
 

@@ -30,6 +30,7 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(max_length=100)
     role: str = Field(max_length=16)
+    email: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
