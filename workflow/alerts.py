@@ -5,6 +5,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -134,47 +135,58 @@ def _recipients(session: Session, app: Application, roles: tuple[str, ...], head
     return list(dict.fromkeys(names))
 
 
-def deliver(db: Database, *, channels: dict[str, Channel], process: str,
-            now: datetime | None = None) -> tuple[int, int]:
-    """Send pending deliveries after commit: claim each (compare-and-set), send, record; returns (sent, failed)."""
+def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: datetime | None = None,
+            batch: int = 100) -> tuple[int, int]:
+    """Send pending deliveries after commit; returns (sent, failed).
+
+    Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
+    token), so two processes never take the same row. Each result is recorded right after its send, so
+    a process killed mid-batch leaves at most one sent-but-unrecorded row; rows it left in 'sending' are
+    reclaimed after STALE_CLAIM.
+    """
     now = now or utcnow()
     # Claimable: pending and due, or 'sending' for so long that its claimer must have died.
     claimable = ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= now)
                  | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= now - STALE_CLAIM))
-    with db.unit_of_work() as session:
-        due = session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(500)).all()
     sent = failed = 0
-    for delivery_id in due:
+    while True:
+        token = f"{process}:{uuid4().hex[:12]}"
         with db.unit_of_work() as session:
-            claimed = session.exec(update(Delivery).where(col(Delivery.id) == delivery_id, claimable)
-                                   .values(status="sending", claimed_by=process, next_attempt_at=now)).rowcount
-        if claimed != 1:
-            continue  # another process took it
-        with db.unit_of_work() as session:
-            row = session.get(Delivery, delivery_id)
-            alert = session.get(Alert, row.alert_id) if row else None
-            app = session.get(Application, alert.application_id) if alert else None
-            user = session.exec(select(User).where(User.username == row.recipient)).first() if row else None
-            message = {"alert_id": alert.id, "number": app.number if app else None, "clock": alert.clock,
-                       "kind": alert.kind, "due_on": alert.due_on.isoformat(), "message": alert.message,
-                       "recipient_email": user.email if user else None} if alert else {}
-            channel_name, recipient = (row.channel, row.recipient) if row else ("", "")
-        error = _send(channels, channel_name, recipient, message)
-        with db.unit_of_work() as session:
-            row = session.get(Delivery, delivery_id)
-            if row is None:
-                continue
-            row.attempts += 1
-            row.claimed_by = None
-            if error is None:
-                row.status, row.sent_at, row.last_error = "sent", utcnow(), None
-                sent += 1
-            else:
-                row.last_error = error
-                row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
-                row.next_attempt_at = now + timedelta(minutes=2 ** row.attempts)
-                failed += 1
-    return sent, failed
+            ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch).scalar_subquery()
+            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids), claimable)
+                                   .values(status="sending", claimed_by=token, next_attempt_at=now)).rowcount
+        if not claimed:
+            return sent, failed
+        for delivery_id, channel_name, recipient, message in _claimed(db, token):
+            error = _send(channels, channel_name, recipient, message)
+            with db.unit_of_work() as session:
+                row = session.get(Delivery, delivery_id)
+                if row is None or row.claimed_by != token:
+                    continue
+                row.attempts += 1
+                row.claimed_by = None
+                if error is None:
+                    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+                    sent += 1
+                else:
+                    row.last_error = error
+                    row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+                    row.next_attempt_at = now + timedelta(minutes=2 ** row.attempts)
+                    failed += 1
+
+
+def _claimed(db: Database, token: str) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The rows this claim took, each with the message to send (case, clock, text, recipient's address)."""
+    with db.unit_of_work() as session:
+        rows = session.exec(
+            select(Delivery, Alert, col(Application.number), col(User.email))
+            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
+            .join(Application, col(Application.id) == col(Alert.application_id))
+            .join(User, col(User.username) == col(Delivery.recipient), isouter=True)
+            .where(col(Delivery.claimed_by) == token).order_by(col(Delivery.id))).all()
+        return [(d.id or 0, d.channel, d.recipient, {
+            "alert_id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
+            "message": a.message, "recipient_email": email}) for d, a, number, email in rows]
 
 
 def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict[str, Any]) -> str | None:
