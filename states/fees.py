@@ -77,7 +77,7 @@ def quote_per_page(pages: int) -> FeeQuote:
 
 def fee_problems(quote: FeeQuote, given: Decimal | None, has_reason: bool) -> list[str]:
     """办法: no fee below the free volume; an amount that departs from the bands needs a recorded reason."""
-    if quote.amount == 0 and (given is None or given == 0):
+    if quote.amount == 0:
         return [f"按《政府信息公开信息处理费管理办法》，{quote.basis}，在免费范围内，不应收费"]
     if given is not None and given != quote.amount and not has_reason:
         return [f"按标准计算应收 {quote.amount} 元（{quote.basis}），与 --amount {given} 元不符；"

@@ -327,7 +327,8 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
         app.concluded_on = d.on
         for pending in session.exec(select(Approval).where(Approval.application_id == app.id,
                                                            Approval.status == "pending")).all():
-            pending.status, pending.decided_on, pending.comment = "void", d.on, "案件已办结，申请作废"
+            if pending.status == "pending":  # not the one this action just decided (unflushed)
+                pending.status, pending.decided_on, pending.comment = "void", d.on, "案件已办结，申请作废"
     return data
 
 

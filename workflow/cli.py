@@ -440,6 +440,29 @@ def scheduler(
 
 
 @app.command()
+def letter(
+    number: str = typer.Argument(..., help="案件编号"),
+    kind: str = typer.Argument(..., help="receipt|correction_notice|reasons_notice|extension_notice|"
+                                         "consultation_letter|fee_notice|response"),
+    fmt: str = typer.Option("html", "--format", help="html | docx"),
+    out_file: Path | None = typer.Option(None, "--out", help="输出文件（默认：html 输出到屏幕，docx 须指定）"),
+    templates: Path | None = typer.Option(None, "--templates", help="本机关的模板目录（或环境变量 OGI_TEMPLATES）"),
+) -> None:
+    """生成告知书：文书中的日期、期限、金额、编号和机关名称均取自案件。"""
+    from workflow import letters
+
+    if fmt == "docx" and out_file is None:
+        fail("DOCX 格式须用 --out 指定输出文件")
+    data = run(lambda: letters.render(database(), number=number, kind=kind, fmt=fmt, actor_name=G.user,
+                                      today=G.today, template_dir=templates))
+    if out_file is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    out_file.write_bytes(data)
+    out.print(f"已生成：{out_file}", highlight=False)
+
+
+@app.command()
 def demo(
     out_db: str | None = typer.Option(None, "--db-file", help="演示数据库文件（默认 ./ogi-demo.db，每次重建）"),
 ) -> None:

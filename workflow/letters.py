@@ -61,13 +61,18 @@ class _Case:
         return compute_clocks(history, self.ctx.calendar, history[-1].on, self.ctx.policy)
 
     def response(self) -> tuple[str, dict[str, Any] | None, bool] | None:
-        """The outcome a response letter states, its sign-off, and whether it is still a draft."""
-        approvals = [a for a in self.detail["approvals"] if a["kind"] == "response"]
+        """The outcome a response letter states, the submission it was signed off from, and whether it is a draft.
+
+        Read from the events (the source of truth): the last `submit_response` of a case under review is a
+        draft; a concluded case states its outcome, with the submission that `approve_response` signed off.
+        """
+        submitted = self.last("submit_response")
         if self.detail["state"] == "concluded" and self.detail["outcome"]:
-            signed = next((a for a in reversed(approvals) if a["status"] == "approved"), None)
+            signed = submitted if self.last("approve_response") else None
             return str(self.detail["outcome"]), signed, False
-        pending = next((a for a in approvals if a["status"] == "pending"), None)
-        return (str(pending["proposal"]["outcome"]), pending, True) if pending else None
+        if self.detail["state"] == "under_review" and submitted:
+            return str(submitted["data"]["outcome"]), submitted, True
+        return None
 
 
 def _load(db: Database, number: str, actor_name: str | None, today: date) -> _Case:
@@ -136,7 +141,7 @@ def _kind_facts(case: _Case, kind: str, event: dict[str, Any]) -> dict[str, Any]
         return {"receipt": {"response_due_cn": due, "correction_notice_due_cn": window, "provisional": provisional}}
     if kind == "correction_notice":
         due, provisional = _due(clocks, ClockKind.CORRECTION)
-        return {"correction": {"items": _lines(data.get("text")), "days": data.get("days"), "due_cn": due,
+        return {"correction": {"lines": _lines(data.get("text")), "days": data.get("days"), "due_cn": due,
                                "served_on_cn": _served(event), "provisional": provisional}}
     if kind == "reasons_notice":
         due, provisional = _due(clocks, ClockKind.REASONS)
@@ -189,16 +194,16 @@ def _response_facts(case: _Case, today: date) -> tuple[date, dict[str, Any]]:
     """The outcome, the reasons given, and the remedy clause that applies on the letter's date."""
     found = case.response()
     assert found is not None
-    code, approval, draft = found
+    code, submitted, draft = found
     outcome = OUTCOMES[code]
     d = case.detail
     issued = today if draft else date.fromisoformat(d["concluded_on"])
     withdrawn = case.last("withdraw") if code == "6.3" else None
-    text = approval["proposal"].get("text") if approval else (withdrawn or {"data": {}})["data"].get("text")
+    text = (submitted or withdrawn or {"data": {}})["data"].get("text")
     refusal = is_refusal(code)
     return issued, {
         "outcome": {"code": code, "label": outcome.label, "group": outcome.group, "group_label": outcome.group_label},
-        "response": {"lines": _lines(text), "submitted_on_cn": cn(approval["requested_on"]) if approval else None,
+        "response": {"lines": _lines(text), "submitted_on_cn": cn(submitted["effective_on"]) if submitted else None,
                      "withdrawn_on_cn": cn(withdrawn["effective_on"]) if withdrawn else None},
         "history": _history(case),
         "remedy": {"refusal": refusal, "partial": code == "2", "new_law": issued >= NEW_REMEDY_LAW,

@@ -65,3 +65,9 @@ def test_fee_quote_cli(tmp_path: Path) -> None:
     text = ogi("fee", "quote", "--pages", "120").stdout
     assert "第 31–100 页：70 × 10 元 = 700 元" in text and "合计：1100 元" in text
     assert "请给出" in ogi("fee", "quote", ok=False).stderr
+
+
+def test_no_fee_inside_the_free_band_even_with_a_reason(world: World) -> None:
+    number = _receive(world, DAY)
+    with pytest.raises(TransitionNotAllowed, match="免费范围内"):
+        world.act(number, "issue_fee_notice", DAY, method="per_item", amount="100", reason="特殊情况")

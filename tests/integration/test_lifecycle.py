@@ -308,3 +308,10 @@ def test_concluding_a_case_voids_its_pending_approvals(world: World) -> None:
     world.act(number, "withdraw", wd(6))
     approval = world.show(number, wd(6))["approvals"][0]
     assert (approval["status"], approval["decided_on"]) == ("void", wd(6).isoformat())
+
+
+def test_the_signed_off_response_stays_approved(world: World) -> None:
+    number = world.receive(RECEIVED)
+    world.act(number, "submit_response", wd(3), outcome="1", text="予以公开")
+    world.act(number, "approve_response", wd(4), as_="head")
+    assert [(a["kind"], a["status"]) for a in world.show(number, wd(4))["approvals"]] == [("response", "approved")]
