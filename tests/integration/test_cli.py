@@ -214,3 +214,19 @@ def test_demo_never_overwrites_a_real_database(ogi: Ogi) -> None:
     result = ogi("demo", as_=None, ok=False)
     assert "不是演示数据库，不会覆盖" in result.stderr
     assert ogi.show(receive(ogi, "2025-03-03"))["number"] == "2025-0001"
+
+
+def test_letter_command_writes_html_and_docx(ogi: Ogi, tmp_path: Path) -> None:
+    from docx import Document
+
+    n = receive(ogi, "2025-03-03")
+    ogi("act", n, "request_correction", "--on", "2025-03-04", "--text", "请明确文件名称", "--days", "10")
+    html = ogi("letter", n, "correction_notice").stdout
+    assert "补正" in html and n in html and "测试县人民政府办公室" in html
+    out = tmp_path / "notice.docx"
+    ogi("letter", n, "correction_notice", "--format", "docx", "--out", str(out))
+    text = "\n".join(p.text for p in Document(str(out)).paragraphs)
+    assert n in text and "测试县人民政府办公室" in text
+    assert "须用 --out" in ogi("letter", n, "receipt", "--format", "docx", ok=False).stderr
+    refused = ogi("letter", n, "fee_notice", ok=False).stderr
+    assert "尚未发出收费通知" in refused and "可出具的文书：receipt" in refused
