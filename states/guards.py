@@ -22,6 +22,7 @@ class CaseFacts:
     reply: str | None = None  # the reply an end of consultation records
     has_text: bool = False
     until: date | None = None  # a date the action sets (receive_reasons: the new response date)
+    last_trigger: str | None = None  # the case's latest event
 
 
 Guard = Callable[[CaseFacts], str | None]
@@ -105,7 +106,19 @@ def response_outcome_allowed(f: CaseFacts) -> str | None:
     return None
 
 
+def _undoes(lapse: str) -> Guard:
+    def guard(f: CaseFacts) -> str | None:
+        if f.last_trigger != lapse:
+            return "只能撤销系统自动办结（且其后没有其他操作）的案件"
+        return None
+
+    guard.__doc__ = f"Only a {lapse} that is the case's latest event can be undone."
+    return guard
+
+
 _GUARDS: dict[str, tuple[Guard, ...]] = {
+    "undo_lapse_correction": (_undoes("lapse_correction"),),
+    "undo_lapse_fee": (_undoes("lapse_fee"),),
     "request_correction": (correction_not_yet_requested,),
     "lapse_correction": (_overdue(ClockKind.CORRECTION),),
     "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT),),

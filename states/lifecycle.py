@@ -70,6 +70,8 @@ class Trigger(StrEnum):
     APPROVE_RESPONSE = "approve_response"
     RETURN_RESPONSE = "return_response"
     WITHDRAW = "withdraw"
+    UNDO_LAPSE_CORRECTION = "undo_lapse_correction"
+    UNDO_LAPSE_FEE = "undo_lapse_fee"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                late_after=ClockKind.RESPONSE),
     Transition(Trigger.RETURN_RESPONSE, (_UR,), _R, _HEAD, "退回修改", "内部审核", ("comment",)),
     Transition(Trigger.WITHDRAW, OPEN_STATES, _DONE, _CLERK, "申请人撤回申请", "申请人撤回"),
+    Transition(Trigger.UNDO_LAPSE_CORRECTION, (_DONE,), _AC, _CLERK, "撤销逾期不补正的自动办结",
+               "纠错：补正实际已按时送达等情形", ("reason",)),
+    Transition(Trigger.UNDO_LAPSE_FEE, (_DONE,), _AF, _CLERK, "撤销逾期未缴费的自动办结",
+               "纠错：费用实际已按时缴纳等情形", ("reason",)),
 )
 
 TRANSITION_BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}

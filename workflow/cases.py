@@ -110,6 +110,7 @@ class CaseContext:
                 f["extension"] = "rejected"
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
+        f["last_trigger"] = self.events[-1].trigger if self.events else None
         if data is not None:
             f.update(outcome=data.outcome, reply=data.reply, has_text=data.text is not None, until=data.until)
         return CaseFacts(on=on, due=due, **f)
@@ -323,6 +324,9 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
     elif t in (Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
         app.outcome = {Trigger.LAPSE_CORRECTION: LAPSED_CORRECTION, Trigger.LAPSE_FEE: LAPSED_FEE}.get(t, WITHDRAWN)
         data["outcome"] = app.outcome
+    if t in (Trigger.UNDO_LAPSE_CORRECTION, Trigger.UNDO_LAPSE_FEE):
+        data["undone_outcome"] = app.outcome
+        app.outcome, app.concluded_on = None, None
     if TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
         app.concluded_on = d.on
         for pending in session.exec(select(Approval).where(Approval.application_id == app.id,

@@ -112,6 +112,7 @@ class _Fold:
     def __init__(self, policy: ClockPolicy) -> None:
         self.policy = policy
         self.runs: dict[ClockKind, _Run] = {}
+        self.concluded_on: date | None = None
 
     def _open(self, kind: ClockKind, start: date, length: int | None = None,
               until: date | None = None) -> _Run:
@@ -192,7 +193,15 @@ class _Fold:
             self._end(ClockKind.CORRECTION, ClockStatus.CLOSED, on, "逾期未补正，视为放弃申请")
         elif t == "lapse_fee":
             self._end(ClockKind.FEE_PAYMENT, ClockStatus.CLOSED, on, "逾期未缴费，视为放弃申请")
+        if t in ("undo_lapse_correction", "undo_lapse_fee"):
+            # The lapse was wrong: reopen what it closed, as if it had not happened.
+            for run in self.runs.values():
+                if run.ended is ClockStatus.CLOSED and run.ended_on == self.concluded_on:
+                    run.ended = run.ended_on = None
+                    run.ended_note = ""
+            self.concluded_on = None
         if t in _CONCLUDING:
+            self.concluded_on = on
             for kind in self.runs:
                 self._end(kind, ClockStatus.CLOSED, on, "案件已办结")
 

@@ -12,6 +12,7 @@ from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY, load_policy
 from tests.integration.conftest import World
 from workflow import alerts, monitor
+from workflow.errors import WorkflowError
 from workflow.models import Alert, Delivery
 
 D = date.fromisoformat
@@ -139,3 +140,22 @@ def test_policy_file_overrides_defaults_and_rejects_unknown_settings(tmp_path: P
     path.write_text("[clocks.response]\nreminder = [3]\n", "utf-8")
     with pytest.raises(ValueError, match="未知的设置项：reminder"):
         load_policy(path)
+
+
+def test_a_clerk_can_undo_a_wrong_lapse_with_a_reason(world: World) -> None:
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "request_correction", D("2025-03-04"), text="补正", days=5)  # due 2025-03-11
+    assert alerts.sweep(world.db, today=D("2025-03-12"), policy=DEFAULT_POLICY, channels={}).lapsed == [number]
+    with pytest.raises(WorkflowError, match="缺少理由"):
+        world.act(number, "undo_lapse_correction", D("2025-03-13"))
+    world.act(number, "undo_lapse_correction", D("2025-03-13"), reason="补正材料于3月10日邮寄送达，登记遗漏")
+    case = world.show(number, D("2025-03-13"))
+    assert (case["state"], case["outcome"], case["concluded_on"]) == ("awaiting_correction", None, None)
+    assert case["clocks"]["correction"]["status"] == "overdue"
+    assert case["events"][-1]["data"]["undone_outcome"] == "6.1"
+    world.act(number, "receive_correction", D("2025-03-13"), reason="补正材料3月10日已送达")
+    assert world.show(number, D("2025-03-13"))["clocks"]["response"]["start_on"] == "2025-03-13"
+    # Only the latest event can be undone, and only a lapse.
+    world.act(number, "withdraw", D("2025-03-14"))
+    with pytest.raises(WorkflowError, match="只能撤销系统自动办结"):
+        world.act(number, "undo_lapse_correction", D("2025-03-14"), reason="撤回不能用此撤销")

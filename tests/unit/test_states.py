@@ -53,6 +53,9 @@ SPEC_TABLE = {  # SPEC §5: trigger -> (sources, dest, who)
     "return_response": (("under_review",), "received", {"head"}),
     "withdraw": (("received", "awaiting_correction", "consulting", "awaiting_fee", "awaiting_reasons",
                   "under_review"), "concluded", {"clerk"}),
+    # Beyond SPEC §5 (issue 4): a clerk undoes a wrong automatic lapse, with a reason.
+    "undo_lapse_correction": (("concluded",), "awaiting_correction", {"clerk"}),
+    "undo_lapse_fee": (("concluded",), "awaiting_fee", {"clerk"}),
 }
 
 
