@@ -46,10 +46,25 @@ class LogChannel:
             raise DeliveryError(f"无法写入提醒日志 {self.path}：{exc}") from exc
 
 
-def build_channels(names: tuple[str, ...], *, log_path: Path | None = None) -> dict[str, Channel]:
-    """The configured channels by name; an unknown name is refused."""
-    known: dict[str, Channel] = {"inbox": InboxChannel(), "log": LogChannel(log_path)}
-    unknown = [n for n in names if n not in known]
+def build_channels(names: tuple[str, ...], *, log_path: Path | None = None, config: Mapping[str, Any] | None = None,
+                   env: Mapping[str, str] | None = None) -> dict[str, Channel]:
+    """The configured channels by name (email and webhook read their `[email]`/`[webhook]` tables and env)."""
+    from notifications.email import EmailChannel, EmailSettings
+    from notifications.webhook import WebhookChannel, WebhookSettings
+
+    available = ("inbox", "log", "email", "webhook")
+    unknown = [n for n in names if n not in available]
     if unknown:
-        raise ValueError(f"未知的提醒渠道：{'、'.join(unknown)}（可用：{'、'.join(known)}）")
-    return {n: known[n] for n in names}
+        raise ValueError(f"未知的提醒渠道：{'、'.join(unknown)}（可用：{'、'.join(available)}）")
+    raw, environ = config or {}, env or {}
+    channels: dict[str, Channel] = {}
+    for name in names:
+        if name == "inbox":
+            channels[name] = InboxChannel()
+        elif name == "log":
+            channels[name] = LogChannel(log_path)
+        elif name == "email":
+            channels[name] = EmailChannel(EmailSettings.from_config(raw, environ))
+        else:
+            channels[name] = WebhookChannel(WebhookSettings.from_config(raw, environ))
+    return channels

@@ -116,16 +116,21 @@ def _clock_alerts(raw: Mapping[str, Any], base: ClockAlerts) -> ClockAlerts:
     return replace(base, **values)
 
 
-def load_policy(path: Path | None) -> AlertPolicy:
-    """The default policy, overlaid by a TOML file: `[clocks.response] reminders = [5, 1, 0]`, `channels = [...]`."""
-    if path is None:
-        return DEFAULT_POLICY
+def read_config(path: Path) -> dict[str, Any]:
+    """The alert settings file as a dict (policy, `[email]`, `[webhook]`)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"提醒设置文件不存在：{path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path} 不是有效的 TOML：{exc}") from exc
+
+
+def load_policy(path: Path | None) -> AlertPolicy:
+    """The default policy, overlaid by a TOML file: `[clocks.response] reminders = [5, 1, 0]`, `channels = [...]`."""
+    if path is None:
+        return DEFAULT_POLICY
+    raw = read_config(path)
     clocks = dict(DEFAULT_POLICY.clocks)
     for name, rules in raw.get("clocks", {}).items():
         clocks[name] = _clock_alerts(rules, clocks.get(name, ClockAlerts()))

@@ -102,6 +102,7 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy) -> list[dict
                                    col(CaseClock.kind).in_(list(policy.clocks)),
                                    col(CaseClock.due_on) <= reach)).all()
         heads: dict[int, list[str]] = {}
+        emails = dict(session.exec(select(User.username, User.email)).all())
         for app, clock in rows:
             for alert in due_alerts(clock.kind, clock.due_on, today, policy, cal):
                 recipients = _recipients(session, app, alert.recipients, heads)
@@ -114,6 +115,8 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy) -> list[dict
                     continue
                 for channel in policy.channels:
                     for recipient in recipients:
+                        if channel == "email" and not emails.get(recipient):
+                            continue  # no address on record: the inbox and other channels still carry it
                         session.add(Delivery(alert_id=alert_id, channel=channel, recipient=recipient))
                 raised.append({"number": app.number, "clock": alert.clock, "kind": alert.kind,
                                "due_on": alert.due_on.isoformat(), "recipients": recipients, "message": message})

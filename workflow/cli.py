@@ -331,12 +331,14 @@ def calendar_import(file: Path = typer.Argument(..., help="TOML 文件：year、
 
 def _alert_setup(config: Path | None) -> tuple[Any, Any]:
     from notifications.channels import build_channels
-    from notifications.policy import load_policy
+    from notifications.policy import load_policy, read_config
 
     try:
-        policy = load_policy(config or (Path(os.environ["OGI_ALERTS"]) if os.environ.get("OGI_ALERTS") else None))
+        path = config or (Path(os.environ["OGI_ALERTS"]) if os.environ.get("OGI_ALERTS") else None)
+        policy = load_policy(path)
         log_path = os.environ.get("OGI_ALERT_LOG")
-        return policy, build_channels(policy.channels, log_path=Path(log_path) if log_path else None)
+        return policy, build_channels(policy.channels, log_path=Path(log_path) if log_path else None,
+                                      config=read_config(path) if path else {}, env=os.environ)
     except ValueError as exc:
         fail(str(exc))
 
