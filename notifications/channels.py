@@ -46,6 +46,20 @@ class LogChannel:
             raise DeliveryError(f"无法写入提醒日志 {self.path}：{exc}") from exc
 
 
+def config_table(raw: Mapping[str, Any], name: str, keys: set[str], env_names: Mapping[str, str],
+                 env: Mapping[str, str]) -> dict[str, Any]:
+    """A channel's `[name]` table from the settings file, checked for unknown keys, with env overrides."""
+    table = raw.get(name, {})
+    if not isinstance(table, Mapping):
+        raise ValueError(f"[{name}] 应为一个表（table）")
+    unknown = set(table) - keys
+    if unknown:
+        raise ValueError(f"[{name}] 中有未知的设置项：{'、'.join(sorted(unknown))}（可用：{'、'.join(sorted(keys))}）")
+    values: dict[str, Any] = dict(table)
+    values.update({key: env[var] for key, var in env_names.items() if env.get(var)})
+    return values
+
+
 def build_channels(names: tuple[str, ...], *, log_path: Path | None = None, config: Mapping[str, Any] | None = None,
                    env: Mapping[str, str] | None = None) -> dict[str, Channel]:
     """The configured channels by name (email and webhook read their `[email]`/`[webhook]` tables and env)."""

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Literal, TypeVar
 
-from notifications.channels import DeliveryError
+from notifications.channels import DeliveryError, config_table
 from states.clocks import RULES, ClockKind
 
 _N = TypeVar("_N", int, float)
@@ -41,17 +41,7 @@ class EmailSettings:
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> "EmailSettings":
         """Settings from the `[email]` table of a TOML document, overridden by the OGI_SMTP_* variables."""
-        table = raw.get("email", {})
-        if not isinstance(table, Mapping):
-            raise ValueError("[email] 应为一个表（table）")
-        unknown = set(table) - _KEYS
-        if unknown:
-            raise ValueError(f"[email] 中有未知的设置项：{'、'.join(sorted(unknown))}"
-                             f"（可用：{'、'.join(sorted(_KEYS))}）")
-        values: dict[str, Any] = dict(table)
-        for key, var in _ENV.items():
-            if env.get(var):
-                values[key] = env[var]
+        values = config_table(raw, "email", _KEYS, _ENV, env)
         host = _text(values, "host")
         if not host:
             raise ValueError("未配置邮件服务器：请在 [email] 中设置 host，或设置环境变量 OGI_SMTP_HOST")

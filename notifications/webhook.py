@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any, Literal
 
-from notifications.channels import DeliveryError
+from notifications.channels import DeliveryError, config_table
 
 Mode = Literal["json", "robot"]
 MODES: tuple[Mode, ...] = ("json", "robot")
@@ -36,17 +36,7 @@ class WebhookSettings:
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> "WebhookSettings":
         """Settings from the `[webhook]` table of a TOML document; OGI_WEBHOOK_URL / OGI_WEBHOOK_SECRET override."""
-        table = raw.get("webhook", {})
-        if not isinstance(table, Mapping):
-            raise ValueError("[webhook] 应为一个表（table）")
-        unknown = set(table) - _KEYS
-        if unknown:
-            raise ValueError(f"[webhook] 中有未知的设置项：{'、'.join(sorted(unknown))}"
-                             f"（可用：{'、'.join(sorted(_KEYS))}）")
-        values: dict[str, Any] = dict(table)
-        for key, var in _ENV.items():
-            if env.get(var):
-                values[key] = env[var]
+        values = config_table(raw, "webhook", _KEYS, _ENV, env)
         url = values.get("url")
         if not url:
             raise ValueError("未配置 webhook 地址：请在 [webhook] 中设置 url，或设置环境变量 OGI_WEBHOOK_URL")
