@@ -4,13 +4,14 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from notifications.channels import Channel
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
@@ -69,18 +70,26 @@ def lapse_expired(db: Database, *, today: date) -> list[str]:
     return lapsed
 
 
-def _insert_alert(session: Session, values: dict[str, Any]) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING: the alert's id when this call created it, else None."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Alert).values(**values).on_conflict_do_nothing(
-        index_elements=["application_id", "key"]).returning(col(Alert.id))
-    created: int | None = session.exec(statement).scalar_one_or_none()
-    return created
+def _insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT (for ON CONFLICT DO NOTHING)."""
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-def _message(app: Application, alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
+class _Due(NamedTuple):
+    """One running clock of an open case, as the sweep needs it (plain columns, no ORM objects)."""
+
+    id: int
+    number: str
+    applicant_name: str
+    agency_id: int
+    assignee_id: int | None
+    kind: str
+    due_on: date
+
+
+def _message(case: _Due, alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
     label = RULES[ClockKind(alert.clock)].label
-    head = f"案件 {app.number}（{app.applicant_name}）{label}"
+    head = f"案件 {case.number}（{case.applicant_name}）{label}"
     if alert.kind == "reminder":
         left = cal.count_working_days(today, alert.due_on)
         return f"{head}将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
@@ -89,52 +98,84 @@ def _message(app: Application, alert: DueAlert, cal: WorkingCalendar, today: dat
     return f"{head}已于 {alert.due_on} 届满，已逾期 {late} 个工作日{suffix}"
 
 
-def raise_alerts(db: Database, *, today: date, policy: AlertPolicy) -> list[dict[str, Any]]:
-    """Create the alerts due by `today` (each once, by its key) and their outbox rows, in one transaction."""
-    raised: list[dict[str, Any]] = []
+def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int = 2000) -> list[dict[str, Any]]:
+    """Create the alerts due by `today`, each once by its key, with their outbox rows.
+
+    One read finds the candidates and the keys already raised; new alerts are then written in chunks
+    of `chunk` (bulk INSERT … ON CONFLICT DO NOTHING RETURNING), each chunk its own short transaction,
+    so clerks' actions never wait long for the write lock. A race with another process is harmless: a
+    key it raised first is skipped.
+    """
     with db.unit_of_work() as session:
         cal = load_calendar(session)
+        if not cal.is_workday(today):
+            return []  # quiet on rest days; the next working day catches up
         reach = cal.add_working_days(today, horizon(policy))
-        rows = session.exec(select(Application, CaseClock)
-                            .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
-                            .where(Application.state != State.CONCLUDED.value,
-                                   CaseClock.status == ClockStatus.RUNNING.value,
-                                   col(CaseClock.kind).in_(list(policy.clocks)),
-                                   col(CaseClock.due_on) <= reach)).all()
-        heads: dict[int, list[str]] = {}
-        emails = dict(session.exec(select(User.username, User.email)).all())
-        for app, clock in rows:
-            for alert in due_alerts(clock.kind, clock.due_on, today, policy, cal):
-                recipients = _recipients(session, app, alert.recipients, heads)
-                message = _message(app, alert, cal, today)
-                alert_id = _insert_alert(session, {
-                    "application_id": app.id, "key": alert.key, "clock": alert.clock, "kind": alert.kind,
-                    "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today, "raised_at": utcnow(),
-                    "recipients": recipients, "message": message})
+        overdue_kinds = [k for k, rules in policy.clocks.items() if rules.overdue]
+        is_open = col(Application.state) != State.CONCLUDED.value
+        rows = [_Due(*r) for r in session.execute(
+            sa_select(col(Application.id), col(Application.number), col(Application.applicant_name),
+                   col(Application.agency_id), col(Application.assignee_id), col(CaseClock.kind),
+                   col(CaseClock.due_on))
+            .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
+            .where(is_open, col(CaseClock.status) == ClockStatus.RUNNING.value,
+                   col(CaseClock.kind).in_(list(policy.clocks)), col(CaseClock.due_on) <= reach,
+                   col(CaseClock.kind).in_(overdue_kinds) | (col(CaseClock.due_on) >= today))).all()]
+        existing = set(session.exec(select(col(Alert.application_id), col(Alert.key))
+                                    .join(Application, col(Application.id) == col(Alert.application_id))
+                                    .where(is_open)).all())
+        users = {u.id: u for u in session.exec(select(User)).all()}
+    heads: dict[int, list[str]] = {}
+    for u in users.values():
+        if u.role == "head" and u.active:
+            heads.setdefault(u.agency_id, []).append(u.username)
+    assignees = {uid: u.username for uid, u in users.items() if u.active}
+    emails = {u.username: u.email for u in users.values()}
+    new: list[tuple[dict[str, Any], str]] = []
+    for case in rows:
+        for alert in due_alerts(case.kind, case.due_on, today, policy, cal):
+            if (case.id, alert.key) in existing:
+                continue
+            recipients = _recipients(case, alert.recipients, assignees, heads)
+            if not recipients:
+                continue  # nobody to tell (e.g. no active assignee): keep the key free for a later sweep
+            new.append(({"application_id": case.id, "key": alert.key, "clock": alert.clock, "kind": alert.kind,
+                         "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
+                         "raised_at": utcnow(), "recipients": recipients,
+                         "message": _message(case, alert, cal, today)}, case.number))
+    raised: list[dict[str, Any]] = []
+    for start in range(0, len(new), chunk):
+        part = new[start:start + chunk]
+        with db.unit_of_work() as session:
+            table = SQLModel.metadata.tables["alert"]
+            statement = _insert(session, table).on_conflict_do_nothing(
+                index_elements=["application_id", "key"]).returning(table.c.id, table.c.application_id, table.c.key)
+            created = {(a, k): i for i, a, k in session.connection().execute(statement, [v for v, _ in part])}
+            deliveries = []
+            for values, number in part:
+                alert_id = created.get((values["application_id"], values["key"]))
                 if alert_id is None:
-                    continue
-                for channel in policy.channels:
-                    for recipient in recipients:
-                        if channel == "email" and not emails.get(recipient):
-                            continue  # no address on record: the inbox and other channels still carry it
-                        session.add(Delivery(alert_id=alert_id, channel=channel, recipient=recipient))
-                raised.append({"number": app.number, "clock": alert.clock, "kind": alert.kind,
-                               "due_on": alert.due_on.isoformat(), "recipients": recipients, "message": message})
+                    continue  # another process raised it first
+                deliveries += [{"alert_id": alert_id, "channel": channel, "recipient": recipient,
+                                "status": "pending", "attempts": 0, "next_attempt_at": utcnow()}
+                               for channel in policy.channels for recipient in values["recipients"]
+                               if channel != "email" or emails.get(recipient)]
+                raised.append({"number": number, "clock": values["clock"], "kind": values["kind"],
+                               "due_on": values["due_on"].isoformat(), "recipients": values["recipients"],
+                               "message": values["message"]})
+            if deliveries:
+                session.connection().execute(SQLModel.metadata.tables["delivery"].insert(), deliveries)
     return raised
 
 
-def _recipients(session: Session, app: Application, roles: tuple[str, ...], heads: dict[int, list[str]]) -> list[str]:
+def _recipients(case: _Due, roles: tuple[str, ...], assignees: dict[int | None, str],
+                heads: dict[int, list[str]]) -> list[str]:
     names: list[str] = []
     for role in roles:
-        if role == "assignee" and app.assignee_id is not None:
-            user = session.get(User, app.assignee_id)
-            if user is not None and user.active:
-                names.append(user.username)
+        if role == "assignee" and case.assignee_id in assignees:
+            names.append(assignees[case.assignee_id])
         elif role == "head":
-            if app.agency_id not in heads:
-                heads[app.agency_id] = list(session.exec(select(User.username).where(
-                    User.agency_id == app.agency_id, User.role == "head", col(User.active).is_(True))).all())
-            names.extend(heads[app.agency_id])
+            names.extend(heads.get(case.agency_id, []))
     return list(dict.fromkeys(names))
 
 

@@ -119,11 +119,15 @@ class Sizes:
     rounds: int = 3  # timed rounds in (b), after one warm-up round
     calendar_starts: int = 1000  # random start days in (a), each with n = 7, 20 and 40
     profile_cases: int = 300  # cases acted on in the profiled round
+    sweep_cases: int = 100_000  # open cases swept by raise_alerts in (d)
+    sweep_registered: int = 300  # of those, registered through the use case (the rest bulk-inserted alike)
+    sweep_whole_cases: int = 3000  # open cases of the smaller database for the whole sweep with deliveries in (d)
 
     @classmethod
     def quick(cls) -> "Sizes":
-        """A run of a few seconds, to check the benchmarks themselves (its figures are not published)."""
-        return cls(cases=1000, acting_cases=100, rounds=1, calendar_starts=200, profile_cases=100)
+        """A run of about 15 s, to check the benchmarks themselves (its figures are not published)."""
+        return cls(cases=1000, acting_cases=100, rounds=1, calendar_starts=200, profile_cases=100,
+                   sweep_cases=5000, sweep_registered=100, sweep_whole_cases=1000)
 
     @property
     def is_full(self) -> bool:

@@ -40,14 +40,16 @@ def url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _application(rng: random.Random) -> ApplicationCreate:
+def random_application(rng: random.Random, first_receipt: date = FIRST_RECEIPT,
+                       receipt_days: int = RECEIPT_DAYS) -> ApplicationCreate:
+    """A plausible application received on one of the `receipt_days` days from `first_receipt`."""
     name = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(("", *_GIVEN))
     return ApplicationCreate(
         applicant_name=name,
         applicant_type=rng.choice(list(ApplicantType)),
         applicant_contact=f"1{rng.randint(3, 9)}{rng.randint(0, 999_999_999):09d}",
         channel=rng.choice(list(Channel)),
-        received_on=FIRST_RECEIPT + timedelta(days=rng.randrange(RECEIPT_DAYS)),
+        received_on=first_receipt + timedelta(days=rng.randrange(receipt_days)),
         request=rng.choice(_SUBJECTS),
     )
 
@@ -62,7 +64,7 @@ def build(path: Path, count: int, *, progress: Callable[[int], None] | None = No
         rng = random.Random(seed)
         numbers = []
         for i in range(count):
-            numbers.append(cases.register(db, actor_name=CLERK, data=_application(rng), today=REGISTERED_ON))
+            numbers.append(cases.register(db, actor_name=CLERK, data=random_application(rng), today=REGISTERED_ON))
             if progress is not None and (i + 1) % 1000 == 0:
                 progress(i + 1)
     finally:

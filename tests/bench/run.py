@@ -1,4 +1,4 @@
-"""`make bench`: time working-day arithmetic, one use-case action and the memory of loading every case.
+"""`make bench`: time working-day arithmetic, one use-case action, the memory of loading every case, the alert sweep.
 
 Run from the repository root:
 
@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.bench import action_bench, calendar_bench, fixture, memory_bench, profile_bench, report
+from tests.bench import action_bench, calendar_bench, fixture, memory_bench, profile_bench, report, sweep_bench
 from tests.bench.common import Sizes, machine_info
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
@@ -58,7 +58,14 @@ def measure(sizes: Sizes, profile_top: int = 30) -> report.Results:
         _say("(b) profiling the use case…")
         profile = profile_bench.run(master, workdir, acting_cases=sizes.profile_cases,
                                     top=max(profile_top, 1))
-    return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile)
+        _say(f"(d) bulk-loading {sizes.sweep_cases:,} and {sizes.sweep_whole_cases:,} open cases for the sweep…")
+        big = sweep_bench.build(workdir / "sweep-master.db", sizes.sweep_cases, registered=sizes.sweep_registered)
+        small = sweep_bench.build(workdir / "sweep-small.db", sizes.sweep_whole_cases,
+                                  registered=sizes.sweep_registered)
+        _say(f"(d) raw query, then raise_alerts twice over {sizes.sweep_cases:,} open cases (the slow part)…")
+        sweep = sweep_bench.run(big, small, workdir,
+                                progress=lambda step: _say(f"  {step}"))
+    return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile, sweep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
