@@ -35,7 +35,8 @@ _STAMP = "2025-06-16 00:00:00.000000"  # created_at / updated_at of the bulk row
 
 # The raw baseline: the same rows raise_alerts selects (every column of both tables), in one statement.
 _RAW_SELECT = ("SELECT a.*, c.* FROM case_clock AS c JOIN application AS a ON a.id = c.application_id "
-               "WHERE a.state != ? AND c.status = ? AND c.kind IN ({kinds}) AND c.due_on <= ?")
+               "WHERE a.state != ? AND c.status = ? AND c.kind IN ({kinds}) AND c.due_on <= ? "
+               "AND (c.kind IN ({overdue}) OR c.due_on >= ?)")  # windows already past raise nothing
 _APP_INSERT = ("INSERT INTO application (id, agency_id, number, applicant_name, applicant_type, applicant_contact, "
                "channel, received_on, request, state, outcome, concluded_on, assignee_id, version, next_due_on, "
                "next_due_clock, provisional, created_at, updated_at) "
@@ -133,10 +134,16 @@ def reach(today: date, policy: AlertPolicy) -> date:
 
 def raw_select(conn: sqlite3.Connection, today: date, policy: AlertPolicy) -> list[tuple[Any, ...]]:
     """The baseline: one SQL statement returning every due row raise_alerts considers, all columns."""
+    return conn.execute(*_where(_RAW_SELECT, today, policy)).fetchall()
+
+
+def _where(template: str, today: date, policy: AlertPolicy) -> tuple[str, tuple[Any, ...]]:
+    """A statement with raise_alerts' WHERE clause, and its parameters."""
     kinds = list(policy.clocks)
-    sql = _RAW_SELECT.format(kinds=", ".join("?" * len(kinds)))
-    return conn.execute(sql, (State.CONCLUDED.value, ClockStatus.RUNNING.value, *kinds,
-                              reach(today, policy).isoformat())).fetchall()
+    overdue = [k for k, rules in policy.clocks.items() if rules.overdue]
+    sql = template.format(kinds=", ".join("?" * len(kinds)), overdue=", ".join("?" * len(overdue)))
+    return sql, (State.CONCLUDED.value, ClockStatus.RUNNING.value, *kinds, reach(today, policy).isoformat(),
+                 *overdue, today.isoformat())
 
 
 def _best(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -203,7 +210,8 @@ def _timing(names: tuple[str, ...]) -> Iterator[dict[str, float]]:
 def _python_alerts(conn: sqlite3.Connection, today: date, policy: AlertPolicy, cal: WorkingCalendar) -> int:
     """The raw query, then `due_alerts` on every row in Python: what a sweep must compute, without writing."""
     rows = raw_select(conn, today, policy)
-    names = [d[0] for d in conn.execute(_RAW_SELECT.format(kinds="?") + " LIMIT 0", ("",) * 4).description]
+    names = [d[0] for d in conn.execute(_RAW_SELECT.format(kinds="?", overdue="?") + " LIMIT 0",
+                                         ("",) * 6).description]
     kind_at, due_at = names.index("kind"), names.index("due_on")  # both only in case_clock
     return sum(len(due_alerts(row[kind_at], date.fromisoformat(row[due_at]), today, policy, cal)) for row in rows)
 
@@ -324,11 +332,7 @@ def run(built: SweepDb, small: SweepDb, workdir: Path, *, today: date = SWEEP_DA
             "SELECT (SELECT count(*) FROM application WHERE state != ?), (SELECT count(*) FROM case_clock)",
             (State.CONCLUDED.value,)).fetchone()
         raw_seconds, rows = _best(lambda: raw_select(conn, today, policy), repeats)
-        kinds = list(policy.clocks)
-        (mirror,) = conn.execute(
-            "SELECT count(*) FROM application AS a JOIN case_clock AS c ON c.application_id = a.id "
-            f"WHERE a.state != ? AND c.status = ? AND c.kind IN ({', '.join('?' * len(kinds))}) AND c.due_on <= ?",
-            (State.CONCLUDED.value, ClockStatus.RUNNING.value, *kinds, reach(today, policy).isoformat())).fetchone()
+        (mirror,) = conn.execute(*_where(_RAW_SELECT.replace("a.*, c.*", "count(*)"), today, policy)).fetchone()
         python_seconds, expected = _best(lambda: _python_alerts(conn, today, policy, WorkingCalendar()), 1)
     say(f"raw query: {raw_seconds:.2f} s for {len(rows):,} rows; raise_alerts, first sweep of {today}…")
     db = Database(url(target))
