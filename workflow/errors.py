@@ -6,7 +6,8 @@
     ├── TransitionNotAllowed  wrong state, wrong role or an unmet guard (with the allowed actions)
     ├── StaleCase             the case changed since the version the user saw
     ├── CalendarError         a calendar import or override is invalid
-    └── CalendarRangeError    a date outside the calendar's range
+    ├── CalendarRangeError    a date outside the calendar's range
+    └── YearLocked            the action's legal date falls in a year whose report is locked
 """
 
 
@@ -41,3 +42,7 @@ class CalendarError(WorkflowError):
 
 class CalendarRangeError(WorkflowError):
     """A date outside 2000–2100."""
+
+
+class YearLocked(WorkflowError):
+    """The year's annual report is locked; only an admin with a recorded reason may change it."""

@@ -192,3 +192,99 @@ class SweepRun(SQLModel, table=True):
     delivered: int = 0
     failed: int = 0
     error: str | None = None
+
+
+class Appeal(SQLModel, table=True):
+    """A reconsideration or lawsuit against one application's handling (SPEC §7), with its raw decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str = Field(max_length=16)  # states.appeals.AppealKind
+    route: str | None = Field(default=None, max_length=32)  # states.appeals.Route, litigation only
+    received_on: date = Field(index=True)  # the day the agency received the copy
+    body: str | None = Field(default=None, max_length=200)  # reconsideration body or court
+    state: str = Field(max_length=16)  # states.appeals.AppealState
+    replied_on: date | None = None
+    decision: str | None = Field(default=None, max_length=40)  # states.appeals.DECISIONS code
+    decided_on: date | None = None
+    due_on: date | None = None  # the reply/defence clock's due date, cached
+    source: str = Field(default="manual", max_length=16)  # manual or import
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AppealEvent(SQLModel, table=True):
+    """One immutable entry of an appeal's history."""
+
+    __tablename__ = "appeal_event"
+    __table_args__ = (UniqueConstraint("appeal_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id", index=True)
+    seq: int
+    trigger: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    effective_on: date
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str = Field(max_length=16)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AppealMapping(SQLModel, table=True):
+    """An agency's own report column for one raw decision, overriding the default of SPEC §7."""
+
+    __tablename__ = "appeal_mapping"
+
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True)
+    decision: str = Field(max_length=40, primary_key=True)
+    column: str = Field(max_length=16)  # states.appeals.Column
+    set_by: str = Field(max_length=64)
+    set_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportInput(SQLModel, table=True):
+    """What the engine cannot know: section 2 figures and the section 1/5/6 narrative of one year."""
+
+    __tablename__ = "report_input"
+    __table_args__ = (UniqueConstraint("agency_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    year: int
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportLock(SQLModel, table=True):
+    """A year whose report is frozen (FOIAXpress' lock date): later changes need an admin and a reason."""
+
+    __tablename__ = "report_lock"
+    __table_args__ = (UniqueConstraint("agency_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    year: int
+    locked_at: datetime = Field(default_factory=utcnow)
+    locked_on: date  # the agency's day of locking
+    locked_by: str = Field(max_length=64)
+
+
+class LockedChange(SQLModel, table=True):
+    """A change an admin made, with a reason, to a case or appeal in a locked year; the report lists them."""
+
+    __tablename__ = "locked_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    year: int = Field(index=True)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    appeal_id: int | None = Field(default=None, foreign_key="appeal.id")
+    case_number: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    effective_on: date
+    actor: str = Field(max_length=64)
+    reason: str
+    recorded_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,112 @@
+"""What every `ogi` command shares: the root app, global options, the database, refusals in Chinese."""
+
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from workflow import cases
+from workflow.db import Database, resolve_url
+from workflow.errors import WorkflowError
+
+app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+
+class _Globals:
+    db: str | None = None
+    user: str | None = None
+    today: date = date.min
+
+
+G = _Globals()
+
+
+def agency_today() -> date:
+    """Today in the agency's zone (Asia/Shanghai): legal dates are Beijing dates."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a refusal to stderr and exit non-zero."""
+    err.print(f"[bold red]错误：[/]{message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD date, or a clear refusal naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} 的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
+
+
+def run(use_case: Callable[[], T]) -> T:
+    """Run a use case, turning any refusal or database failure into a Chinese message and exit code 1."""
+    try:
+        return use_case()
+    except WorkflowError as exc:
+        fail(str(exc))
+    except OperationalError as exc:
+        text = str(exc.orig)
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
+            fail("数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）")
+        fail(f"无法访问数据库：{text.strip()}")
+    except SQLAlchemyError as exc:
+        fail(f"数据库错误：{exc}")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other databases or an in-memory one)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:", "sqlite://"):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def database(*, create: bool = False) -> Database:
+    """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file."""
+    url = resolve_url(G.db)
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        fail(f"数据库 {path} 不存在：请先运行 ogi init --agency 机关名称（或用 --db 指定已有的数据库）")
+    try:
+        return Database(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        fail(f"无法打开数据库 {url}：{exc}")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, Chinese kept readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.callback()
+def main(
+    db: str | None = typer.Option(None, "--db",
+                                  help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
+    as_user: str | None = typer.Option(None, "--as", help="以哪个用户操作（或环境变量 OGI_USER）"),
+    today: str | None = typer.Option(None, "--today", help="系统视为“今天”的日期 YYYY-MM-DD（默认真实日期）"),
+) -> None:
+    """ogi-workflow：政府信息公开申请办理引擎。"""
+    G.db = db
+    G.user = as_user or os.environ.get("OGI_USER") or None
+    if G.user == cases.SYSTEM_ACTOR:
+        fail("system 是系统内部身份，不能在命令行使用；需要手动执行到期处理时，请以管理员身份（--as admin）操作")
+    G.today = parse_date(today, "--today") or agency_today()
+
+

@@ -1,0 +1,42 @@
+"""Locked report years (ARCHITECTURE decision 10): a locked year cannot be changed silently.
+
+After `ogi report lock YEAR`, an action whose legal date falls in that year is refused, unless an admin
+gives a reason; the change is then recorded and the year's report lists it.
+"""
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from states.lifecycle import Role
+from workflow.errors import YearLocked
+from workflow.models import LockedChange, ReportLock
+
+
+def lock_of(session: Session, agency_id: int, year: int) -> ReportLock | None:
+    """The lock on an agency's year, if any."""
+    return session.exec(select(ReportLock).where(ReportLock.agency_id == agency_id,
+                                                 ReportLock.year == year)).first()
+
+
+def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role | None, reason: str | None,
+          action: str, case_number: str, application_id: int | None = None,
+          appeal_id: int | None = None) -> None:
+    """Refuse a change dated in a locked year, or record it when an admin (or the system) gives a reason.
+
+    The `system` actor (automatic lapses) is let through with its own reason, so a sweep that runs late
+    never silently changes a locked year: the change is listed like an admin's.
+    """
+    lock = lock_of(session, agency_id, on.year)
+    if lock is None:
+        return
+    if role is Role.SYSTEM:
+        reason = reason or "系统到期自动处理"
+    elif role is not Role.ADMIN or not reason:
+        who = "" if role is Role.ADMIN else f"（当前用户 {actor} 的角色不是管理员）"
+        raise YearLocked(f"{on.year} 年度报告已于 {lock.locked_on.isoformat()} 由 {lock.locked_by} 锁定："
+                         f"生效日期为 {on.isoformat()} 的「{action}」会改变已锁定的年度数据，"
+                         f"只有管理员填写理由（--reason）后才能执行{who}")
+    session.add(LockedChange(agency_id=agency_id, year=on.year, application_id=application_id,
+                             appeal_id=appeal_id, case_number=case_number, action=action, effective_on=on,
+                             actor=actor, reason=reason))
