@@ -270,6 +270,8 @@ class ReportLock(SQLModel, table=True):
     locked_at: datetime = Field(default_factory=utcnow)
     locked_on: date  # the agency's day of locking
     locked_by: str = Field(max_length=64)
+    # The report's JSON (SPEC §8) as published at locking: next year's carried-in is checked against it.
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class LockedChange(SQLModel, table=True):
