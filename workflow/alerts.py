@@ -2,16 +2,16 @@
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import uuid4
 
+from sqlalchemy import Connection, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import SQLModel, col, select
 
 from notifications.channels import Channel
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
@@ -68,11 +68,6 @@ def lapse_expired(db: Database, *, today: date) -> list[str]:
             continue  # another process lapsed it first, or a clerk acted in between
         lapsed.append(number)
     return lapsed
-
-
-def _insert(session: Session, table: Any) -> Any:
-    """The dialect's INSERT (for ON CONFLICT DO NOTHING)."""
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 class _Due(NamedTuple):
@@ -141,31 +136,81 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
                 continue  # nobody to tell (e.g. no active assignee): keep the key free for a later sweep
             new.append(({"application_id": case.id, "key": alert.key, "clock": alert.clock, "kind": alert.kind,
                          "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
-                         "raised_at": utcnow(), "recipients": recipients,
+                         "recipients": recipients,
                          "message": _message(case, alert, cal, today)}, case.number))
     raised: list[dict[str, Any]] = []
     for start in range(0, len(new), chunk):
         part = new[start:start + chunk]
         with db.unit_of_work() as session:
-            table = SQLModel.metadata.tables["alert"]
-            statement = _insert(session, table).on_conflict_do_nothing(
-                index_elements=["application_id", "key"]).returning(table.c.id, table.c.application_id, table.c.key)
-            created = {(a, k): i for i, a, k in session.connection().execute(statement, [v for v, _ in part])}
+            conn = session.connection()
+            write = _write_sqlite if conn.dialect.name == "sqlite" else _write_returning
+            created = write(conn, [v for v, _ in part], utcnow())
             deliveries = []
             for values, number in part:
                 alert_id = created.get((values["application_id"], values["key"]))
                 if alert_id is None:
                     continue  # another process raised it first
-                deliveries += [{"alert_id": alert_id, "channel": channel, "recipient": recipient,
-                                "status": "pending", "attempts": 0, "next_attempt_at": utcnow()}
+                deliveries += [(alert_id, channel, recipient)
                                for channel in policy.channels for recipient in values["recipients"]
                                if channel != "email" or emails.get(recipient)]
                 raised.append({"number": number, "clock": values["clock"], "kind": values["kind"],
                                "due_on": values["due_on"].isoformat(), "recipients": values["recipients"],
                                "message": values["message"]})
             if deliveries:
-                session.connection().execute(SQLModel.metadata.tables["delivery"].insert(), deliveries)
+                _write_deliveries(conn, deliveries, utcnow())
     return raised
+
+
+
+_ALERT_COLUMNS = ("application_id", "key", "clock", "kind", "due_on", "fire_on", "raised_on", "raised_at",
+                  "recipients", "message")
+
+
+def _write_returning(conn: Connection, rows: list[dict[str, Any]], stamp: datetime) -> dict[tuple[int, str], int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the ids of the alerts this statement created."""
+    table = SQLModel.metadata.tables["alert"]
+    statement = pg_insert(table).on_conflict_do_nothing(index_elements=["application_id", "key"]).returning(
+        table.c.id, table.c.application_id, table.c.key)
+    return {(a, k): i for i, a, k in conn.execute(statement, [{**r, "raised_at": stamp} for r in rows])}
+
+
+def _write_sqlite(conn: Connection, rows: list[dict[str, Any]], stamp: datetime) -> dict[tuple[int, str], int]:
+    """SQLite: the driver's executemany (INSERT OR IGNORE), then read back the rows stamped by this write.
+
+    sqlite3 cannot return rows from executemany, and SQLAlchemy's per-row parameter processing was most
+    of the sweep's time; the column types' own bind processors keep the stored formats identical.
+    """
+    table = SQLModel.metadata.tables["alert"]
+    stamp_text = _stored(conn, table.c.raised_at)(stamp)
+    day, listed = _stored(conn, table.c.due_on), _stored(conn, table.c.recipients)
+    conn.exec_driver_sql(
+        f"INSERT OR IGNORE INTO alert ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join('?' * len(_ALERT_COLUMNS))})",
+        [(r["application_id"], r["key"], r["clock"], r["kind"], day(r["due_on"]), day(r["fire_on"]),
+          day(r["raised_on"]), stamp_text, listed(r["recipients"]), r["message"]) for r in rows])
+    ids = [r["application_id"] for r in rows]
+    found = conn.exec_driver_sql("SELECT id, application_id, key FROM alert WHERE raised_at = ? "
+                                 "AND application_id BETWEEN ? AND ?", (stamp_text, min(ids), max(ids)))
+    wanted = {(r["application_id"], r["key"]) for r in rows}
+    return {(a, k): i for i, a, k in found if (a, k) in wanted}
+
+
+def _stored(conn: Connection, column: Any) -> Callable[[Any], Any]:
+    """How the column's type turns a value into what this dialect stores (exactly what SQLAlchemy binds)."""
+    process = column.type._cached_bind_processor(conn.dialect)
+    return process if process is not None else (lambda value: value)
+
+
+def _write_deliveries(conn: Connection, rows: list[tuple[int, str, str]], now: datetime) -> None:
+    """The outbox rows of new alerts (pending, due now); a row another process wrote first is left alone."""
+    table = SQLModel.metadata.tables["delivery"]
+    if conn.dialect.name != "sqlite":
+        conn.execute(pg_insert(table).on_conflict_do_nothing(), [
+            {"alert_id": a, "channel": c, "recipient": r, "status": "pending", "attempts": 0,
+             "next_attempt_at": now} for a, c, r in rows])
+        return
+    when = _stored(conn, table.c.next_attempt_at)(now)
+    conn.exec_driver_sql("INSERT OR IGNORE INTO delivery (alert_id, channel, recipient, status, attempts, "
+                         "next_attempt_at) VALUES (?, ?, ?, 'pending', 0, ?)", [(a, c, r, when) for a, c, r in rows])
 
 
 def _recipients(case: _Due, roles: tuple[str, ...], assignees: dict[int | None, str],

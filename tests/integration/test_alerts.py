@@ -1,5 +1,6 @@
 """Reminders, overdue alerts and lapses happen on the right day, once, and never on closed cases."""
 
+import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -159,3 +160,22 @@ def test_a_clerk_can_undo_a_wrong_lapse_with_a_reason(world: World) -> None:
     world.act(number, "withdraw", D("2025-03-14"))
     with pytest.raises(WorkflowError, match="只能撤销系统自动办结"):
         world.act(number, "undo_lapse_correction", D("2025-03-14"), reason="撤回不能用此撤销")
+
+
+def test_bulk_written_alerts_read_back_exactly_like_orm_rows(world: World) -> None:
+    """The sweep writes through the driver on SQLite: stored timestamps must compare and load as the ORM's do."""
+    world.receive(D("2025-09-10"))
+    alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
+    with world.db.unit_of_work() as session:
+        raw = session.connection().exec_driver_sql(
+            "SELECT a.raised_at, a.recipients, a.due_on, d.next_attempt_at FROM alert a "
+            "JOIN delivery d ON d.alert_id = a.id").all()
+        alert = session.exec(select(Alert)).one()
+        delivery = session.exec(select(Delivery)).first()
+    assert raw, "the sweep wrote no outbox rows"
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+    for raised_at, _, due_on, next_attempt_at in raw:
+        assert re.fullmatch(stamp, raised_at) and re.fullmatch(stamp, next_attempt_at)
+        assert due_on == "2025-09-19"
+    assert alert.recipients == ["clerk"] and alert.raised_at.tzinfo is not None
+    assert delivery is not None and delivery.status == "pending" and delivery.next_attempt_at.tzinfo is not None
