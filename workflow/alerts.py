@@ -229,7 +229,8 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
     """Send pending deliveries after commit; returns (sent, failed).
 
     Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
-    token), so two processes never take the same row. Each result is recorded right after its send, so
+    token; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never take the
+    same row. Each result is recorded right after its send, so
     a process killed mid-batch leaves at most one sent-but-unrecorded row; rows it left in 'sending' are
     reclaimed after STALE_CLAIM.
     """
@@ -241,8 +242,10 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
     while True:
         token = f"{process}:{uuid4().hex[:12]}"
         with db.unit_of_work() as session:
-            ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch).scalar_subquery()
-            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids), claimable)
+            ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch)
+            if not db.is_sqlite:  # PostgreSQL: rows another process is claiming are skipped, not waited for
+                ids = ids.with_for_update(skip_locked=True)
+            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids.scalar_subquery()), claimable)
                                    .values(status="sending", claimed_by=token, next_attempt_at=now)).rowcount
         if not claimed:
             return sent, failed

@@ -1,12 +1,16 @@
-"""Fixtures: a real SQLite database with an agency, a clerk, a head and an admin."""
+"""Fixtures: a real database (SQLite, or a fresh PostgreSQL database) with an agency, a clerk, a head and an admin."""
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import create_engine, func, text
 from sqlmodel import select
 
 from workflow import admin, cases, queries
@@ -22,7 +26,12 @@ class World:
     """A database with users `clerk`, `head` and `admin`, and short-hands for the use cases."""
 
     db: Database
-    path: Path
+    path: Path | None  # the SQLite file; None on PostgreSQL
+
+    @property
+    def url(self) -> str:
+        """What `--db` / OGI_DB takes to reach this database from another process."""
+        return str(self.path) if self.path is not None else self.db.url
 
     def receive(self, on: date, *, as_: str = "clerk", applicant_type: str = "natural",
                 channel: str = "online", name: str = "张三") -> str:
@@ -53,12 +62,46 @@ class World:
             }
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    path = tmp_path / "ogi.db"
-    db = Database(f"sqlite:///{path}")
+# The machine's PostgreSQL (trust auth); each test gets a database of its own, dropped afterwards.
+PG_SERVER = os.environ.get("OGI_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server; its URL."""
+    name = f"ogi_test_{uuid4().hex[:12]}"
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def _populated(db: Database, path: Path | None) -> World:
     admin.init(db, agency=AGENCY)
     admin.add_user(db, actor_name="admin", username="clerk", role="clerk")
     admin.add_user(db, actor_name="admin", username="head", role="head")
-    yield World(db, path)
+    return World(db, path)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    path = tmp_path / "ogi.db"
+    db = Database(f"sqlite:///{path}")
+    yield _populated(db, path)
     db.dispose()
+
+
+@pytest.fixture
+def pg_world() -> Iterator[World]:
+    """The same world on a fresh PostgreSQL database (the shared-platform setup of ARCHITECTURE decision 11)."""
+    with postgres_database() as url:
+        db = Database(url)
+        try:
+            yield _populated(db, None)
+        finally:
+            db.dispose()

@@ -1,4 +1,4 @@
-"""Two scheduler processes on one database, one killed with SIGKILL and replaced: every alert once."""
+"""Two schedulers on one database (SQLite and PostgreSQL), one killed with SIGKILL and replaced: every alert once."""
 
 import json
 import os
@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -29,7 +30,7 @@ def _populate(world: World, first: date, count: int) -> None:
 
 
 def _start(world: World, today: date, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OGI_DB": str(world.path), "OGI_ALERT_LOG": str(log)}
+    env = {**os.environ, "OGI_DB": world.url, "OGI_ALERT_LOG": str(log)}
     return subprocess.Popen([OGI, "--today", today.isoformat(), "scheduler", "--interval", "60"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -47,7 +48,10 @@ def _wait_for(world: World, as_of: date, sweeps: int, timeout: float = 60) -> No
         time.sleep(0.2)
 
 
-def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
+def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(backend: str, request: pytest.FixtureRequest,
+                                                                     tmp_path: Path) -> None:
+    world: World = request.getfixturevalue(backend)
     _populate(world, date(2025, 5, 6), 60)  # responses falling due through June and July 2025
     log = tmp_path / "alerts.jsonl"
     first_day = date(2025, 6, 17)
