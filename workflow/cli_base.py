@@ -15,11 +15,12 @@ from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from workflow import cases
+from workflow.cli_errors import ChineseGroup
 from workflow.db import Database, resolve_url
 from workflow.errors import WorkflowError
 
 app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=ChineseGroup)
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,0 +1,112 @@
+"""Command-line usage errors in Chinese: the parser's English messages, rewritten by kind, with usage and help hint.
+
+Typer (≥ 0.29 vendors Click as `typer._click`) reports a missing argument, an unknown option or command,
+or a value of the wrong type in English. The root command group catches those errors and prints them in
+Chinese instead; anything it does not recognise keeps its original text after a Chinese lead-in.
+"""
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from typer import Abort
+from typer._click import exceptions as cx
+from typer.core import TyperGroup
+
+_TYPES = {"int": "整数", "integer": "整数", "number": "数字", "decimal": "数字", "float": "数字", "date": "日期",
+          "datetime": "日期时间", "Path": "路径", "bool": "是/否",
+          "Decimal": "金额", "str": "文字"}
+
+_Rewrite = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+_VALUE: list[_Rewrite] = [
+    (re.compile(r"^Value (.+) is not a valid (\w+)\.$"), lambda m: f"{m[1]} 不是有效的{_TYPES.get(m[2], m[2])}"),
+    (re.compile(r"^(?:File|Directory|Path) '(.+)' does not exist\.$"), lambda m: f"「{m[1]}」不存在"),
+    (re.compile(r"^(?:File|Directory|Path) '(.+)' is a directory\.$"), lambda m: f"「{m[1]}」是目录，不是文件"),
+    (re.compile(r"^(?:File|Directory|Path) '(.+)' is a file\.$"), lambda m: f"「{m[1]}」是文件，不是目录"),
+    (re.compile(r"^(?:File|Directory|Path) '(.+)' is not readable\.$"), lambda m: f"「{m[1]}」不可读"),
+    (re.compile(r"^(.+) is not one of (.+)\.$"), lambda m: f"{m[1]} 不是可选值之一（可选：{m[2]}）"),
+    (re.compile(r"^Input should be a valid (\w+)"), lambda m: f"应为有效的{_TYPES.get(m[1], m[1])}"),
+]
+_USAGE: list[_Rewrite] = [
+    (re.compile(r"^No such command '(.+?)'\.(?: Did you mean (.+)\?)?$"),
+     lambda m: f"没有命令「{m[1]}」" + (f"（是否想用 {m[2]}？）" if m[2] else "")),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$"), lambda m: f"多余的参数：{m[1]}"),
+    (re.compile(r"^Missing command\.$"), lambda m: "缺少子命令"),
+    (re.compile(r"^Option '(.+)' requires an argument\.$"), lambda m: f"选项 {m[1]} 需要一个值"),
+    (re.compile(r"^Option '(.+)' requires (\d+) arguments\.$"), lambda m: f"选项 {m[1]} 需要 {m[2]} 个值"),
+    (re.compile(r"^Option '(.+)' does not take a value\.$"), lambda m: f"选项 {m[1]} 不接受值"),
+]
+
+
+def _rewrite(text: str, rules: list[_Rewrite]) -> str | None:
+    for pattern, chinese in rules:
+        found = pattern.match(text.strip())
+        if found:
+            return chinese(found)
+    return None
+
+
+def _hint(error: cx.BadParameter) -> str:
+    hint: Sequence[str] | str | None = error.param_hint
+    if hint is None and error.param is not None:
+        hint = error.param.get_error_hint()
+    if hint is None:
+        return ""
+    return hint if isinstance(hint, str) else " / ".join(hint)
+
+
+def chinese(error: cx.ClickException) -> str:
+    """The error's message in Chinese (its English text kept only when the kind is unknown)."""
+    if isinstance(error, cx.MissingParameter):
+        kind = error.param_type or (error.param.param_type_name if error.param is not None else "parameter")
+        return f"缺少{'参数' if kind == 'argument' else '选项'} {_hint(error)}".rstrip()
+    if isinstance(error, cx.NoSuchOption):
+        suggestion = f"（是否想用 {'、'.join(sorted(error.possibilities))}？）" if error.possibilities else ""
+        return f"没有选项 {error.option_name}{suggestion}"
+    if isinstance(error, cx.BadParameter):
+        value = _rewrite(error.message, _VALUE) or error.message
+        hint = _hint(error)
+        return f"{hint} 的值无效：{value}" if hint else f"值无效：{value}"
+    return _rewrite(error.message, _USAGE) or f"命令行用法错误：{error.format_message()}"
+
+
+def show(error: cx.ClickException, console: Console, program: str = "ogi") -> None:
+    """Print the error, the command's usage (when known) and where to find help, in Chinese."""
+    console.print(f"[bold red]错误：[/]{chinese(error)}", highlight=False, markup=True, soft_wrap=True)
+    ctx = error.ctx if isinstance(error, cx.UsageError) else None
+    if ctx is not None:
+        usage = re.sub(r"^Usage:\s*", "用法：", ctx.get_usage().strip())
+        console.print(usage, highlight=False, markup=False, soft_wrap=True)
+    command = ctx.command_path if ctx is not None else program
+    console.print(f"运行「{command} --help」查看帮助。", highlight=False, markup=False)
+
+
+class ChineseGroup(TyperGroup):
+    """The root command group: usage errors are printed in Chinese; everything else is Typer's own."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
+        """Run the command; a usage error becomes a Chinese message and exit code 2."""
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  windows_expand_args=windows_expand_args, **extra)
+        except cx.NoArgsIsHelpError as error:  # the help was printed already
+            if not standalone_mode:
+                raise
+            sys.exit(error.exit_code)
+        except Abort:
+            if not standalone_mode:
+                raise
+            Console(stderr=True).print("已中止。", highlight=False)
+            sys.exit(1)
+        except cx.ClickException as error:
+            if not standalone_mode:
+                raise
+            show(error, Console(stderr=True), prog_name or "ogi")
+            sys.exit(error.exit_code)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
