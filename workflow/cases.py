@@ -32,6 +32,7 @@ from workflow.db import Database
 from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
+from workflow.locks import guard
 from workflow.models import Agency, Application, Approval, CaseClock, Event, User, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -200,8 +201,11 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
                 if actor is None or why:
                     raise TransitionNotAllowed("不能登记申请：\n" + "\n".join(f"- {r}" for r in why))
                 number = _next_number(session, actor.agency_id, data.received_on.year)
+                guard(session, agency_id=actor.agency_id, on=data.received_on, actor=actor.username,
+                      role=actor.role, reason=data.reason, action=f"{transition.label}（{transition.trigger.value}）",
+                      case_number=number)
                 app = Application(agency_id=actor.agency_id, number=number, state=NEW,
-                                  assignee_id=actor.user_id, **data.model_dump())
+                                  assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
                 session.add(app)
                 ctx = CaseContext(app, [], load_calendar(session), actor.policy)
                 _fire(session, ctx, actor, transition, data.received_on,
@@ -259,6 +263,8 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
                 problems = fee_problems(quote, data.amount, data.reason is not None)
         if problems or actor is None:
             raise _refusal(ctx, actor, data.on, headline, problems)
+        guard(session, agency_id=agency_id, on=data.on, actor=actor.username, role=actor.role, reason=data.reason,
+              action=f"{transition.label}（{t.value}）", case_number=number, application_id=ctx.app.id)
         effects = _effects(session, ctx, actor, t, data)
         if quote is not None:
             effects["quote"] = fees.quote_data(quote)

@@ -55,11 +55,12 @@ def receive(
     received_on: str = typer.Option(..., "--received-on", help="收到申请之日 YYYY-MM-DD（条例第三十一条）"),
     request: str = typer.Option(..., "--request", help="申请公开的政府信息内容"),
     contact: str | None = typer.Option(None, "--contact", help="联系方式"),
+    reason: str | None = typer.Option(None, "--reason", help="理由（收到日期在已锁定的报告年度时，管理员必填）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """登记一件政府信息公开申请，输出案件编号。"""
     data = run(lambda: validate(ApplicationCreate, applicant_name=applicant, applicant_type=type_, channel=channel,
-                                received_on=received_on, request=request, applicant_contact=contact))
+                                received_on=received_on, request=request, applicant_contact=contact, reason=reason))
     number = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
     if as_json:
         print_json({"number": number})
@@ -116,9 +117,11 @@ def show(
     if as_json:
         print_json(detail)
         return
+    from workflow.appeal_render import render_case_appeals
     from workflow.render import render_case
 
     render_case(out, detail)
+    render_case_appeals(out, detail["appeals"])
 
 
 @app.command("cases")

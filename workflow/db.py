@@ -17,12 +17,19 @@ _APPEND_ONLY_SQLITE = [
     "BEGIN SELECT RAISE(ABORT, 'event log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event "
     "BEGIN SELECT RAISE(ABORT, 'event log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS appeal_event_no_update BEFORE UPDATE ON appeal_event "
+    "BEGIN SELECT RAISE(ABORT, 'event log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS appeal_event_no_delete BEFORE DELETE ON appeal_event "
+    "BEGIN SELECT RAISE(ABORT, 'event log is append-only'); END",
 ]
 _APPEND_ONLY_POSTGRES = [
     "CREATE OR REPLACE FUNCTION event_append_only() RETURNS trigger AS $$ "
     "BEGIN RAISE EXCEPTION 'event log is append-only'; END; $$ LANGUAGE plpgsql",
     "DROP TRIGGER IF EXISTS event_append_only ON event",
     "CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
+    "FOR EACH ROW EXECUTE FUNCTION event_append_only()",
+    "DROP TRIGGER IF EXISTS appeal_event_append_only ON appeal_event",
+    "CREATE TRIGGER appeal_event_append_only BEFORE UPDATE OR DELETE ON appeal_event "
     "FOR EACH ROW EXECUTE FUNCTION event_append_only()",
 ]
 
@@ -59,7 +66,7 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
-        """Create every table (idempotent) and make the event table append-only."""
+        """Create every table (idempotent) and make the event tables (cases and appeals) append-only."""
         SQLModel.metadata.create_all(self.engine)
         statements = _APPEND_ONLY_SQLITE if self.is_sqlite else _APPEND_ONLY_POSTGRES
         with self.engine.begin() as conn:

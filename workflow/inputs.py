@@ -54,6 +54,7 @@ class ApplicationCreate(_Input):
     channel: Channel
     received_on: date
     request: str = Field(min_length=1)
+    reason: str | None = Field(default=None, min_length=1)  # only for a receipt date in a locked report year
 
 
 class ActionInput(_Input):

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -45,7 +45,10 @@ class Application(SQLModel, table=True):
     concurrent change makes the flush fail (StaleDataError) instead of overwriting it.
     """
 
-    __table_args__ = (UniqueConstraint("agency_id", "number"),)
+    # The annual statistics (workflow/stats.py) range-scan one agency's cases by receipt and conclusion date.
+    __table_args__ = (UniqueConstraint("agency_id", "number"),
+                      Index("ix_application_agency_received", "agency_id", "received_on"),
+                      Index("ix_application_agency_concluded", "agency_id", "concluded_on"))
     __mapper_args__ = {"version_id_col": _APPLICATION_VERSION}
 
     id: int | None = Field(default=None, primary_key=True)

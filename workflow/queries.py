@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import OPEN_STATES, STATE_LABELS, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
+from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, default_agency_id, load_case, resolve_actor
 from workflow.db import Database
@@ -64,6 +65,7 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
             "actions": [{"trigger": a.transition.trigger.value, "label": a.transition.label,
                          "available": not a.blockers, "reasons": a.blockers, "needs_reason": a.needs_reason}
                         for a in actions],
+            "appeals": appeals_of(session, app.id or 0, today),
         }
         if explain is not None:
             try:

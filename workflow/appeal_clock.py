@@ -1,0 +1,63 @@
+"""The reply/defence clock of an appeal (SPEC §4): 行政复议法第四十八条 10 WD, 行政诉讼法第六十七条 15 days."""
+
+from datetime import date
+from typing import Any
+
+from states.appeals import CLOCK_OF, DECISIONS, AppealKind, AppealState
+from states.clocks import RULES, ClockStatus
+from workflow.calendar import WorkingCalendar
+from workflow.deadlines import Clock
+from workflow.models import Appeal
+from workflow.periods import due_date
+
+
+def appeal_due(cal: WorkingCalendar, kind: AppealKind, received_on: date) -> date:
+    """The last day to reply (复议) or file the defence (诉讼), counted from the day the copy was received."""
+    rule = RULES[CLOCK_OF[kind]]
+    assert rule.length is not None, "appeal clocks have a statutory length"
+    return due_date(cal, received_on, rule.length, rule.unit, [], received_on)
+
+
+def appeal_clock(cal: WorkingCalendar, appeal: Appeal, today: date) -> Clock:
+    """The appeal's clock as of `today`: running, overdue, met (possibly late) or closed without a reply."""
+    kind = AppealKind(appeal.kind)
+    rule = RULES[CLOCK_OF[kind]]
+    due = appeal_due(cal, kind, appeal.received_on)
+    notes: list[str] = []
+    ended_on: date | None = None
+    if appeal.replied_on is not None:
+        phase, ended_on = ClockStatus.MET, appeal.replied_on
+        what = "书面答复" if kind is AppealKind.RECONSIDERATION else "答辩状"
+        notes.append(f"{appeal.replied_on} 已提交{what}" + ("（晚于期限）" if appeal.replied_on > due else ""))
+    elif appeal.state in (AppealState.DECIDED, AppealState.WITHDRAWN):
+        phase, ended_on = ClockStatus.CLOSED, appeal.decided_on
+        label = DECISIONS[appeal.decision].label if appeal.decision in DECISIONS else ""
+        notes.append(f"{appeal.decided_on} 未提交答复即结案：{label}")
+    else:
+        phase = ClockStatus.RUNNING
+    status = ClockStatus.OVERDUE if phase is ClockStatus.RUNNING and today > due else phase
+    late = appeal.replied_on is not None and appeal.replied_on > due
+    remaining = cal.count_working_days(today, due) if status is ClockStatus.RUNNING else None
+    return Clock(rule.kind, appeal.received_on, due, status, phase, cal.provisional(appeal.received_on, due),
+                 ended_on, late, False, remaining, (), tuple(notes), rule.unit, cal)
+
+
+def clock_json(clock: Clock, today: date, *, explain: bool) -> dict[str, Any]:
+    """The clock as JSON-ready data, with the day-by-day explanation when asked."""
+    data: dict[str, Any] = {
+        "kind": clock.kind.value,
+        "label": clock.label,
+        "start_on": clock.start_on.isoformat(),
+        "due_on": clock.due_on.isoformat(),
+        "status": clock.status.value,
+        "provisional": clock.provisional,
+        "ended_on": clock.ended_on.isoformat() if clock.ended_on else None,
+        "late": clock.late,
+        "remaining_working_days": clock.remaining_working_days,
+        "basis": clock.basis,
+        "notes": list(clock.notes),
+    }
+    if explain:
+        data["explanation"] = [{"date": line.day.isoformat(), "kind": line.kind, "count": line.count,
+                                "note": line.note} for line in clock.explanation(today)]
+    return data

@@ -1,0 +1,64 @@
+"""Which 表四 column each raw decision is counted in: SPEC §7's default, overridden per agency (data, not code)."""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from states.appeals import COLUMN_LABELS, DECISIONS, KIND_LABELS, Column
+from states.lifecycle import Role
+from workflow.cases import default_agency_id, resolve_actor
+from workflow.db import Database
+from workflow.errors import InputError, TransitionNotAllowed
+from workflow.models import AppealMapping, utcnow
+
+_DECIDED_COLUMNS = tuple(c for c in Column if c is not Column.PENDING)
+
+
+def mapping(session: Session, agency_id: int) -> dict[str, Column]:
+    """Effective decision code → report column: the defaults of SPEC §7 under the agency's own rows."""
+    effective = {code: d.column for code, d in DECISIONS.items()}
+    for row in session.exec(select(AppealMapping).where(AppealMapping.agency_id == agency_id)).all():
+        if row.decision in effective and row.column in Column.__members__.values():
+            effective[row.decision] = Column(row.column)
+    return effective
+
+
+def _column(value: str) -> Column:
+    text = value.strip()
+    found = next((c for c in Column if text in (c.value, COLUMN_LABELS[c])), None)
+    choices = "、".join(f"{c.value}（{COLUMN_LABELS[c]}）" for c in _DECIDED_COLUMNS)
+    if found is None:
+        raise InputError(f"未知的报表栏目 {value!r}；可选：{choices}")
+    if found is Column.PENDING:
+        raise InputError(f"「{COLUMN_LABELS[found]}」只用于年末尚无结果的案件，不能作为某一决定的栏目；可选：{choices}")
+    return found
+
+
+def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: str) -> None:
+    """Change the agency's report column for one decision code (负责人或管理员)."""
+    with db.unit_of_work() as session:
+        actor = resolve_actor(session, actor_name)
+        if actor is None or actor.role not in (Role.HEAD, Role.ADMIN):
+            who = f"当前用户 {actor.username} 的角色是 {actor.role.value}" if actor else "未指定操作用户（--as）"
+            raise TransitionNotAllowed(f"只有负责人（head）或管理员（admin）可以修改复议、诉讼结果的统计栏目（{who}）")
+        found = DECISIONS.get(decision.strip())
+        if found is None:
+            raise InputError(f"未知的决定代码 {decision!r}（用 ogi appeal decisions 查看全部代码）")
+        target = _column(column)
+        row = session.get(AppealMapping, (actor.agency_id, found.code))
+        if row is None:
+            session.add(AppealMapping(agency_id=actor.agency_id, decision=found.code, column=target.value,
+                                      set_by=actor.username))
+        else:
+            row.column, row.set_by, row.set_at = target.value, actor.username, utcnow()
+
+
+def decision_table(db: Database, *, actor_name: str | None) -> list[dict[str, Any]]:
+    """Every decision with its label, kind, default column and this agency's effective column."""
+    with db.unit_of_work() as session:
+        actor = resolve_actor(session, actor_name)
+        effective = mapping(session, actor.agency_id if actor else default_agency_id(session))
+    return [{"code": d.code, "label": d.label, "kind": d.kind.value, "kind_label": KIND_LABELS[d.kind],
+             "default_column": d.column.value, "default_column_label": COLUMN_LABELS[d.column],
+             "column": effective[d.code].value, "column_label": COLUMN_LABELS[effective[d.code]],
+             "overridden": effective[d.code] is not d.column} for d in DECISIONS.values()]
