@@ -44,6 +44,9 @@ DEFAULT_POLICY = AlertPolicy(clocks={
     "correction_notice": ClockAlerts(reminders=(1,)),
     "consultation": ClockAlerts(reminders=(1,), overdue=True),
     "reasons": ClockAlerts(overdue=True),
+    # An appeal's reply or defence is the agency's own duty to a reviewing body or court: tell the head too.
+    "reconsideration_reply": ClockAlerts(reminders=(3, 1, 0), overdue=True, recipients=("assignee", "head")),
+    "litigation_defence": ClockAlerts(reminders=(3, 1, 0), overdue=True, recipients=("assignee", "head")),
 })
 
 

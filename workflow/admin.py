@@ -8,13 +8,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from states.appeals import CLOCK_OF, AppealKind, AppealState
 from states.lifecycle import ROLE_LABELS, Role, State
 from workflow import calendar_store
-from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS
+from workflow.appeal_clock import appeal_due
+from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS, WorkingCalendar
 from workflow.cases import CaseContext, policy_of, refresh_clocks, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
-from workflow.models import Agency, Application, CaseClock, Event, User
+from workflow.models import Agency, Appeal, Application, CaseClock, Event, User
 
 
 def init(db: Database, *, agency: str, admin: str = "admin") -> None:
@@ -90,7 +92,23 @@ def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
         policy = policies.setdefault(app.agency_id, policy_of(session, app.agency_id))
         moved = refresh_clocks(session, CaseContext(app, events[app.id], calendar, policy), today, clocks[app.id])
         changes.extend(DueChange(app.number, kind, old, new) for kind, (old, new) in moved.items())
+    changes += _recompute_open_appeals(session, calendar)
     return sorted(changes, key=lambda c: (c.number, c.clock))
+
+
+def _recompute_open_appeals(session: Session, calendar: WorkingCalendar) -> list[DueChange]:
+    """Re-date the reply/defence clocks of appeals still waiting for the agency (the sweep reads `due_on`)."""
+    waiting = col(Appeal.state) == AppealState.FILED.value
+    changes = []
+    for appeal, number in session.exec(select(Appeal, col(Application.number))
+                                       .join(Application, col(Application.id) == col(Appeal.application_id))
+                                       .where(waiting)).all():
+        kind = AppealKind(appeal.kind)
+        due = appeal_due(calendar, kind, appeal.received_on)
+        if appeal.due_on is not None and due != appeal.due_on:
+            changes.append(DueChange(number, CLOCK_OF[kind].value, appeal.due_on, due))
+        appeal.due_on = due
+    return changes
 
 
 def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bool, source: str,

@@ -9,12 +9,14 @@ from typing import Any, NamedTuple
 from uuid import uuid4
 
 from sqlalchemy import Connection, update
+from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from notifications.channels import Channel
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
+from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import State, Trigger
 from workflow import cases
@@ -23,7 +25,7 @@ from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput
-from workflow.models import Alert, Application, CaseClock, Delivery, SweepRun, User, utcnow
+from workflow.models import Alert, Appeal, Application, CaseClock, Delivery, SweepRun, User, utcnow
 
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
@@ -70,8 +72,11 @@ def lapse_expired(db: Database, *, today: date) -> list[str]:
     return lapsed
 
 
+_APPEAL_OF_CLOCK = {clock.value: kind for kind, clock in CLOCK_OF.items()}
+
+
 class _Due(NamedTuple):
-    """One running clock of an open case, as the sweep needs it (plain columns, no ORM objects)."""
+    """One running clock of an open case or appeal, as the sweep needs it (plain columns, no ORM objects)."""
 
     id: int
     number: str
@@ -80,11 +85,36 @@ class _Due(NamedTuple):
     assignee_id: int | None
     kind: str
     due_on: date
+    appeal_id: int | None = None
+
+    @property
+    def key_prefix(self) -> str:
+        """An appeal's alerts are keyed apart from its case's (a case may have several appeals)."""
+        return f"appeal-{self.appeal_id}:" if self.appeal_id is not None else ""
+
+
+def _open_appeals(session: Session, policy: AlertPolicy, today: date, reach: date,
+                  overdue_kinds: list[str]) -> list[_Due]:
+    """Appeals still waiting for the agency's reply or defence, whose clock the policy watches (SPEC §4)."""
+    clock = sql_case((col(Appeal.kind) == AppealKind.RECONSIDERATION.value, CLOCK_OF[AppealKind.RECONSIDERATION].value),
+                 else_=CLOCK_OF[AppealKind.LITIGATION].value)
+    watched = [k for k in AppealKind if CLOCK_OF[k].value in policy.clocks]
+    late_ok = [k for k in AppealKind if CLOCK_OF[k].value in overdue_kinds]
+    found = session.execute(
+        sa_select(col(Application.id), col(Application.number), col(Application.applicant_name),
+                  col(Application.agency_id), col(Application.assignee_id), clock, col(Appeal.due_on),
+                  col(Appeal.id))
+        .join(Appeal, col(Appeal.application_id) == col(Application.id))
+        .where(col(Appeal.state) == AppealState.FILED.value, col(Appeal.kind).in_([k.value for k in watched]),
+               col(Appeal.due_on) <= reach,
+               col(Appeal.kind).in_([k.value for k in late_ok]) | (col(Appeal.due_on) >= today))).all()
+    return [_Due(*r) for r in found]
 
 
 def _message(case: _Due, alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
     label = RULES[ClockKind(alert.clock)].label
-    head = f"案件 {case.number}（{case.applicant_name}）{label}"
+    appeal = f"{KIND_LABELS[_APPEAL_OF_CLOCK[alert.clock]]} #{case.appeal_id} " if case.appeal_id else ""
+    head = f"案件 {case.number}（{case.applicant_name}）{appeal}{label}"
     if alert.kind == "reminder":
         left = cal.count_working_days(today, alert.due_on)
         return f"{head}将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
@@ -116,9 +146,10 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
             .where(is_open, col(CaseClock.status) == ClockStatus.RUNNING.value,
                    col(CaseClock.kind).in_(list(policy.clocks)), col(CaseClock.due_on) <= reach,
                    col(CaseClock.kind).in_(overdue_kinds) | (col(CaseClock.due_on) >= today))).all()]
+        rows += _open_appeals(session, policy, today, reach, overdue_kinds)
         existing = set(session.exec(select(col(Alert.application_id), col(Alert.key))
                                     .join(Application, col(Application.id) == col(Alert.application_id))
-                                    .where(is_open)).all())
+                                    .where(is_open | col(Alert.key).startswith("appeal-"))).all())
         users = {u.id: u for u in session.exec(select(User)).all()}
     heads: dict[int, list[str]] = {}
     for u in users.values():
@@ -129,12 +160,13 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
     new: list[tuple[dict[str, Any], str]] = []
     for case in rows:
         for alert in due_alerts(case.kind, case.due_on, today, policy, cal):
-            if (case.id, alert.key) in existing:
+            key = case.key_prefix + alert.key
+            if (case.id, key) in existing:
                 continue
             recipients = _recipients(case, alert.recipients, assignees, heads)
             if not recipients:
                 continue  # nobody to tell (e.g. no active assignee): keep the key free for a later sweep
-            new.append(({"application_id": case.id, "key": alert.key, "clock": alert.clock, "kind": alert.kind,
+            new.append(({"application_id": case.id, "key": key, "clock": alert.clock, "kind": alert.kind,
                          "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
                          "recipients": recipients,
                          "message": _message(case, alert, cal, today)}, case.number))
