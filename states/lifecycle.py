@@ -114,7 +114,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Trigger.LAPSE_CORRECTION, (_AC,), _DONE, _SYSTEM, "逾期不补正，不再处理",
                "条例第三十条：无正当理由逾期不补正的，视为放弃申请"),
     Transition(Trigger.START_CONSULTATION, (_R,), _C, _CLERK, "征求意见",
-               "条例第三十二条、第三十四条", ("party",), accepts=("served_on",)),
+               "条例第三十二条、第三十四条", ("party",), accepts=("served_on", "party_name")),
     Transition(Trigger.END_CONSULTATION, (_C,), _R, _CLERK, "收到意见（或期满无意见）",
                "条例第三十二条、第三十四条", ("reply",)),
     Transition(Trigger.ISSUE_FEE_NOTICE, (_R,), _AF, _CLERK, "发出收费通知",

@@ -78,6 +78,7 @@ def act(
     days: int | None = typer.Option(None, "--days", help="行政机关确定的期限（工作日数）"),
     reason: str | None = typer.Option(None, "--reason", help="理由（逾期办理时必填，记入案卷）"),
     party: str | None = typer.Option(None, "--party", help="third_party|other_agency"),
+    party_name: str | None = typer.Option(None, "--party-name", help="征求对象名称，写入征求意见书"),
     reply: str | None = typer.Option(None, "--reply", help="consent|objection|none"),
     method: str | None = typer.Option(None, "--method", help="per_item（按件）|per_page（按量）"),
     amount: str | None = typer.Option(None, "--amount", help="金额（元）"),
@@ -94,8 +95,8 @@ def act(
             fail(f"--amount 的值 {amount!r} 不是有效金额")
     try:
         data = validate(ActionInput, on=on or G.today.isoformat(), outcome=outcome, until=until, days=days,
-                        reason=reason, party=party, reply=reply, method=method, amount=amount, text=text,
-                        served_on=served_on, pages=pages)
+                        reason=reason, party=party, party_name=party_name, reply=reply, method=method, amount=amount,
+                        text=text, served_on=served_on, pages=pages)
     except WorkflowError as exc:
         context = cases.where_it_stands(database(), actor_name=G.user, number=number, today=G.today)
         fail(f"{exc}\n{context}".strip())

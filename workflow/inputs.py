@@ -22,6 +22,7 @@ FIELD_LABELS = {
     "days": "工作日数（--days）",
     "reason": "理由（--reason）",
     "party": "征求对象（--party）",
+    "party_name": "征求对象名称（--party-name）",
     "reply": "意见（--reply）",
     "method": "收费方式（--method）",
     "amount": "金额（--amount）",
@@ -66,6 +67,7 @@ class ActionInput(_Input):
     days: int | None = Field(default=None, ge=1, le=250)
     reason: str | None = Field(default=None, min_length=1)
     party: Literal["third_party", "other_agency"] | None = None
+    party_name: str | None = Field(default=None, min_length=1, max_length=200)
     reply: Literal["consent", "objection", "none"] | None = None
     method: Literal["per_item", "per_page"] | None = None
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)

@@ -158,7 +158,8 @@ def _kind_facts(case: _Case, kind: str, event: dict[str, Any]) -> dict[str, Any]
         party = str(data["party"])
         due, provisional = _due(clocks, ClockKind.CONSULTATION)
         return {"consultation": {"party": party, "party_label": PARTY_LABELS[party], "lines": _lines(data.get("text")),
-                                 "addressee": "__________（" + PARTY_LABELS[party] + "）", "due_cn": due,
+                                 "addressee": data.get("party_name") or "__________（" + PARTY_LABELS[party] + "）",
+                                 "due_cn": due,
                                  "served_on_cn": _served(event), "provisional": provisional}}
     due, provisional = _due(clocks, ClockKind.FEE_PAYMENT)
     quote = data["quote"]

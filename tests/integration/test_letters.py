@@ -295,3 +295,11 @@ def test_an_override_can_change_one_block_of_the_default(world: World, tmp_path:
     due = cn(world.due(number, "fee_payment"))
     assert_facts(texts, "执收单位编码 123456", "按量计收：共 40 页", "人民币100元", due)
     assert all("非税收入缴款渠道" not in text for text in texts)
+
+
+def test_consultation_letter_is_addressed_to_the_named_party(world: World) -> None:
+    number = world.receive(RECEIVED)
+    world.act(number, "start_consultation", wd(2), party="third_party", party_name="示例建设工程有限公司")
+    texts = render_both(world, number, "consultation_letter", wd(2))
+    assert_facts(texts, "示例建设工程有限公司：", "征求第三方意见书")
+    assert all("__________" not in text for text in texts)
