@@ -32,7 +32,7 @@ from workflow.db import Database
 from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
-from workflow.locks import guard
+from workflow.locks import acting_role, guard
 from workflow.models import Agency, Application, Approval, CaseClock, Event, User, utcnow
 
 SYSTEM_ACTOR = "system"
@@ -197,7 +197,8 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
             with db.unit_of_work() as session, session.no_autoflush:
                 actor = resolve_actor(session, actor_name)
                 transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
-                why = blockers(transition, None, actor.role if actor else None, CaseFacts(on=data.received_on))
+                role = acting_role(session, actor, transition, data.received_on, data.reason)
+                why = blockers(transition, None, role, CaseFacts(on=data.received_on))
                 if actor is None or why:
                     raise TransitionNotAllowed("不能登记申请：\n" + "\n".join(f"- {r}" for r in why))
                 number = _next_number(session, actor.agency_id, data.received_on.year)
@@ -246,7 +247,8 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         problems = _date_problems(ctx, data, today)
         if not problems:
             facts = ctx.facts(data.on, data)
-            problems = blockers(transition, State(ctx.app.state), actor.role if actor else None, facts,
+            problems = blockers(transition, State(ctx.app.state), acting_role(session, actor, transition, data.on,
+                                                                              data.reason), facts,
                                 has_reason=data.reason is not None)
         if not problems:
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]

@@ -1,1 +1,142 @@
 """`ogi report …`: the annual report (国办公开办函〔2021〕30号) — statistics, inputs, lock, export, drill-down."""
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+from typer._click import Context
+from typer.core import TyperGroup
+
+from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
+from states.report_format import cell_name
+from workflow import annual
+from workflow.cli_base import G, app, database, fail, out, print_json, run
+from workflow.report import FORMATS, render
+
+DEFAULT_COMMAND = "export"
+BINARY_FORMATS = frozenset({"xlsx", "docx"})
+
+
+class ReportGroup(TyperGroup):
+    """`ogi report 2025 …` means `ogi report export 2025 …`: a first argument that is no subcommand is the year."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Route a leading non-command argument to the default `export` command."""
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+report_app = typer.Typer(help="政府信息公开工作年度报告：ogi report 年度 [--format …] 导出；cell、check、input、lock",
+                         no_args_is_help=True, cls=ReportGroup)
+app.add_typer(report_app, name="report")
+
+_YEAR = typer.Argument(..., help="报告年度，如 2025")
+
+
+@report_app.command(DEFAULT_COMMAND)
+def export(
+    year: int = _YEAR,
+    fmt: str = typer.Option("json", "--format", help=f"{'|'.join(FORMATS)}（默认 json）"),
+    out_file: Path | None = typer.Option(None, "--out", help="输出文件（xlsx、docx 必须指定）"),
+) -> None:
+    """导出年度报告（可省略 export：ogi report 2025 --format html --out 年报.html）。"""
+    if fmt not in FORMATS:
+        fail(f"--format 的值 {fmt!r} 无效，可选：{'、'.join(FORMATS)}")
+    if fmt in BINARY_FORMATS and out_file is None:
+        fail(f"{fmt} 是二进制格式，请用 --out 指定输出文件，如 --out 年报{year}.{fmt}")
+    report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today,
+                                             with_cells=fmt == "html"))
+    data = run(lambda: render(report, fmt))
+    if out_file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        out_file.write_bytes(data)
+    except OSError as exc:
+        fail(f"无法写入 {out_file}：{exc.strerror or exc}")
+    out.print(f"已导出 {year} 年度报告（{fmt}）：{out_file}", highlight=False)
+    if report.checks:
+        out.print(f"注意：有 {len(report.checks)} 项勾稽关系不成立，请运行 ogi report check {year}", highlight=False)
+
+
+def _applicant(code: str) -> str:
+    return APPLICANT_LABELS[ApplicantType(code)] if code in ApplicantType.__members__.values() else code
+
+
+def _outcome(code: str | None) -> str:
+    if code is None:
+        return ""
+    return f"{code} {OUTCOMES[code].label}" if code in OUTCOMES else f"{code}（无效代码）"
+
+
+@report_app.command("cell")
+def cell(
+    year: int = _YEAR,
+    row: str = typer.Argument(..., help="行：new、carried_in、1 … 6.3、total、carried_out；或表四的 reconsideration、"
+                                       "litigation_direct、litigation_after_reconsideration"),
+    column: str = typer.Argument(..., help="列：natural … other、total；表四为 upheld、corrected、other、pending、"
+                                           "total"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """列出年度报告某一格所统计的案件（与统计使用同一条件）。"""
+    section = run(lambda: annual.section_of(row))
+    found = run(lambda: annual.cell(database(), actor_name=G.user, year=year, row=row, column=column,
+                                    section=section, today=G.today))
+    if as_json:
+        print_json([dataclasses.asdict(c) for c in found])
+        return
+    out.print(f"{year} 年度 {cell_name(section, row, column)}：{len(found)} 件", highlight=False)
+    if section == "3":
+        table = Table("案件编号", "申请人", "申请人类型", "收到日期", "办结日期", "办理结果")
+        for c in found:
+            table.add_row(c.number, c.applicant_name, _applicant(c.applicant_type), str(c.received_on),
+                          str(c.concluded_on or ""), _outcome(c.outcome))
+    else:
+        table = Table("复议/诉讼编号", "案件编号", "申请人", "收到副本日期", "决定（截至 12 月 31 日）")
+        for c in found:
+            table.add_row(f"#{c.appeal_id}", c.number, c.applicant_name, str(c.appeal_received_on or ""),
+                          c.decision or "尚未审结")
+    if found:
+        out.print(table)
+
+
+@report_app.command("check")
+def check(year: int = _YEAR) -> None:
+    """核对年度报告的全部勾稽关系；有不成立的，逐项列出并以状态 1 退出。"""
+    report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today))
+    if not report.checks:
+        out.print(f"{year} 年度报告的勾稽关系全部成立。", highlight=False)
+        return
+    out.print(f"{year} 年度报告有 {len(report.checks)} 项勾稽关系不成立：", highlight=False)
+    for failure in report.checks:
+        cells = f"（{'、'.join(failure.cells)}）" if failure.cells else ""
+        out.print(f"- {failure.rule}{cells}：{failure.detail}", highlight=False)
+    raise typer.Exit(1)
+
+
+@report_app.command("lock")
+def lock(year: int = _YEAR) -> None:
+    """锁定年度报告（负责人或管理员，年度结束后）：此后该年度的变动须管理员填写理由并在报告中列明。"""
+    done = run(lambda: annual.lock_year(database(), actor_name=G.user, year=year, today=G.today))
+    out.print(f"已锁定 {year} 年度报告（{done.locked_on}，{done.locked_by}）", highlight=False)
+
+
+@report_app.command("input")
+def report_input(
+    year: int = _YEAR,
+    file: Path = typer.Option(..., "--file", help="TOML 文件（格式见 docs/examples/report-input.toml）"),
+) -> None:
+    """填报年度报告中机关掌握的内容：第二部分数字，第一、五、六部分文字（覆盖该年度已填内容）。"""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"无法读取 {file}：{getattr(exc, 'strerror', None) or exc}")
+    data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, year=year, text=text))
+    figures = sum(len(fields) for rows in data["section2"].values() for fields in rows.values())
+    out.print(f"已保存 {year} 年度报告填报内容：第二部分 {figures} 项数字，文字部分 {len(data['narrative'])} 段",
+              highlight=False)

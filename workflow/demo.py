@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from sqlmodel import select
+from sqlmodel import col, select
 
 from states.lifecycle import State
-from workflow import admin, cases, queries
+from workflow import admin, annual, appeals, cases, queries
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
-from workflow.models import Approval
+from workflow.models import Application, Approval
 from workflow.render import render_cases
 
 AGENCY = "示例市示例区人民政府办公室"
@@ -40,6 +40,8 @@ _SUBJECTS = (
     "某企业行政处罚决定书", "本区义务教育学校划片范围依据", "某农贸市场搬迁的会议纪要", "某公交线路调整的论证材料",
 )
 
+
+_APPEALABLE = ("2", "3.4", "3.5", "3.6", "3.7", "4.1", "5.2")  # refusals applicants contest most
 
 Step = tuple[int, str, str, dict[str, Any]]  # (working days after the previous step, trigger, actor, fields)
 
@@ -119,9 +121,9 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
 
 
 def plans(today: date, cal: WorkingCalendar, seed: int = 2024) -> Iterator[Plan]:
-    """About ten applications a month for the fourteen months up to `today`."""
+    """About ten applications a month from 1 January of last year up to `today` (a whole year to report on)."""
     rng = random.Random(seed)
-    day = date(today.year - 1, today.month, 1) - timedelta(days=60)
+    day = date(today.year - 1, 1, 1)
     while day <= today:
         if cal.is_workday(day) and rng.random() < 0.45:
             name, kind = _applicant(rng)
@@ -203,7 +205,72 @@ def build_demo(path: Path, *, today: date, console: Console) -> None:
             cases.act(db, actor_name=actor, number=number, trigger=trigger,
                       data=ActionInput(on=on, **extra), today=on)
             actions += 1
-    _first_view(db, console, today, total, actions, path)
+    appealed = _appeals(db, today, random.Random(7))
+    last_year = today.year - 1
+    annual.set_inputs(db, actor_name=HEAD, year=last_year, text=_REPORT_INPUT.format(year=last_year))
+    annual.lock_year(db, actor_name=HEAD, year=last_year, today=today)
+    _first_view(db, console, today, total, actions + appealed, path)
+
+
+# The figures and words of last year's report that only the agency knows (docs/examples/report-input.toml).
+_REPORT_INPUT = """
+[section2.article20_1.rules]
+issued = 0
+repealed = 0
+in_force = 3
+[section2.article20_1.normative_documents]
+issued = 6
+repealed = 2
+in_force = 41
+[section2.article20_5.licensing]
+decisions = 860
+[section2.article20_6.penalty]
+decisions = 215
+[section2.article20_6.enforcement]
+decisions = 12
+[section2.article20_8.charges]
+amount = "3.60"
+[narrative]
+overview = "{year}年，本机关认真贯彻《中华人民共和国政府信息公开条例》，依申请公开工作依法规范办理。"
+problems = "个别答复说理不够充分。下一步将加强业务培训，规范答复文书。"
+other = "本年度无其他需要报告的事项。"
+"""
+
+
+# Realistic decisions of reviewing bodies and courts, most upholding the agency (SPEC §11: 5–15 % appealed).
+_RECONSIDERATION = ("维持", "维持", "维持", "驳回复议请求", "撤销", "确认违法", "责令履行", "终止")
+_COURT = ("判决驳回诉讼请求", "判决驳回诉讼请求", "裁定驳回起诉", "准予撤诉", "判决撤销", "判决重新答复")
+
+
+def _appeals(db: Database, today: date, rng: random.Random) -> int:
+    """Some refused or partly refused applicants appeal: reconsiderations and lawsuits, decided or still pending."""
+    with db.unit_of_work() as session:
+        refused = session.exec(select(col(Application.number), col(Application.concluded_on))
+                               .where(col(Application.outcome).in_(_APPEALABLE))
+                               .order_by(col(Application.id))).all()
+    actions = 0
+    for number, concluded_on in refused:
+        if concluded_on is None or rng.random() > 0.3:
+            continue
+        kind = rng.choices(["reconsideration", "litigation"], weights=(3, 1))[0]
+        route = "direct" if kind == "litigation" else None
+        filed = concluded_on + timedelta(days=rng.randint(15, 55))
+        if filed > today:
+            continue
+        appeal = appeals.file_appeal(db, actor_name=HEAD, number=number, kind=kind, route=route, received_on=filed,
+                                     body="示例市人民政府" if kind == "reconsideration" else "示例区人民法院",
+                                     today=filed)
+        steps = [(filed + timedelta(days=rng.randint(4, 9)), "submit_reply", None),
+                 (filed + timedelta(days=rng.randint(40, 120)), "decide",
+                  rng.choice(_RECONSIDERATION if kind == "reconsideration" else _COURT))]
+        actions += 1
+        for on, trigger, decision in steps:
+            if on > today:
+                break
+            appeals.act_appeal(db, actor_name=HEAD, appeal_id=appeal, trigger=trigger, on=on, decision=decision,
+                               today=on)
+            actions += 1
+    return actions
 
 
 def _first_view(db: Database, console: Console, today: date, total: int, actions: int, path: Path) -> None:
@@ -235,3 +302,7 @@ def _first_view(db: Database, console: Console, today: date, total: int, actions
         console.print(f"  ogi --db {path} --as {CLERKS[0]} show {example} --explain response", highlight=False)
     console.print(f"  ogi --db {path} --as {HEAD} cases --state under_review", highlight=False)
     console.print(f"  ogi --db {path} calendar show {today.year + 1}", highlight=False)
+    console.print(f"  ogi --db {path} --as {HEAD} appeal list", highlight=False)
+    console.print(f"  ogi --db {path} --as {HEAD} report {today.year - 1} --format html --out 年报{today.year - 1}.html"
+                  "   # 年度报告（已锁定），每个非零数字链接到对应案件", highlight=False)
+    console.print(f"  ogi --db {path} --as {HEAD} report cell {today.year - 1} carried_out total", highlight=False)

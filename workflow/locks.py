@@ -5,12 +5,16 @@ gives a reason; the change is then recorded and the year's report lists it.
 """
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from states.lifecycle import Role
+from states.lifecycle import Role, Transition
 from workflow.errors import YearLocked
 from workflow.models import LockedChange, ReportLock
+
+if TYPE_CHECKING:
+    from workflow.cases import Actor
 
 
 def lock_of(session: Session, agency_id: int, year: int) -> ReportLock | None:
@@ -40,3 +44,17 @@ def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role 
     session.add(LockedChange(agency_id=agency_id, year=on.year, application_id=application_id,
                              appeal_id=appeal_id, case_number=case_number, action=action, effective_on=on,
                              actor=actor, reason=reason))
+
+
+def acting_role(session: Session, actor: "Actor | None", transition: Transition, on: date,
+                reason: str | None) -> Role | None:
+    """The role an action is checked against: an admin with a reason may take anyone's action in a locked year.
+
+    A locked year can only be changed by an admin who says why, so the admin then acts in the place of
+    the clerk or head whose action it is; the event records the admin, and `guard` records the reason.
+    """
+    if actor is None or actor.role is not Role.ADMIN or not reason or Role.ADMIN in transition.roles:
+        return actor.role if actor else None
+    if lock_of(session, actor.agency_id, on.year) is None:
+        return actor.role
+    return next((r for r in (Role.CLERK, Role.HEAD) if r in transition.roles), actor.role)

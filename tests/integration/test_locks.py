@@ -1,0 +1,56 @@
+"""A locked report year: only an admin who gives a reason may change it, acting in the clerk's or head's place."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from tests.integration.conftest import World
+from workflow import annual, cases
+from workflow.errors import TransitionNotAllowed, YearLocked
+from workflow.inputs import ApplicationCreate
+from workflow.models import Event, LockedChange
+
+D = date.fromisoformat
+
+
+def _late(world: World, *, as_: str, reason: str | None) -> str:
+    """A paper application received on 2025-12-30 and found after the year was locked."""
+    data = ApplicationCreate(applicant_name="李四", applicant_type="natural", channel="post_signed",
+                             received_on=D("2025-12-30"), request="某项目批复", reason=reason)
+    return cases.register(world.db, actor_name=as_, data=data, today=D("2026-01-20"))
+
+
+def test_an_admin_with_a_reason_registers_and_concludes_in_a_locked_year(world: World) -> None:
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    number = _late(world, as_="admin", reason="纸质申请漏登，2026-01-20 发现")
+    world.act(number, "submit_response", D("2025-12-31"), as_="admin", outcome="1", text="予以公开",
+              reason="补录", today=D("2026-01-20"))
+    world.act(number, "approve_response", D("2025-12-31"), as_="admin", reason="补录", today=D("2026-01-20"))
+    with world.db.unit_of_work() as session:
+        changes = session.exec(select(LockedChange).order_by(LockedChange.id)).all()
+        roles = [e.role for e in session.exec(select(Event).order_by(Event.id)).all()]
+    assert [(c.case_number, c.actor, c.reason) for c in changes] == [
+        (number, "admin", "纸质申请漏登，2026-01-20 发现"), (number, "admin", "补录"), (number, "admin", "补录")]
+    assert roles == ["admin", "admin", "admin"]  # the history says who really acted
+    report = annual.build_report(world.db, actor_name="head", year=2025, today=D("2026-01-20"))
+    assert report.section3["new"]["natural"] == 1 and report.section3["1"]["natural"] == 1
+    assert len(report.late_changes) == 3
+
+
+@pytest.mark.parametrize(("who", "reason", "error"), [
+    ("clerk", "漏登", YearLocked),  # a clerk may not, even with a reason
+    ("admin", None, TransitionNotAllowed),  # an admin without a reason is only an admin: no clerk's action
+])
+def test_without_an_admin_and_a_reason_a_locked_year_stays_as_it_was(world: World, who: str, reason: str | None,
+                                                                     error: type[Exception]) -> None:
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    before = world.snapshot()
+    with pytest.raises(error):
+        _late(world, as_=who, reason=reason)
+    assert world.snapshot() == before
+
+
+def test_an_admin_reason_does_not_lift_role_rules_outside_a_locked_year(world: World) -> None:
+    with pytest.raises(TransitionNotAllowed):
+        _late(world, as_="admin", reason="没有锁定也想代办")

@@ -1,0 +1,282 @@
+"""Annual statistics by SQL aggregation, as at 31 December (格式 表三、表四; SPEC §7, §8), and their identities."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from states.appeals import AppealKind, Column, Route, group_of
+from states.lifecycle import State, Trigger
+from states.report_format import (
+    APPEAL_COLUMNS,
+    APPEAL_GROUPS,
+    COLUMNS,
+    OUTCOME_KEYS,
+    ROW_KEYS,
+    cell_name,
+)
+from workflow.errors import InputError
+from workflow.models import Appeal, Application, Event
+from workflow.report.model import CellCase, FeeFigures, IdentityFailure, Table, empty_section3, empty_section4
+
+APPLICANT_COLUMNS: tuple[str, ...] = COLUMNS[:6]
+_BASES = ("new", "carried_in", "total", "carried_out")  # `total` here: concluded in the year, whatever the outcome
+
+
+@dataclass(frozen=True)
+class Year:
+    """The counting period: 1 January to 31 December."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, year: int) -> "Year":
+        """The calendar year `year`."""
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+
+def base_predicates(year: int) -> dict[str, ColumnElement[bool]]:
+    """格式 表三: the four ways a case is counted in a year, by receipt and conclusion date (as at 31 December)."""
+    y = Year.of(year)
+    received, concluded = col(Application.received_on), col(Application.concluded_on)
+    return {
+        "new": received.between(y.first, y.last),
+        "carried_in": and_(received < y.first, or_(concluded.is_(None), concluded >= y.first)),
+        "total": concluded.between(y.first, y.last),
+        "carried_out": and_(received <= y.last, or_(concluded.is_(None), concluded > y.last)),
+    }
+
+
+def scope(year: int) -> ColumnElement[bool]:
+    """The cases a year can count: received by 31 December and not concluded before 1 January.
+
+    Every base predicate holds only inside it for consistent dates; a case with inverted dates falls outside
+    and is reported by `anomalies` instead. Stated once, it lets the query range-scan the date indexes.
+    """
+    y = Year.of(year)
+    concluded = col(Application.concluded_on)
+    return and_(col(Application.received_on) <= y.last, or_(concluded.is_(None), concluded >= y.first))
+
+
+def row_predicate(row: str, year: int) -> ColumnElement[bool]:
+    """The predicate of one section 3 row, exactly as `section3` counts it (within the year's scope)."""
+    bases = base_predicates(year)
+    if row in bases:
+        return and_(scope(year), bases[row])
+    return and_(scope(year), bases["total"], col(Application.outcome) == row)
+
+
+def section3(session: Session, agency_id: int, year: int) -> Table:
+    """表三 as at 31 December: one grouped query over the agency's applications."""
+    sums = [func.sum(case((p, 1), else_=0)) for p in base_predicates(year).values()]
+    query = (sa_select(col(Application.applicant_type), col(Application.outcome), *sums)
+             .where(col(Application.agency_id) == agency_id, scope(year))
+             .group_by(col(Application.applicant_type), col(Application.outcome)))
+    table = empty_section3()
+    for applicant_type, outcome, *counts in session.connection().execute(query).all():
+        # Unknown types and outcomes still count in 总计: the identities then show them instead of losing them.
+        columns = ("total", applicant_type) if applicant_type in APPLICANT_COLUMNS else ("total",)
+        for base, n in zip(_BASES, counts, strict=True):
+            for c in columns:
+                table[base][c] += int(n or 0)
+        if outcome in OUTCOME_KEYS:
+            for c in columns:
+                table[outcome][c] += int(counts[2] or 0)
+    return table
+
+
+def _appeal_decided(year: int) -> ColumnElement[bool]:
+    """SPEC §7: decided (a decision recorded, dated by 31 December) as at the year's end."""
+    return and_(col(Appeal.decision).is_not(None), col(Appeal.decided_on) <= Year.of(year).last)
+
+
+def _appeal_cell(kind: str, route: str | None, decision: str | None, decided: bool,
+                 columns: Mapping[str, Column]) -> tuple[str, str | None]:
+    """(group, column) of one appeal; column None for a decision the mapping does not know (counted in 总计 only)."""
+    group = group_of(AppealKind(kind), Route(route) if route else None)
+    if not decided:
+        return group, Column.PENDING.value
+    found = columns.get(decision or "")
+    return group, found.value if found else None
+
+
+def _appeals_in_year(agency_id: int, year: int) -> ColumnElement[bool]:
+    y = Year.of(year)
+    return and_(col(Appeal.agency_id) == agency_id, col(Appeal.received_on).between(y.first, y.last))
+
+
+def section4(session: Session, agency_id: int, year: int, columns: Mapping[str, Column]) -> Table:
+    """表四: the appeals received in the year, each with its state as at 31 December (SPEC §7 Decision)."""
+    flag = case((_appeal_decided(year), 1), else_=0).label("decided")
+    # Grouped through a subquery: PostgreSQL cannot match a GROUP BY expression that holds bound parameters.
+    rows = (sa_select(col(Appeal.kind), col(Appeal.route), col(Appeal.decision), flag)
+            .where(_appeals_in_year(agency_id, year)).subquery())
+    keys = (rows.c.kind, rows.c.route, rows.c.decision, rows.c.decided)
+    query = sa_select(*keys, func.count()).group_by(*keys)
+    table = empty_section4()
+    for kind, route, decision, is_decided, n in session.connection().execute(query).all():
+        group, column = _appeal_cell(kind, route, decision, bool(is_decided), columns)
+        table[group]["total"] += n
+        if column is not None:
+            table[group][column] += n
+    return table
+
+
+def check(s3: Table, s4: Table, previous: Table | None = None,
+          previous_year: int | None = None) -> list[IdentityFailure]:
+    """Every identity of SPEC §8, for every column; each failure names its cells and numbers."""
+    failures: list[IdentityFailure] = []
+
+    def name(row: str, column: str) -> str:
+        return cell_name("3", row, column)
+
+    for c in COLUMNS:
+        row = s3
+        left, right = row["new"][c] + row["carried_in"][c], row["total"][c] + row["carried_out"][c]
+        if left != right:
+            failures.append(IdentityFailure(
+                "新收 + 上年结转 = （七）总计 + 结转下年度",
+                (name("new", c), name("carried_in", c), name("total", c), name("carried_out", c)),
+                f"{row['new'][c]} + {row['carried_in'][c]} = {left} ≠ {row['total'][c]} + {row['carried_out'][c]}"
+                f" = {right}"))
+        outcomes = sum(row[o][c] for o in OUTCOME_KEYS)
+        if outcomes != row["total"][c]:
+            failures.append(IdentityFailure(
+                "（七）总计 = （一）至（六）各项之和", (name("total", c),),
+                f"{row['total'][c]} ≠ 各项之和 {outcomes}"))
+        if previous is not None and previous["carried_out"][c] != row["carried_in"][c]:
+            of = f"{previous_year} 年" if previous_year else "上年"
+            failures.append(IdentityFailure(
+                "本年上年结转 = 上年结转下年度", (name("carried_in", c), f"{of}{name('carried_out', c)}"),
+                f"本年上年结转 {row['carried_in'][c]} ≠ {of}结转下年度 {previous['carried_out'][c]}"))
+    for r in ROW_KEYS:
+        parts = sum(s3[r][c] for c in APPLICANT_COLUMNS)
+        if parts != s3[r]["total"]:
+            failures.append(IdentityFailure(
+                "总计列 = 六类申请人之和", (name(r, "total"),),
+                f"{s3[r]['total']} ≠ " + " + ".join(str(s3[r][c]) for c in APPLICANT_COLUMNS) + f" = {parts}"))
+    for group, _ in APPEAL_GROUPS:
+        four = [s4[group][c] for c in APPEAL_COLUMNS[:4]]
+        if sum(four) != s4[group]["total"]:
+            failures.append(IdentityFailure(
+                "表四 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结", (cell_name("4", group, "total"),),
+                f"{s4[group]['total']} ≠ " + " + ".join(map(str, four)) + f" = {sum(four)}"))
+    return failures
+
+
+def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailure]:
+    """Cases the counting cannot place correctly: inverted dates, no valid outcome, state and dates disagreeing."""
+    bases = base_predicates(year)
+    concluded = bases["total"]
+    checks = {
+        "办结日期早于收到日期": and_(or_(concluded, bases["new"]),
+                               col(Application.concluded_on) < col(Application.received_on)),
+        "已办结但办理结果代码无效": and_(concluded, or_(col(Application.outcome).is_(None),
+                                                  col(Application.outcome).not_in(OUTCOME_KEYS))),
+        "状态为已办结但没有办结日期": and_(col(Application.state) == State.CONCLUDED.value,
+                                    col(Application.concluded_on).is_(None), bases["carried_out"]),
+        "有办结日期但状态不是已办结": and_(concluded, col(Application.state) != State.CONCLUDED.value),
+    }
+    failures = []
+    for rule, predicate in checks.items():
+        numbers = session.exec(select(col(Application.number)).where(
+            Application.agency_id == agency_id, predicate).order_by(col(Application.number)).limit(21)).all()
+        if numbers:
+            shown = "、".join(numbers[:20]) + ("等" if len(numbers) > 20 else "")
+            failures.append(IdentityFailure(f"数据异常：{rule}", (), f"案件 {shown}"))
+    return failures
+
+
+def _validate(section: str, row: str, column: str) -> None:
+    rows, columns = (ROW_KEYS, COLUMNS) if section == "3" else (tuple(g for g, _ in APPEAL_GROUPS), APPEAL_COLUMNS)
+    if section not in ("3", "4"):
+        raise InputError(f"表 {section!r} 无效，可选：3、4")
+    if row not in rows:
+        raise InputError(f"表{'三' if section == '3' else '四'}没有行 {row!r}，可选：{'、'.join(rows)}")
+    if column not in columns:
+        raise InputError(f"表{'三' if section == '3' else '四'}没有列 {column!r}，可选：{'、'.join(columns)}")
+
+
+_CASE_COLUMNS = (col(Application.number), col(Application.applicant_name), col(Application.applicant_type),
+                 col(Application.received_on), col(Application.concluded_on), col(Application.outcome))
+
+
+def cell_cases(session: Session, agency_id: int, year: int, section: str, row: str, column: str,
+               columns: Mapping[str, Column]) -> list[CellCase]:
+    """The cases behind one cell, selected by the very predicate the aggregation counts with."""
+    _validate(section, row, column)
+    if section == "3":
+        query = sa_select(*_CASE_COLUMNS).where(col(Application.agency_id) == agency_id, row_predicate(row, year))
+        if column != "total":
+            query = query.where(col(Application.applicant_type) == column)
+        return [CellCase(*r) for r in session.connection().execute(query.order_by(col(Application.number))).all()]
+    return section4_cells(session, agency_id, year, columns).get(f"{row}/{column}", [])
+
+
+def section4_cells(session: Session, agency_id: int, year: int,
+                   columns: Mapping[str, Column]) -> dict[str, list[CellCase]]:
+    """Every section 4 cell's appeals ("<group>/<column>" → appeals), placed by the rule section4 counts with."""
+    decided = case((_appeal_decided(year), 1), else_=0)
+    query = (select(Appeal, Application, decided).join(Application, col(Application.id) == col(Appeal.application_id))
+             .where(_appeals_in_year(agency_id, year)).order_by(col(Appeal.received_on), col(Appeal.id)))
+    cells: dict[str, list[CellCase]] = {}
+    for appeal, app, is_decided in session.exec(query).all():
+        group, column = _appeal_cell(appeal.kind, appeal.route, appeal.decision, bool(is_decided), columns)
+        item = CellCase(app.number, app.applicant_name, app.applicant_type, app.received_on, app.concluded_on,
+                        app.outcome, appeal.id, appeal.decision if is_decided else None, appeal.received_on)
+        for c in ("total", column) if column else ("total",):
+            cells.setdefault(f"{group}/{c}", []).append(item)
+    return cells
+
+
+def section3_cells(session: Session, agency_id: int, year: int) -> dict[str, list[CellCase]]:
+    """Every non-empty section 3 cell's cases ("<row>/<column>" → cases), in one query with the same predicates."""
+    bases = base_predicates(year)
+    flags = [case((p, 1), else_=0) for p in bases.values()]
+    query = (sa_select(*_CASE_COLUMNS, *flags)
+             .where(col(Application.agency_id) == agency_id, scope(year))
+             .order_by(col(Application.number)))
+    cells: dict[str, list[CellCase]] = {}
+    for row in session.connection().execute(query).all():
+        item, hits = CellCase(*row[:6]), row[6:]
+        rows = [b for b, hit in zip(_BASES, hits, strict=True) if hit]
+        if "total" in rows and item.outcome in OUTCOME_KEYS:
+            rows.append(item.outcome or "")
+        cols = ("total", item.applicant_type) if item.applicant_type in APPLICANT_COLUMNS else ("total",)
+        for r in rows:
+            for c in cols:
+                cells.setdefault(f"{r}/{c}", []).append(item)
+    return cells
+
+
+def fee_figures(session: Session, agency_id: int, year: int) -> FeeFigures:
+    """办法: fee notices issued in the year and fees collected in the year (the amount of the notice each pays)."""
+    y = Year.of(year)
+    fee_events = (sa_select(col(Event.application_id), col(Event.seq), col(Event.trigger), col(Event.effective_on),
+                         col(Event.data))
+                  .join(Application, col(Application.id) == col(Event.application_id))
+                  .where(col(Application.agency_id) == agency_id,
+                         col(Event.trigger).in_((Trigger.ISSUE_FEE_NOTICE.value, Trigger.RECEIVE_PAYMENT.value)),
+                         col(Event.application_id).in_(
+                             select(col(Event.application_id)).where(
+                                 col(Event.trigger).in_((Trigger.ISSUE_FEE_NOTICE.value,
+                                                         Trigger.RECEIVE_PAYMENT.value)),
+                                 col(Event.effective_on).between(y.first, y.last))))
+                  .order_by(col(Event.application_id), col(Event.seq)))
+    notices, notice_amount, payments, collected = 0, Decimal(0), 0, Decimal(0)
+    last_notice: dict[int, Decimal] = {}
+    for app_id, _seq, trigger, on, data in session.connection().execute(fee_events).all():
+        in_year = y.first <= on <= y.last
+        if trigger == Trigger.ISSUE_FEE_NOTICE.value:
+            amount = Decimal(str(data.get("amount", "0")))
+            last_notice[app_id] = amount
+            if in_year:
+                notices, notice_amount = notices + 1, notice_amount + amount
+        elif in_year:
+            payments, collected = payments + 1, collected + last_notice.get(app_id, Decimal(0))
+    return FeeFigures(notices, notice_amount, payments, collected)
