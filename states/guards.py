@@ -23,6 +23,7 @@ class CaseFacts:
     has_text: bool = False
     until: date | None = None  # a date the action sets (receive_reasons: the new response date)
     last_trigger: str | None = None  # the case's latest event
+    last_source: str | None = None  # where that event came from when not from an action ("ledger": an import)
 
 
 Guard = Callable[[CaseFacts], str | None]
@@ -110,6 +111,8 @@ def _undoes(lapse: str) -> Guard:
     def guard(f: CaseFacts) -> str | None:
         if f.last_trigger != lapse:
             return "只能撤销系统自动办结（且其后没有其他操作）的案件"
+        if f.last_source == "ledger":
+            return "该案件的办结结果是从台账导入的历史记录，不是本系统的自动办结，不能撤销"
         return None
 
     guard.__doc__ = f"Only a {lapse} that is the case's latest event can be undone."

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 from transitions import MachineError
 
-from states.clocks import RULES, ClockKind, ClockStatus
+from states.clocks import ClockKind, ClockStatus
 from states.fees import fee_problems
 from states.guards import CaseFacts
 from states.lifecycle import (
@@ -29,7 +29,7 @@ from workflow import fees
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks
+from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
 from workflow.locks import acting_role, guard
@@ -112,6 +112,7 @@ class CaseContext:
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
         f["last_trigger"] = self.events[-1].trigger if self.events else None
+        f["last_source"] = self.events[-1].data.get("source") if self.events else None
         if data is not None:
             f.update(outcome=data.outcome, reply=data.reply, has_text=data.text is not None, until=data.until)
         return CaseFacts(on=on, due=due, **f)
@@ -404,12 +405,7 @@ def refresh_clocks(session: Session, ctx: CaseContext, today: date,
     """
     app = ctx.app
     clocks = ctx.clocks(today)
-    urgent = [c for c in clocks.values() if c.phase is ClockStatus.RUNNING and RULES[c.kind].overdue_applies]
-    first = min(urgent, key=lambda c: c.due_on, default=None)
-    app.next_due_on = first.due_on if first else None
-    app.next_due_clock = first.kind.value if first else None
-    app.provisional = any(c.provisional for c in clocks.values()
-                          if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED))
+    app.next_due_on, app.next_due_clock, app.provisional = next_due(clocks)
     if app.id is None:
         session.flush()  # a new case is inserted once, complete, before rows that refer to it
     cached = {c.kind: c for c in cached_rows}

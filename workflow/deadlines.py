@@ -273,3 +273,12 @@ def _count(cal: WorkingCalendar, origin: date, base: int, unit: Unit, extension_
         if p.start < due(length, effective):
             effective.append(p)
     return due(base + (EXTENSION_WORKING_DAYS if extension_on is not None else 0), effective), effective
+
+
+def next_due(clocks: Mapping[ClockKind, Clock]) -> tuple[date | None, str | None, bool]:
+    """What a case row caches from its clocks: the nearest running duty's due date and clock, and whether
+    any live clock rests on a provisional calendar."""
+    urgent = [c for c in clocks.values() if c.phase is ClockStatus.RUNNING and RULES[c.kind].overdue_applies]
+    first = min(urgent, key=lambda c: c.due_on, default=None)
+    provisional = any(c.provisional for c in clocks.values() if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED))
+    return (first.due_on if first else None), (first.kind.value if first else None), provisional

@@ -1,4 +1,4 @@
-"""`make bench`: time working-day arithmetic, one use-case action, the memory of loading every case, the alert sweep.
+"""`make bench`: working-day arithmetic, one action, memory per case, the alert sweep, annual statistics, ledger import.
 
 Run from the repository root:
 
@@ -18,7 +18,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.bench import action_bench, calendar_bench, fixture, memory_bench, profile_bench, report, sweep_bench
+from tests.bench import (
+    action_bench,
+    calendar_bench,
+    fixture,
+    import_bench,
+    memory_bench,
+    profile_bench,
+    report,
+    stats_bench,
+    sweep_bench,
+)
 from tests.bench.common import Sizes, machine_info
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
@@ -65,7 +75,12 @@ def measure(sizes: Sizes, profile_top: int = 30) -> report.Results:
         _say(f"(d) raw query, then raise_alerts twice over {sizes.sweep_cases:,} open cases (the slow part)…")
         sweep = sweep_bench.run(big, small, workdir,
                                 progress=lambda step: _say(f"  {step}"))
-    return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile, sweep)
+        _say(f"(e) annual statistics over {sizes.stats_applications:,} applications: engine and raw SQL…")
+        stats = stats_bench.run(workdir, sizes.stats_applications)
+        _say(f"(f) importing a ledger of {sizes.ledger_rows:,} rows…")
+        ledger = import_bench.run(workdir, sizes.ledger_rows)
+    return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile, sweep,
+                          stats, ledger)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
