@@ -5,6 +5,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 from uuid import uuid4
 
@@ -111,16 +112,20 @@ def _open_appeals(session: Session, policy: AlertPolicy, today: date, reach: dat
     return [_Due(*r) for r in found]
 
 
-def _message(case: _Due, alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
-    label = RULES[ClockKind(alert.clock)].label
-    appeal = f"{KIND_LABELS[_APPEAL_OF_CLOCK[alert.clock]]} #{case.appeal_id} " if case.appeal_id else ""
-    head = f"案件 {case.number}（{case.applicant_name}）{appeal}{label}"
+def _when(alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
+    """The deadline part of an alert's message (the same for every case with that clock and due date)."""
     if alert.kind == "reminder":
         left = cal.count_working_days(today, alert.due_on)
-        return f"{head}将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
+        return f"将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
     late = cal.count_working_days(alert.due_on, today)
     suffix = "，请负责人督办" if alert.kind == "escalation" else ""
-    return f"{head}已于 {alert.due_on} 届满，已逾期 {late} 个工作日{suffix}"
+    return f"已于 {alert.due_on} 届满，已逾期 {late} 个工作日{suffix}"
+
+
+def _message(case: _Due, alert: DueAlert, when: str) -> str:
+    label = RULES[ClockKind(alert.clock)].label
+    appeal = f"{KIND_LABELS[_APPEAL_OF_CLOCK[alert.clock]]} #{case.appeal_id} " if case.appeal_id else ""
+    return f"案件 {case.number}（{case.applicant_name}）{appeal}{label}{when}"
 
 
 def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int = 2000) -> list[dict[str, Any]]:
@@ -158,8 +163,13 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
     assignees = {uid: u.username for uid, u in users.items() if u.active}
     emails = {u.username: u.email for u in users.values()}
     new: list[tuple[dict[str, Any], str]] = []
+    # Which alerts are due depends only on the clock and its due date, which many cases share.
+    due: dict[tuple[str, date], list[tuple[DueAlert, str]]] = {}
     for case in rows:
-        for alert in due_alerts(case.kind, case.due_on, today, policy, cal):
+        if (case.kind, case.due_on) not in due:
+            due[case.kind, case.due_on] = [(a, _when(a, cal, today))
+                                          for a in due_alerts(case.kind, case.due_on, today, policy, cal)]
+        for alert, when in due[case.kind, case.due_on]:
             key = case.key_prefix + alert.key
             if (case.id, key) in existing:
                 continue
@@ -169,7 +179,7 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
             new.append(({"application_id": case.id, "key": key, "clock": alert.clock, "kind": alert.kind,
                          "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
                          "recipients": recipients,
-                         "message": _message(case, alert, cal, today)}, case.number))
+                         "message": _message(case, alert, when)}, case.number))
     raised: list[dict[str, Any]] = []
     for start in range(0, len(new), chunk):
         part = new[start:start + chunk]
@@ -214,14 +224,17 @@ def _write_sqlite(conn: Connection, rows: list[dict[str, Any]], stamp: datetime)
     """
     table = SQLModel.metadata.tables["alert"]
     stamp_text = _stored(conn, table.c.raised_at)(stamp)
-    day, listed = _stored(conn, table.c.due_on), _stored(conn, table.c.recipients)
+    day, listed = cache(_stored(conn, table.c.due_on)), _stored(conn, table.c.recipients)
+    lists: dict[tuple[str, ...], Any] = {}  # few distinct recipient lists: serialise each once
     conn.exec_driver_sql(
         f"INSERT OR IGNORE INTO alert ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join('?' * len(_ALERT_COLUMNS))})",
         [(r["application_id"], r["key"], r["clock"], r["kind"], day(r["due_on"]), day(r["fire_on"]),
-          day(r["raised_on"]), stamp_text, listed(r["recipients"]), r["message"]) for r in rows])
+          day(r["raised_on"]), stamp_text,
+          lists.get(tuple(r["recipients"])) or lists.setdefault(tuple(r["recipients"]), listed(r["recipients"])),
+          r["message"]) for r in rows])
     ids = [r["application_id"] for r in rows]
     found = conn.exec_driver_sql("SELECT id, application_id, key FROM alert WHERE raised_at = ? "
-                                 "AND application_id BETWEEN ? AND ?", (stamp_text, min(ids), max(ids)))
+                                 "AND application_id BETWEEN ? AND ?", (stamp_text, min(ids), max(ids))).all()
     wanted = {(r["application_id"], r["key"]) for r in rows}
     return {(a, k): i for i, a, k in found if (a, k) in wanted}
 

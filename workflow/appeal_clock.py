@@ -44,20 +44,7 @@ def appeal_clock(cal: WorkingCalendar, appeal: Appeal, today: date) -> Clock:
 
 def clock_json(clock: Clock, today: date, *, explain: bool) -> dict[str, Any]:
     """The clock as JSON-ready data, with the day-by-day explanation when asked."""
-    data: dict[str, Any] = {
-        "kind": clock.kind.value,
-        "label": clock.label,
-        "start_on": clock.start_on.isoformat(),
-        "due_on": clock.due_on.isoformat(),
-        "status": clock.status.value,
-        "provisional": clock.provisional,
-        "ended_on": clock.ended_on.isoformat() if clock.ended_on else None,
-        "late": clock.late,
-        "remaining_working_days": clock.remaining_working_days,
-        "basis": clock.basis,
-        "notes": list(clock.notes),
-    }
+    data = {"kind": clock.kind.value, **clock.as_data()}
     if explain:
-        data["explanation"] = [{"date": line.day.isoformat(), "kind": line.kind, "count": line.count,
-                                "note": line.note} for line in clock.explanation(today)]
+        data["explanation"] = clock.explanation_data(today)
     return data

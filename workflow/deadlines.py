@@ -89,6 +89,27 @@ class Clock:
         lines = explain(self._calendar, self.start_on, self.due_on, self._unit, pauses, until)
         return [ExplainLine(self.start_on, "note", None, n) for n in self.notes] + lines
 
+    def as_data(self) -> dict[str, Any]:
+        """The clock as JSON-ready data (what `ogi show --json` prints for each clock)."""
+        return {
+            "label": self.label,
+            "start_on": self.start_on.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "status": self.status.value,
+            "provisional": self.provisional,
+            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "late": self.late,
+            "extended": self.extended,
+            "remaining_working_days": self.remaining_working_days,
+            "basis": self.basis,
+            "notes": list(self.notes),
+        }
+
+    def explanation_data(self, as_of: date) -> list[dict[str, Any]]:
+        """The day-by-day explanation as JSON-ready data."""
+        return [{"date": line.day.isoformat(), "kind": line.kind, "count": line.count, "note": line.note}
+                for line in self.explanation(as_of)]
+
 
 def _agency_set(data: Mapping[str, Any]) -> tuple[int | None, date | None]:
     until = data.get("until")

@@ -148,10 +148,10 @@ class CalendarYear(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """A reminder or overdue alert raised by a sweep; the key makes each alert exist once, whoever raises it."""
 
-    __table_args__ = (UniqueConstraint("application_id", "key"),)
+    __table_args__ = (UniqueConstraint("application_id", "key"),)  # also the index for a case's alerts
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(foreign_key="application.id", index=True)
+    application_id: int = Field(foreign_key="application.id")
     key: str = Field(max_length=120)
     clock: str = Field(max_length=32)
     kind: str = Field(max_length=16)  # reminder, overdue, escalation
@@ -169,7 +169,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    alert_id: int = Field(foreign_key="alert.id", index=True)
+    alert_id: int = Field(foreign_key="alert.id")  # indexed by the unique constraint, which leads with it
     channel: str = Field(max_length=16)
     recipient: str = Field(max_length=64)
     status: str = Field(default="pending", max_length=16, index=True)  # pending, sending, sent, failed

@@ -12,26 +12,8 @@ from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, default_agency_id, load_case, resolve_actor
 from workflow.db import Database
-from workflow.deadlines import Clock
 from workflow.errors import InputError
 from workflow.models import Application, Approval, CaseClock
-
-
-def clock_data(clock: Clock, today: date) -> dict[str, Any]:
-    """One clock as JSON-ready data."""
-    return {
-        "label": clock.label,
-        "start_on": clock.start_on.isoformat(),
-        "due_on": clock.due_on.isoformat(),
-        "status": clock.status.value,
-        "provisional": clock.provisional,
-        "ended_on": clock.ended_on.isoformat() if clock.ended_on else None,
-        "late": clock.late,
-        "extended": clock.extended,
-        "remaining_working_days": clock.remaining_working_days,
-        "basis": clock.basis,
-        "notes": list(clock.notes),
-    }
 
 
 def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
@@ -50,7 +32,7 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
             "version": app.version,
             "request": app.request,
             "applicant_contact": app.applicant_contact,
-            "clocks": {k.value: clock_data(c, today) for k, c in clocks.items()},
+            "clocks": {k.value: c.as_data() for k, c in clocks.items()},
             "events": [{
                 "seq": e.seq, "trigger": e.trigger, "effective_on": e.effective_on.isoformat(),
                 "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "role": e.role,
@@ -74,9 +56,7 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
                 raise InputError(f"未知的期限 {explain!r}；可选：{'、'.join(ClockKind)}") from None
             if kind not in clocks:
                 raise InputError(f"案件 {number} 没有「{RULES[kind].label}」（{kind.value}）")
-            result["explanation"] = {"clock": kind.value, "days": [
-                {"date": line.day.isoformat(), "kind": line.kind, "count": line.count, "note": line.note}
-                for line in clocks[kind].explanation(today)]}
+            result["explanation"] = {"clock": kind.value, "days": clocks[kind].explanation_data(today)}
         return result
 
 
