@@ -16,7 +16,7 @@ from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS, WorkingCalendar
 from workflow.cases import CaseContext, policy_of, refresh_clocks, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
-from workflow.models import Agency, Appeal, Application, CaseClock, Event, User
+from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow
 
 
 def init(db: Database, *, agency: str, admin: str = "admin") -> None:
@@ -131,24 +131,40 @@ def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: 
         return notice.year, recompute_open_cases(session, today)
 
 
+_NAMED = ("reconsideration_body", "court", "payment")
+
+
 def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool | None = None,
-                    pause_on_reasons: bool | None = None) -> dict[str, Any]:
+                    pause_on_reasons: bool | None = None, named: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Show or change where the response clock pauses (SPEC §4 Decisions), for notices issued from now on.
 
     Each fee notice and request for reasons records the policy in force when it was issued, so a change
     never rewrites a pause that already happened.
     """
+    changes = {k: v for k, v in (named or {}).items() if v is not None}
+    unknown = set(changes) - set(_NAMED)
+    if unknown:
+        raise InputError(f"未知的设置项：{'、'.join(sorted(unknown))}")
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name) if (pause_on_fee, pause_on_reasons) != (None, None) else None
+        changing = (pause_on_fee, pause_on_reasons) != (None, None) or bool(changes)
+        actor = _admin(session, actor_name) if changing else None
         agency = session.get(Agency, actor.agency_id) if actor else session.exec(select(Agency)).first()
-        if agency is None:
+        if agency is None or agency.id is None:
             raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
         if pause_on_fee is not None:
             agency.pause_on_fee = pause_on_fee
         if pause_on_reasons is not None:
             agency.pause_on_reasons = pause_on_reasons
+        profile = session.get(AgencyProfile, agency.id)
+        if changes and actor is not None:
+            profile = profile or AgencyProfile(agency_id=agency.id, updated_by=actor.username)
+            for key, value in changes.items():
+                setattr(profile, key, value.strip() or None)  # an empty value goes back to the generic wording
+            profile.updated_by, profile.updated_at = actor.username, utcnow()
+            session.add(profile)
         return {"agency": agency.name, "pause_on_fee": agency.pause_on_fee,
-                "pause_on_reasons": agency.pause_on_reasons}
+                "pause_on_reasons": agency.pause_on_reasons,
+                **{k: getattr(profile, k) if profile else None for k in _NAMED}}
 
 
 def calendar_show(db: Database, *, year: int) -> dict[str, Any]:

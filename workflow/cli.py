@@ -149,13 +149,20 @@ def settings(
                                              help="待缴费期间答复期限是否暂停（默认暂停）"),
     pause_on_reasons: bool | None = typer.Option(None, "--pause-on-reasons/--no-pause-on-reasons",
                                                  help="待说明理由期间答复期限是否暂停（默认暂停）"),
+    body: str | None = typer.Option(None, "--reconsideration-body", help="告知书中的行政复议机关（'' 恢复通用表述）"),
+    court: str | None = typer.Option(None, "--court", help="告知书中的人民法院（空字符串恢复通用表述）"),
+    payment: str | None = typer.Option(None, "--payment", help="收费通知书中的缴费方式（空字符串恢复通用表述）"),
 ) -> None:
-    """查看或修改本机关的计时规则（修改须管理员；只影响此后发出的收费通知和说明理由要求）。"""
+    """查看或修改本机关的计时规则和告知书中的救济机关、缴费方式（修改须管理员）。"""
+    named = {"reconsideration_body": body, "court": court, "payment": payment}
     current = run(lambda: admin.agency_settings(database(), actor_name=G.user, pause_on_fee=pause_on_fee,
-                                                pause_on_reasons=pause_on_reasons))
+                                                pause_on_reasons=pause_on_reasons, named=named))
     yes = {True: "暂停", False: "不暂停"}
     out.print(f"{current['agency']}：待缴费期间答复期限{yes[current['pause_on_fee']]}；"
               f"待说明理由期间答复期限{yes[current['pause_on_reasons']]}", highlight=False)
+    generic = "（未设置，告知书使用通用表述）"
+    out.print(f"行政复议机关：{current['reconsideration_body'] or generic}\n人民法院：{current['court'] or generic}\n"
+              f"缴费方式：{current['payment'] or generic}", highlight=False)
     if pause_on_fee is not None or pause_on_reasons is not None:
         out.print("已修改：只适用于此后发出的收费通知和说明理由要求，已发生的暂停不受影响。")
 

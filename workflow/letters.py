@@ -15,7 +15,7 @@ from workflow.cases import CaseContext, default_agency_id, load_case, resolve_ac
 from workflow.db import Database
 from workflow.deadlines import Clock, compute_clocks
 from workflow.errors import InputError, WorkflowError
-from workflow.models import Agency
+from workflow.models import Agency, AgencyProfile
 from workflow.queries import show_case
 
 NEW_REMEDY_LAW = date(2024, 1, 1)  # 行政复议法（2023年修订）施行之日: refusals go to reconsideration first
@@ -50,6 +50,7 @@ class _Case:
     detail: dict[str, Any]
     agency: str
     ctx: CaseContext
+    profile: dict[str, str | None]  # AgencyProfile: reconsideration_body, court, payment (None: generic wording)
 
     def last(self, trigger: str) -> dict[str, Any] | None:
         """The latest event of a trigger (a letter speaks of the latest notice of its kind)."""
@@ -81,8 +82,10 @@ def _load(db: Database, number: str, actor_name: str | None, today: date) -> _Ca
         actor = resolve_actor(session, actor_name)
         agency_id = actor.agency_id if actor else default_agency_id(session)
         agency = session.get(Agency, agency_id)
+        profile = session.get(AgencyProfile, agency_id)
         ctx = load_case(session, agency_id, number)
-        return _Case(detail, agency.name if agency else "", ctx)
+        named = {k: getattr(profile, k) if profile else None for k in ("reconsideration_body", "court", "payment")}
+        return _Case(detail, agency.name if agency else "", ctx, named)
 
 
 def available_kinds(case: _Case) -> list[str]:
@@ -208,7 +211,9 @@ def _response_facts(case: _Case, today: date) -> tuple[date, dict[str, Any]]:
                      "withdrawn_on_cn": cn(withdrawn["effective_on"]) if withdrawn else None},
         "history": _history(case),
         "remedy": {"refusal": refusal, "partial": code == "2", "new_law": issued >= NEW_REMEDY_LAW,
-                   "reconsideration_first": refusal and issued >= NEW_REMEDY_LAW},
+                   "reconsideration_first": refusal and issued >= NEW_REMEDY_LAW,
+                   "body": case.profile["reconsideration_body"] or "行政复议机关",
+                   "court": case.profile["court"] or "人民法院"},
         "draft": draft,
     }
 
@@ -221,7 +226,7 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
     case = _load(db, number, actor_name, today)
     if kind not in available_kinds(case):
         raise _refuse(case, kind)
-    context: dict[str, Any] = {"agency": {"name": case.agency}, "case": _case_facts(case)}
+    context: dict[str, Any] = {"agency": {"name": case.agency, **case.profile}, "case": _case_facts(case)}
     draft = False
     if kind == "response":
         issued, facts = _response_facts(case, today)

@@ -22,6 +22,19 @@ class Agency(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class AgencyProfile(SQLModel, table=True):
+    """What an agency's letters name: where to apply for reconsideration, which court, how to pay fees."""
+
+    __tablename__ = "agency_profile"
+
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True)
+    reconsideration_body: str | None = Field(default=None, max_length=200)  # 行政复议机关, e.g. 示例市人民政府
+    court: str | None = Field(default=None, max_length=200)  # 有管辖权的人民法院
+    payment: str | None = Field(default=None, max_length=500)  # 缴费方式 (non-tax revenue account, counter…)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class User(SQLModel, table=True):
     """A clerk (承办人), head of office (负责人) or administrator of one agency."""
 

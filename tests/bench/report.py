@@ -397,14 +397,14 @@ def markdown(results: Results) -> str:
         _para("""The baseline is one raw `sqlite3` statement. It selects every column of the same rows
             (`application` joined to `case_clock`, same conditions), and its time is the best of three. For
             context, the run also times that query followed by `due_alerts` on every row in Python, without
-            writing anything. That is roughly the least work any sweep written in Python must do. Then
+            writing anything. (`raise_alerts` itself asks `due_alerts` once per distinct clock and due date,
+            which many cases share, so it can do less than that.) Then
             `raise_alerts` runs on a fresh copy of the database: this is the first sweep of the day, and it
             raises every alert that is due, including the overdue alerts and escalations of the cases already
             late. Then it runs again on the same day and the same database, as the scheduler does on each of
             its runs (every 15 minutes by default); this run must raise nothing. During this re-run a counter
-            wraps `due_alerts`, which `raise_alerts` calls once per selected row. So the re-run also gives the number
-            of rows the engine
-            examined, and the time it took to load them (until the first call)."""),
+            wraps the row type `raise_alerts` builds once per selected row. So the re-run also gives the number
+            of rows the engine examined, and the time its SELECT took (until the first row was built)."""),
         sweep_table(d).markdown(),
         _bullets(f"""Rows examined by `raise_alerts` / returned by the raw query / counted by a second SQL query
                  that mirrors `raise_alerts`' WHERE clause: {d.engine_rows:,} / {d.raw_rows:,} /

@@ -156,8 +156,8 @@ def _best(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 class _Counter:
-    """Counts the rows raise_alerts examines (it calls `due_alerts` once per selected clock row) and notes when
-    the first call came, i.e. how long loading those rows took."""
+    """Counts the rows raise_alerts examines (it builds one `_Due` per selected clock row) and notes when the
+    first was built, i.e. how long the SELECT of those rows took."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -168,7 +168,7 @@ class _Counter:
 @contextmanager
 def _counting_due_alerts() -> Iterator[_Counter]:
     counter = _Counter()
-    original = getattr(alerts, "due_alerts")  # noqa: B009 - patched where raise_alerts looks it up
+    original = getattr(alerts, "_Due")  # noqa: B009 - patched where raise_alerts looks it up
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         if counter.first_call is None:
@@ -176,11 +176,11 @@ def _counting_due_alerts() -> Iterator[_Counter]:
         counter.calls += 1
         return original(*args, **kwargs)
 
-    setattr(alerts, "due_alerts", counted)  # noqa: B010
+    setattr(alerts, "_Due", counted)  # noqa: B010
     try:
         yield counter
     finally:
-        setattr(alerts, "due_alerts", original)  # noqa: B010
+        setattr(alerts, "_Due", original)  # noqa: B010
 
 
 @contextmanager
@@ -295,7 +295,7 @@ class SweepResult:
     rerun_seconds: float  # raise_alerts again on the same day, same database
     rerun_raised: int
     engine_rows: int  # rows the re-run examined (its due_alerts calls)
-    select_seconds: float  # the re-run's time until its first due_alerts call: loading the rows as ORM entities
+    select_seconds: float  # the re-run's time until it built its first row: the SELECT of the candidate rows
     sweep: SweepTiming
 
     @property

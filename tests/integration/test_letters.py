@@ -8,7 +8,7 @@ import docx
 import pytest
 
 from tests.integration.conftest import AGENCY, World
-from workflow import letters
+from workflow import admin, letters
 from workflow.calendar import WorkingCalendar
 from workflow.errors import InputError, WorkflowError
 
@@ -303,3 +303,23 @@ def test_consultation_letter_is_addressed_to_the_named_party(world: World) -> No
     texts = render_both(world, number, "consultation_letter", wd(2))
     assert_facts(texts, "示例建设工程有限公司：", "征求第三方意见书")
     assert all("__________" not in text for text in texts)
+
+
+def test_letters_name_the_agencys_reconsideration_body_court_and_payment(world: World) -> None:
+    generic = conclude(world, "3.4")
+    texts = render_both(world, generic, "response", wd(30))
+    assert_facts(texts, "向行政复议机关申请行政复议", "向人民法院提起行政诉讼")
+    admin.agency_settings(world.db, actor_name="admin", named={
+        "reconsideration_body": "示例市人民政府", "court": "示例区人民法院",
+        "payment": "通过“非税收入一网通缴”平台或到本机关政务服务窗口缴纳"})
+    texts = render_both(world, conclude(world, "2"), "response", wd(30))
+    assert_facts(texts, "向示例市人民政府申请行政复议", "向示例区人民法院提起行政诉讼")
+    assert all("向行政复议机关" not in t and "向人民法院" not in t for t in texts)
+    fee = world.receive(RECEIVED)
+    world.act(fee, "issue_fee_notice", wd(2), method="per_page", pages=150)
+    notice = render_both(world, fee, "fee_notice", wd(2))
+    assert_facts(notice, "缴费方式：通过“非税收入一网通缴”平台或到本机关政务服务窗口缴纳")
+    with pytest.raises(WorkflowError, match="管理员"):
+        admin.agency_settings(world.db, actor_name="clerk", named={"court": "别的法院"})
+    admin.agency_settings(world.db, actor_name="admin", named={"court": ""})  # back to the generic wording
+    assert admin.agency_settings(world.db, actor_name="clerk")["court"] is None
