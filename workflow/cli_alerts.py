@@ -1,0 +1,124 @@
+"""`ogi alerts …`, `ogi status`, `ogi scheduler`: the sweep, the outbox and the heartbeat (docs/alerts.md)."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from workflow.cli_base import G, agency_today, app, database, fail, out, print_json, run
+
+alerts_app = typer.Typer(help="到期提醒、逾期预警与自动办结", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+def _alert_setup(config: Path | None) -> tuple[Any, Any]:
+    from notifications.channels import build_channels
+    from notifications.policy import load_policy, read_config
+
+    try:
+        path = config or (Path(os.environ["OGI_ALERTS"]) if os.environ.get("OGI_ALERTS") else None)
+        policy = load_policy(path)
+        log_path = os.environ.get("OGI_ALERT_LOG")
+        return policy, build_channels(policy.channels, log_path=Path(log_path) if log_path else None,
+                                      config=read_config(path) if path else {}, env=os.environ)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _print_sweep(result: Any) -> None:
+    out.print(f"{result.as_of} 扫描完成：自动办结 {len(result.lapsed)} 件，新提醒 {len(result.raised)} 条，"
+              f"发送成功 {result.delivered}、失败 {result.failed}", highlight=False)
+    for number in result.lapsed:
+        out.print(f"  自动办结：{number}", highlight=False)
+    for a in result.raised:
+        out.print(f"  {_KIND_LABELS[a['kind']]}：{a['message']} → {'、'.join(a['recipients']) or '（无接收人）'}",
+                  highlight=False)
+
+
+_KIND_LABELS = {"reminder": "到期提醒", "overdue": "逾期预警", "escalation": "逾期督办"}
+_CONFIG = typer.Option(None, "--config", help="提醒设置 TOML 文件（或环境变量 OGI_ALERTS）")
+
+
+@alerts_app.command("sweep")
+def alerts_sweep(config: Path | None = _CONFIG, as_json: bool = typer.Option(False, "--json")) -> None:
+    """运行一次扫描：到期自动办结、生成提醒（每条只生成一次）、发送待发提醒。"""
+    from workflow.alerts import sweep
+
+    policy, channels = _alert_setup(config)
+    result = run(lambda: sweep(database(), today=G.today, policy=policy, channels=channels))
+    if as_json:
+        print_json({"as_of": result.as_of, "lapsed": result.lapsed, "raised": result.raised,
+                    "delivered": result.delivered, "failed": result.failed})
+    else:
+        _print_sweep(result)
+
+
+@alerts_app.command("list")
+def alerts_list(
+    pending: bool = typer.Option(False, "--pending", help="只看待发送的"),
+    failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """提醒列表：案件、期限、类型、到期日、生成日、接收人和发送状态。"""
+    from workflow.monitor import list_alerts
+
+    rows = run(lambda: list_alerts(database(), pending=pending, failed=failed))
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("没有提醒。")
+    for a in rows:
+        states = "、".join(f"{d['channel']}→{d['recipient']}:{d['status']}" for d in a["deliveries"])
+        out.print(f"{a['raised_on']} {_KIND_LABELS[a['kind']]}：{a['message']}（{states}）", highlight=False)
+
+
+@alerts_app.command("retry")
+def alerts_retry() -> None:
+    """把发送失败的提醒重新放回待发送队列（下次扫描时发送）。"""
+    from workflow.monitor import retry_failed
+
+    count = run(lambda: retry_failed(database()))
+    out.print(f"已重新排队 {count} 条发送失败的提醒。")
+
+
+@app.command()
+def status(
+    max_age_hours: float = typer.Option(26, "--max-age-hours", help="超过多少小时没有扫描即告警"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """运行状况：上次扫描、待发和失败的提醒，以及需要处理的告警。"""
+    from datetime import timedelta
+
+    from workflow.monitor import status as read_status
+
+    data = run(lambda: read_status(database(), today=G.today, max_age=timedelta(hours=max_age_hours)))
+    if as_json:
+        print_json(data)
+        return
+    last = data["last_sweep"]
+    out.print("上次扫描：" + (f"{last['started_at']}（按 {last['as_of']}），新提醒 {last['raised']} 条，"
+                           f"自动办结 {last['lapsed']} 件" if last else "无"), highlight=False)
+    d = data["deliveries"]
+    out.print(f"提醒发送：待发 {d['pending'] + d['sending']}，已发 {d['sent']}，失败 {d['failed']}", highlight=False)
+    for w in data["warnings"]:
+        out.print(f"[bold yellow]警告：[/]{w}", highlight=False)
+
+
+@app.command()
+def scheduler(
+    config: Path | None = _CONFIG,
+    interval: float = typer.Option(15, "--interval", help="扫描间隔（分钟）"),
+) -> None:
+    """在前台运行定时扫描（启动时先补做一次；可多进程同时运行）。"""
+    import logging
+
+    from workflow.scheduler import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    policy, channels = _alert_setup(config)
+    fixed = G.today if G.today != agency_today() else None
+    out.print(f"提醒扫描已启动：每 {interval:g} 分钟一次（Ctrl-C 停止）", highlight=False)
+    run_forever(database(), policy=policy, channels=channels, interval_minutes=interval,
+                today=lambda: fixed or agency_today(), report=_print_sweep)
