@@ -2,12 +2,13 @@
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from states.appeals import Column
 from states.lifecycle import Role
-from states.report_format import APPEAL_GROUPS, ROW_KEYS
+from states.report_format import APPEAL_GROUPS, ROW_KEYS, cell_name
 from workflow import stats
 from workflow.appeal_mapping import mapping
 from workflow.cases import Actor, default_agency_id, resolve_actor
@@ -15,7 +16,15 @@ from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, YearLocked
 from workflow.locks import lock_of
 from workflow.models import Agency, LockedChange, ReportInput, ReportLock, utcnow
-from workflow.report.model import AnnualReport, CellCase, LateChangeRow, Table, cell_key, empty_section3
+from workflow.report.model import (
+    AnnualReport,
+    CellCase,
+    IdentityFailure,
+    LateChangeRow,
+    Table,
+    cell_key,
+    empty_section3,
+)
 from workflow.report_inputs import narrative_of, parse_inputs, section2_of
 
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # 条例 in force since 1 May 2008
@@ -59,6 +68,24 @@ def _previous(session: Session, agency_id: int, year: int) -> Table:
     return stats.section3(session, agency_id, year - 1)
 
 
+def _changed_since_lock(report: AnnualReport, snapshot: Mapping[str, Any]) -> list[IdentityFailure]:
+    """ARCHITECTURE decision 10: every figure of a locked year that no longer matches what was published.
+
+    Recorded late changes explain some; anything else (a changed appeal mapping, an edit behind the engine's
+    back) would otherwise alter a published report silently.
+    """
+    found = []
+    for section, current in (("3", report.section3), ("4", report.section4)):
+        published = snapshot.get(f"section{section}", {})
+        for row, cols in current.items():
+            for column, now in cols.items():
+                then = published.get(row, {}).get(column)
+                if then is not None and int(then) != now:
+                    found.append(IdentityFailure("锁定后的数字 = 锁定时发布的数字", (cell_name(section, row, column),),
+                                                 f"锁定时 {then}，现在 {now}"))
+    return found
+
+
 def assemble(session: Session, agency_id: int, year: int, *, with_cells: bool = False) -> AnnualReport:
     """The whole report of one agency's year, read inside the caller's transaction."""
     agency = session.get(Agency, agency_id)
@@ -77,6 +104,7 @@ def assemble(session: Session, agency_id: int, year: int, *, with_cells: bool = 
     lock = lock_of(session, agency_id, year)
     if lock is not None:
         report.locked_on, report.locked_by = lock.locked_on, lock.locked_by
+        report.checks += _changed_since_lock(report, lock.snapshot)
     changes = session.exec(select(LockedChange).where(LockedChange.agency_id == agency_id, LockedChange.year == year)
                            .order_by(col(LockedChange.recorded_at), col(LockedChange.id))).all()
     report.late_changes = [LateChangeRow(c.recorded_at, c.effective_on, c.case_number, c.action, c.actor, c.reason)

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from tests.integration.conftest import World
-from workflow import annual, cases
+from workflow import annual, appeals, cases
 from workflow.errors import TransitionNotAllowed, YearLocked
 from workflow.inputs import ApplicationCreate
 from workflow.models import Event, LockedChange
@@ -54,3 +54,21 @@ def test_without_an_admin_and_a_reason_a_locked_year_stays_as_it_was(world: Worl
 def test_an_admin_reason_does_not_lift_role_rules_outside_a_locked_year(world: World) -> None:
     with pytest.raises(TransitionNotAllowed):
         _late(world, as_="admin", reason="没有锁定也想代办")
+
+
+def test_a_locked_year_whose_figures_moved_says_so_cell_by_cell(world: World) -> None:
+    """A mapping change after the lock would re-count a published 表四 silently: the report names each cell."""
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "withdraw", D("2025-03-10"))
+    appeal = appeals.file_appeal(world.db, actor_name="clerk", number=number, kind="reconsideration", route=None,
+                                 received_on=D("2025-04-01"), body="示例市人民政府", today=D("2025-04-01"))
+    appeals.act_appeal(world.db, actor_name="clerk", appeal_id=appeal, trigger="decide", on=D("2025-06-01"),
+                       decision="确认违法", today=D("2025-06-01"))
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    assert annual.build_report(world.db, actor_name="head", year=2025, today=D("2026-01-06")).checks == []
+    appeals.set_mapping(world.db, actor_name="head", decision="confirm_illegal", column="other")
+    report = annual.build_report(world.db, actor_name="head", year=2025, today=D("2026-01-06"))
+    assert report.section4["reconsideration"]["other"] == 1  # the figures follow the new mapping …
+    moved = {(f.cells, f.detail) for f in report.checks}  # … and the report says they left what was published
+    assert moved == {(("表四「行政复议」×「结果纠正」",), "锁定时 1，现在 0"),
+                     (("表四「行政复议」×「其他结果」",), "锁定时 0，现在 1")}
