@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import uuid4
 
 from sqlalchemy import Connection, update
@@ -101,7 +101,7 @@ def _open_appeals(session: Session, policy: AlertPolicy, today: date, reach: dat
                  else_=CLOCK_OF[AppealKind.LITIGATION].value)
     watched = [k for k in AppealKind if CLOCK_OF[k].value in policy.clocks]
     late_ok = [k for k in AppealKind if CLOCK_OF[k].value in overdue_kinds]
-    found = session.execute(
+    found = session.connection().execute(
         sa_select(col(Application.id), col(Application.number), col(Application.applicant_name),
                   col(Application.agency_id), col(Application.assignee_id), clock, col(Appeal.due_on),
                   col(Appeal.id))
@@ -143,8 +143,8 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
         reach = cal.add_working_days(today, horizon(policy))
         overdue_kinds = [k for k, rules in policy.clocks.items() if rules.overdue]
         is_open = col(Application.state) != State.CONCLUDED.value
-        rows = [_Due(*r) for r in session.execute(
-            sa_select(col(Application.id), col(Application.number), col(Application.applicant_name),
+        rows: list[_Due] = [_Due(*r) for r in session.connection().execute(  # Core rows: lighter than ORM ones
+            sa_select(cast(Any, Application.id), col(Application.number), col(Application.applicant_name),
                    col(Application.agency_id), col(Application.assignee_id), col(CaseClock.kind),
                    col(CaseClock.due_on))
             .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
@@ -152,9 +152,11 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
                    col(CaseClock.kind).in_(list(policy.clocks)), col(CaseClock.due_on) <= reach,
                    col(CaseClock.kind).in_(overdue_kinds) | (col(CaseClock.due_on) >= today))).all()]
         rows += _open_appeals(session, policy, today, reach, overdue_kinds)
-        existing = set(session.exec(select(col(Alert.application_id), col(Alert.key))
-                                    .join(Application, col(Application.id) == col(Alert.application_id))
-                                    .where(is_open | col(Alert.key).startswith("appeal-"))).all())
+        # Plain tuples, not Row objects: the loop below looks up one key per due alert.
+        existing = {(a, k) for a, k in session.connection().execute(
+            sa_select(col(Alert.application_id), col(Alert.key))
+            .join(Application, col(Application.id) == col(Alert.application_id))
+            .where(is_open | col(Alert.key).startswith("appeal-"))).all()}
         users = {u.id: u for u in session.exec(select(User)).all()}
     heads: dict[int, list[str]] = {}
     for u in users.values():
@@ -164,13 +166,13 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
     emails = {u.username: u.email for u in users.values()}
     new: list[tuple[dict[str, Any], str]] = []
     # Which alerts are due depends only on the clock and its due date, which many cases share.
-    due: dict[tuple[str, date], list[tuple[DueAlert, str]]] = {}
+    due: dict[tuple[str, date], list[tuple[DueAlert, str, str]]] = {}
     for case in rows:
         if (case.kind, case.due_on) not in due:
-            due[case.kind, case.due_on] = [(a, _when(a, cal, today))
+            due[case.kind, case.due_on] = [(a, _when(a, cal, today), a.key)
                                           for a in due_alerts(case.kind, case.due_on, today, policy, cal)]
-        for alert, when in due[case.kind, case.due_on]:
-            key = case.key_prefix + alert.key
+        for alert, when, alert_key in due[case.kind, case.due_on]:
+            key = case.key_prefix + alert_key if case.appeal_id is not None else alert_key
             if (case.id, key) in existing:
                 continue
             recipients = _recipients(case, alert.recipients, assignees, heads)

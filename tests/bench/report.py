@@ -67,8 +67,10 @@ class Results:
             Target("(a) add_working_days vs is_workday loop", self.calendar.speedup, 20, True, "×"),
             Target("(b) use case / bare SQLModel Session", self.actions.ratio(BARE_ORM), 2, False, "×"),
             Target("(b) use-case action p95", self.actions.use_case.p95 * 1000, 10, False, " ms"),
-            Target(f"(d) raise_alerts over {self.sweep.open_cases:,} open cases", self.sweep.raise_seconds, 2, False,
-                   " s"),
+            Target(f"(d) raise_alerts over {self.sweep.open_cases:,} open cases, first sweep (catch-up)",
+                   self.sweep.raise_seconds, 2, False, " s"),
+            Target(f"(d) raise_alerts over {self.sweep.open_cases:,} open cases, daily sweep", self.sweep.daily_seconds,
+                   2, False, " s"),
             Target(f"(e) annual statistics over {self.stats['applications']:,.0f} applications / raw SQL",
                    self.stats["ratio"], 1.5, False, "×"),
             Target(f"(f) ledger import of {self.ledger['rows']:,.0f} rows", self.ledger["rows_per_second"], 10_000,
@@ -168,6 +170,8 @@ def sweep_table(r: SweepResult) -> Table:
         row("raise_alerts, first sweep of the day", r.raise_seconds,
             f"{r.raised:,} alerts, {r.deliveries_created:,} outbox rows"),
         row("raise_alerts again, same day (re-run)", r.rerun_seconds, f"{r.rerun_raised:,} alerts"),
+        row(f"raise_alerts daily: {r.today} after the sweep of {r.previous_day}", r.daily_seconds,
+            f"{r.daily_raised:,} alerts"),
         row("  ↳ of which loading the rows", r.select_seconds, f"{r.engine_rows:,} rows"),
     ), frozenset({1, 3}))
 
@@ -414,8 +418,14 @@ def markdown(results: Results) -> str:
                  **{_yes(d.raised == d.expected_alerts)}**.""",
                  f"""Alerts raised by the re-run on the same day: {d.rerun_raised:,} (idempotent:
                  **{_yes(d.idempotent)}**)."""),
-        _para(f"""The goal is under 2 s for `raise_alerts` over {d.open_cases:,} open cases. It took
-            {_s(d.raise_seconds)}, {_x(d.ratio)} the raw query. Loading the rows alone took
+        _para(f"""The goal is under 2 s for `raise_alerts` over {d.open_cases:,} open cases. The first sweep
+            above is a catch-up: no sweep ever ran, so it raises every alert that ever came due, including an
+            overdue alert and an escalation for each of the cases already late, and writes
+            {d.deliveries_created:,} outbox rows. It took {_s(d.raise_seconds)}, {_x(d.ratio)} the raw query. In
+            production the scheduler sweeps every working day; the daily row measures that: on a fresh copy,
+            the sweep of {d.previous_day} runs first (untimed), then the sweep of {d.today}, which raises only
+            what came due that day ({d.daily_raised:,} alerts), took {_s(d.daily_seconds)}
+            ({_x(d.daily_seconds / d.raw_seconds)} the raw query). Loading the rows alone took
             {_s(d.select_seconds)} ({_x(d.select_seconds / d.raw_seconds)} the raw query). SQLite allows one
             writer at a time; because each chunk commits on its own, a clerk's action waits at most for one
             chunk's write, never for the whole sweep. The re-run writes nothing: it skips every key it found

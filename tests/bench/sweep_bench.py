@@ -296,6 +296,9 @@ class SweepResult:
     rerun_raised: int
     engine_rows: int  # rows the re-run examined (its due_alerts calls)
     select_seconds: float  # the re-run's time until it built its first row: the SELECT of the candidate rows
+    daily_seconds: float  # raise_alerts on the sweep day after a sweep on the working day before (production)
+    daily_raised: int
+    previous_day: date
     sweep: SweepTiming
 
     @property
@@ -348,8 +351,26 @@ def run(built: SweepDb, small: SweepDb, workdir: Path, *, today: date = SWEEP_DA
         db.dispose()
     deliveries, _ = _outbox(target)
     select_seconds = (counter.first_call or time.perf_counter()) - counter.started
+    say(f"re-run: {rerun_seconds:.1f} s; a daily sweep (yesterday's sweep done) on a fresh copy…")
+    daily_seconds, daily_raised, previous_day = _daily(built, workdir, today, policy)
     say(f"re-run: {rerun_seconds:.1f} s, {len(again):,} alerts; whole sweep over {small.cases:,} cases…")
     return SweepResult(built, today, reach(today, policy), open_cases, clock_rows, raw_seconds, len(rows), mirror,
                        python_seconds, expected, raise_seconds, len(raised),
                        tuple(Counter(a["kind"] for a in raised).most_common()), deliveries, rerun_seconds, len(again),
-                       counter.calls, select_seconds, whole_sweep(small, workdir, today=today, policy=policy))
+                       counter.calls, select_seconds, daily_seconds, daily_raised, previous_day,
+                       whole_sweep(small, workdir, today=today, policy=policy))
+
+
+def _daily(built: SweepDb, workdir: Path, today: date, policy: AlertPolicy) -> tuple[float, int, date]:
+    """The sweep as it runs in production: the previous working day's sweep already raised its alerts."""
+    target = copy(BenchDb(built.path, ()), workdir / "sweep-daily.db").path
+    cal = WorkingCalendar()
+    previous = cal.working_days_before(today, 1)
+    db = Database(url(target))
+    try:
+        alerts.raise_alerts(db, today=previous, policy=policy)
+        started = time.perf_counter()
+        raised = alerts.raise_alerts(db, today=today, policy=policy)
+        return time.perf_counter() - started, len(raised), previous
+    finally:
+        db.dispose()
