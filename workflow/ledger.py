@@ -174,16 +174,22 @@ def _validate(session: Session, actor: Actor, rows: list[Row], name: str, today:
                               if a != b)
             problems.append((case.line, f"编号 {case.number} 已存在且内容不同（{differ}）："
                                         "请核对台账，已登记的案件不能被导入覆盖"))
-    years = {d.year for c in new for d in (c.received_on, c.concluded_on) if d is not None}
-    locks = {y: lock for y in sorted(years) if (lock := lock_of(session, actor.agency_id, y)) is not None}
-    for case in new:
-        for what, day in (("收到申请日期", case.received_on), ("办结日期", case.concluded_on)):
-            if day is not None and (lock := locks.get(day.year)) is not None:
-                problems.append((case.line, f"{what} {day} 属于已锁定的 {day.year} 年度（{lock.locked_on} 由 "
-                                            f"{lock.locked_by} 锁定年度报告），不能导入"))
+    problems += locked_dates(session, actor.agency_id, [
+        (c.line, (("收到申请日期", c.received_on), ("办结日期", c.concluded_on))) for c in new])
     if problems:
         raise ImportRejected(name, problems)
     return new, skipped
+
+
+def locked_dates(session: Session, agency_id: int,
+                 dated: list[tuple[int, tuple[tuple[str, date | None], ...]]]) -> list[tuple[int, str]]:
+    """The rows (line, named dates) dated in a year whose report is locked: an import may not change it."""
+    years = {d.year for _, dates in dated for _, d in dates if d is not None}
+    locks = {y: lock for y in sorted(years) if (lock := lock_of(session, agency_id, y)) is not None}
+    return [(line, f"{what} {day} 属于已锁定的 {day.year} 年度（{lock.locked_on} 由 {lock.locked_by} 锁定年度报告），"
+                   "不能导入")
+            for line, dates in dated for what, day in dates
+            if day is not None and (lock := locks.get(day.year)) is not None]
 
 
 def _clock_cache(cal: WorkingCalendar, received_on: date, today: date,

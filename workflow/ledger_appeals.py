@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.appeals import (
-    CLOCK_OF,
     DECISIONS,
     KIND_LABELS,
     ROUTE_LABELS,
@@ -20,16 +19,13 @@ from states.appeals import (
     Route,
     find_decision,
 )
-from states.clocks import RULES
-from workflow.calendar import WorkingCalendar
+from workflow.appeal_clock import appeal_due
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.ledger import ImportResult, importer
+from workflow.ledger import ImportResult, importer, locked_dates
 from workflow.ledger_read import APPEAL_HEADERS, APPEAL_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.ledger_write import bulk_insert, table_of
-from workflow.locks import lock_of
 from workflow.models import Appeal, AppealEvent, Application, utcnow
-from workflow.periods import due_date
 
 __all__ = ["import_appeals"]
 
@@ -142,29 +138,17 @@ def _validate(session: Session, agency_id: int, rows: list[Row], name: str,
             what = f"{KIND_LABELS[parsed.kind]}（{parsed.received_on} 收到）"
             problems.append((row.line, f"案件 {parsed.number} 的这起{what}"
                                        f"已存在（#{old.id}）且内容不同：请核对台账，已有记录不能被导入覆盖"))
-    years = {d.year for a in new for d in (a.received_on, a.decided_on) if d is not None}
-    locks = {y: lock for y in sorted(years) if (lock := lock_of(session, agency_id, y)) is not None}
-    for a in new:
-        for what, day in (("收到日期", a.received_on), ("审结日期", a.decided_on)):
-            if day is not None and (lock := locks.get(day.year)) is not None:
-                problems.append((a.line, f"{what} {day} 属于已锁定的 {day.year} 年度（{lock.locked_on} 由 "
-                                         f"{lock.locked_by} 锁定年度报告），不能导入"))
+    problems += locked_dates(session, agency_id, [
+        (a.line, (("收到日期", a.received_on), ("审结日期", a.decided_on))) for a in new])
     if problems:
         raise ImportRejected(name, problems)
     return new, skipped
 
 
-def _due(cal: WorkingCalendar, kind: AppealKind, received_on: date) -> date:
-    """行政复议法第四十八条 / 行政诉讼法第六十七条: the reply or defence is due from the day the copy arrived."""
-    rule = RULES[CLOCK_OF[kind]]
-    assert rule.length is not None, "appeal clocks have a statutory length"
-    return due_date(cal, received_on, rule.length, rule.unit, [], received_on)
-
-
 def _load(session: Session, agency_id: int, actor: str, role: str, appeals: list[_Appeal], name: str) -> None:
     """Bulk-write the appeals, each with its `file` event and, if decided or withdrawn, its closing event."""
     cal, now, conn = load_calendar(session), utcnow(), session.connection()
-    dues = [_due(cal, a.kind, a.received_on) for a in appeals]
+    dues = [appeal_due(cal, a.kind, a.received_on) for a in appeals]
     before = conn.execute(select(func.coalesce(func.max(col(Appeal.id)), 0))).scalar_one()
     bulk_insert(conn, table_of(Appeal), [
         {"application_id": a.application_id, "kind": a.kind.value, "route": a.route, "received_on": a.received_on,
