@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 import states.report_format as rf
 from workflow.errors import InputError
 from workflow.report import FORMATS, render
+from workflow.report.html import LISTED_PER_CELL
 from workflow.report.model import AnnualReport, CellCase, FeeFigures, IdentityFailure, LateChangeRow, cell_key
 
 Grid = dict[tuple[int, int], tuple[str, dict[str, str]]]  # (row, col) → (text, attributes of the origin cell)
@@ -179,6 +181,17 @@ def test_html_nonzero_cells_link_to_their_cases_and_zero_cells_do_not() -> None:
     appeal = parser.ids["cell-4-reconsideration-upheld"]
     assert {"77", "2024-0009", "维持", "2024-05-06"} <= set(appeal)
     assert rf.cell_name("3", "3.1", "natural") in "".join(parser.text)
+
+
+def test_html_lists_a_long_cell_up_to_the_limit_and_says_how_to_see_the_rest() -> None:
+    report = _report()
+    many = [_case(f"2024-{i:05d}") for i in range(LISTED_PER_CELL + 7)]
+    report.cells = {cell_key("3", "new", "total"): many}
+    parser = _parse_html(report)
+    shown = [text for text in parser.ids["cell-3-new-total"] if re.fullmatch(r"2024-\d{5}", text)]
+    assert shown == [c.number for c in many[:LISTED_PER_CELL]]
+    note = f"共 {len(many)} 件，此处列出前 {LISTED_PER_CELL} 件；全部案件：ogi report cell 2024 new total"
+    assert note in "".join(parser.text)
 
 
 def test_html_appendix_is_hidden_when_printing() -> None:

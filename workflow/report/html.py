@@ -88,6 +88,16 @@ def _case_row(section: str, case: CellCase) -> list[str]:
     return [case.number, _applicant(case), case.received_on.isoformat(), concluded, _outcome(case.outcome)]
 
 
+LISTED_PER_CELL = 500  # a city-wide year lists tens of thousands of cases: the page keeps the first ones per cell
+
+
+def _more(report: AnnualReport, row: str, col: str, listed: int, total: int) -> str | None:
+    """Where to find the rest of a long cell: the command that lists every case behind it."""
+    if total <= listed:
+        return None
+    return f"共 {total} 件，此处列出前 {listed} 件；全部案件：ogi report cell {report.year} {row} {col}"
+
+
 def _appendix(report: AnnualReport, grids: list[Grid]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for grid in grids:
@@ -96,9 +106,11 @@ def _appendix(report: AnnualReport, grids: list[Grid]) -> list[dict[str, Any]]:
                 continue
             section, row, col = cell.key
             cases = report.cells.get(cell_key(section, row, col), [])
+            shown = cases[:LISTED_PER_CELL]
             blocks.append({"id": anchor(section, row, col), "title": cell_name(section, row, col),
                            "value": cell.value, "header": APPEAL_HEADER if section == "4" else CASE_HEADER,
-                           "cases": [_case_row(section, c) for c in cases]})
+                           "cases": [_case_row(section, c) for c in shown],
+                           "more": _more(report, row, col, len(shown), len(cases))})
     return blocks
 
 
