@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from workflow.inputs import toml_problem
+
 KINDS = ("reminder", "overdue", "escalation")
 
 
@@ -126,7 +128,7 @@ def read_config(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise ValueError(f"提醒设置文件不存在：{path}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} 不是有效的 TOML：{exc}") from exc
+        raise ValueError(f"{path} {toml_problem(exc)}") from exc
 
 
 def load_policy(path: Path | None) -> AlertPolicy:

@@ -100,5 +100,9 @@ APPEAL_GROUPS: tuple[tuple[str, str], ...] = GROUPS
 def cell_name(section: str, row: str, column: str) -> str:
     """A cell's human name, for identity failures and drill-down titles (e.g. 表三「（七）总计」×「自然人」)."""
     if section == "3":
-        return f"表三「{ROW_BY_KEY[row].label}」×「{COLUMN_TITLES[column]}」"
-    return f"表四「{dict(APPEAL_GROUPS)[row]}」×「{APPEAL_COLUMN_TITLES[column]}」"
+        found = ROW_BY_KEY[row]
+        label = f"{found.group}{found.label}" if found.group else found.label
+        return f"表三「{label}」×「{COLUMN_TITLES[column]}」"
+    group = dict(APPEAL_GROUPS)[row]
+    label = group if row == "reconsideration" else f"{LITIGATION_HEADER}（{group}）"
+    return f"表四「{label}」×「{APPEAL_COLUMN_TITLES[column]}」"

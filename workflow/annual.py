@@ -131,10 +131,13 @@ def _locked(lock: ReportLock, what: str) -> YearLocked:
                       f"不能再{what}")
 
 
-def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str) -> dict[str, object]:
+def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str,
+               today: date | None = None) -> dict[str, object]:
     """Store (replacing) a year's section 2 figures and section 1/5/6 narrative from TOML; refused once locked."""
     data = parse_inputs(text)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if today is not None:
+        _year(year, today)
+    elif not FIRST_YEAR <= year <= LAST_YEAR:
         raise InputError(f"年度 {year} 无效：应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     with db.unit_of_work() as session:
         agency_id, actor = _who(session, actor_name)

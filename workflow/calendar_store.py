@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from workflow.calendar import CalendarData, Override, WorkingCalendar, calendar_for
 from workflow.errors import CalendarError
+from workflow.inputs import toml_problem
 from workflow.models import CalendarDay, CalendarYear, utcnow
 
 _cache: dict[str, tuple[tuple[Any, ...], WorkingCalendar]] = {}
@@ -98,7 +99,7 @@ def parse_notice(path: Path) -> YearNotice:
     except FileNotFoundError as exc:
         raise CalendarError(f"文件不存在：{path}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise CalendarError(f"{path} 不是有效的 TOML：{exc}") from exc
+        raise CalendarError(f"{path} {toml_problem(exc)}") from exc
     problems = [f"缺少字段 {k}" for k in ("year", "source", "rest_days", "working_days") if k not in raw]
     if problems:
         raise CalendarError(f"{path}：" + "；".join(problems))

@@ -198,7 +198,7 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
             with db.unit_of_work() as session, session.no_autoflush:
                 actor = resolve_actor(session, actor_name)
                 transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
-                role = acting_role(session, actor, transition, data.received_on, data.reason)
+                role = acting_role(session, actor, transition, data.received_on)
                 why = blockers(transition, None, role, CaseFacts(on=data.received_on))
                 if actor is None or why:
                     raise TransitionNotAllowed("不能登记申请：\n" + "\n".join(f"- {r}" for r in why))
@@ -248,9 +248,8 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         problems = _date_problems(ctx, data, today)
         if not problems:
             facts = ctx.facts(data.on, data)
-            problems = blockers(transition, State(ctx.app.state), acting_role(session, actor, transition, data.on,
-                                                                              data.reason), facts,
-                                has_reason=data.reason is not None)
+            role = acting_role(session, actor, transition, data.on)
+            problems = blockers(transition, State(ctx.app.state), role, facts, has_reason=data.reason is not None)
         if not problems:
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
             wanted = {"until", "days"} if "period" in transition.requires else set()

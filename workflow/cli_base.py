@@ -1,6 +1,7 @@
 """What every `ogi` command shares: the root app, global options, the database, refusals in Chinese."""
 
 
+import errno
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from workflow import cases
@@ -41,9 +43,17 @@ def agency_today() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
+def os_problem(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese."""
+    reasons = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有访问权限", errno.EPERM: "没有访问权限",
+               errno.EISDIR: "这是一个目录", errno.ENOTDIR: "路径中有一段不是目录", errno.ENOSPC: "磁盘空间不足",
+               errno.EROFS: "文件系统只读"}
+    return reasons.get(exc.errno or 0, f"系统错误 {exc.errno}")
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a refusal to stderr and exit non-zero."""
-    err.print(f"[bold red]错误：[/]{message}", highlight=False, markup=True)
+    err.print(f"[bold red]错误：[/]{escape(message)}", highlight=False, markup=True)  # [section2] is text, not markup
     raise typer.Exit(code)
 
 

@@ -10,10 +10,11 @@ from rich.table import Table
 from typer._click import Context
 from typer.core import TyperGroup
 
+from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli_base import G, app, database, fail, out, print_json, run
+from workflow.cli_base import G, app, database, fail, os_problem, out, print_json, run
 from workflow.report import FORMATS, render
 
 DEFAULT_COMMAND = "export"
@@ -58,7 +59,7 @@ def export(
     try:
         out_file.write_bytes(data)
     except OSError as exc:
-        fail(f"无法写入 {out_file}：{exc.strerror or exc}")
+        fail(f"无法写入 {out_file}：{os_problem(exc)}")
     out.print(f"已导出 {year} 年度报告（{fmt}）：{out_file}", highlight=False)
     if report.checks:
         out.print(f"注意：有 {len(report.checks)} 项勾稽关系不成立，请运行 ogi report check {year}", highlight=False)
@@ -100,7 +101,7 @@ def cell(
         table = Table("复议/诉讼编号", "案件编号", "申请人", "收到副本日期", "决定（截至 12 月 31 日）")
         for c in found:
             table.add_row(f"#{c.appeal_id}", c.number, c.applicant_name, str(c.appeal_received_on or ""),
-                          c.decision or "尚未审结")
+                          DECISIONS[c.decision].label if c.decision in DECISIONS else c.decision or "尚未审结")
     if found:
         out.print(table)
 
@@ -134,9 +135,12 @@ def report_input(
     """填报年度报告中机关掌握的内容：第二部分数字，第一、五、六部分文字（覆盖该年度已填内容）。"""
     try:
         text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"无法读取 {file}：{getattr(exc, 'strerror', None) or exc}")
-    data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, year=year, text=text))
+    except OSError as exc:
+        fail(f"无法读取 {file}：{os_problem(exc)}")
+    except UnicodeDecodeError:
+        fail(f"无法读取 {file}：不是 UTF-8 编码的文本文件（请另存为 UTF-8）")
+    data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, year=year, text=text,
+                                                                today=G.today))
     figures = sum(len(fields) for rows in data["section2"].values() for fields in rows.values())
     out.print(f"已保存 {year} 年度报告填报内容：第二部分 {figures} 项数字，文字部分 {len(data['narrative'])} 段",
               highlight=False)

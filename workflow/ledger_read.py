@@ -97,7 +97,8 @@ def _xlsx_rows(path: Path) -> Iterator[list[object]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
-        raise ImportRejected(path.name, [(1, f"无法读取 Excel 文件：{exc}")]) from exc
+        why = "无法读取：不是有效的 .xlsx 文件，或文件已损坏（旧版 .xls 请先另存为 .xlsx）"
+        raise ImportRejected(path.name, [(1, why)]) from exc
     try:
         sheet = book.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
@@ -142,8 +143,13 @@ def read_rows(path: Path, table: Mapping[str, tuple[str, ...]], optional: frozen
         raise ImportRejected(path.name, [(1, "文件为空，没有表头")])
     fields = _header(path.name, first, table, optional)
     rows: list[Row] = []
+    overflowing: list[tuple[int, str]] = []
     pairs = [(i, f) for i, f in enumerate(fields) if f is not None]
     for line, values in enumerate(source, start=2):
+        extra = [str(v).strip() for v in values[len(fields):] if v is not None and str(v).strip()]
+        if extra:  # a shifted row: its cells no longer sit under their headers
+            overflowing.append((line, f"有 {len(fields) + len(extra)} 个非空单元格，表头只有 {len(fields)} 列"
+                                      f"（多出：{'、'.join(extra)}），该行可能错位"))
         if suffix == ".csv":  # text already: only strip it
             cells: dict[str, Cell] = {f: (str(values[i]).strip() or None) if i < len(values) else None
                                       for i, f in pairs}
@@ -151,6 +157,8 @@ def read_rows(path: Path, table: Mapping[str, tuple[str, ...]], optional: frozen
             cells = {f: _cell(values[i]) if i < len(values) else None for i, f in pairs}
         if any(v is not None for v in cells.values()):
             rows.append(Row(line, cells))
+    if overflowing:
+        raise ImportRejected(path.name, overflowing)
     return rows
 
 

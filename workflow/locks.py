@@ -26,17 +26,15 @@ def lock_of(session: Session, agency_id: int, year: int) -> ReportLock | None:
 def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role | None, reason: str | None,
           action: str, case_number: str, application_id: int | None = None,
           appeal_id: int | None = None) -> None:
-    """Refuse a change dated in a locked year, or record it when an admin (or the system) gives a reason.
+    """Refuse a change dated in a locked year, or record it when an admin gives a reason.
 
-    The `system` actor (automatic lapses) is let through with its own reason, so a sweep that runs late
-    never silently changes a locked year: the change is listed like an admin's.
+    The `system` actor is refused too: a lapse that falls due in a locked year (the sweep did not run in
+    time) is left for an admin to make, with a reason, so published figures never move by themselves.
     """
     lock = lock_of(session, agency_id, on.year)
     if lock is None:
         return
-    if role is Role.SYSTEM:
-        reason = reason or "系统到期自动处理"
-    elif role is not Role.ADMIN or not reason:
+    if role is not Role.ADMIN or not reason:
         who = "" if role is Role.ADMIN else f"（当前用户 {actor} 的角色不是管理员）"
         raise YearLocked(f"{on.year} 年度报告已于 {lock.locked_on.isoformat()} 由 {lock.locked_by} 锁定："
                          f"生效日期为 {on.isoformat()} 的「{action}」会改变已锁定的年度数据，"
@@ -46,14 +44,14 @@ def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role 
                              actor=actor, reason=reason))
 
 
-def acting_role(session: Session, actor: "Actor | None", transition: Transition, on: date,
-                reason: str | None) -> Role | None:
-    """The role an action is checked against: an admin with a reason may take anyone's action in a locked year.
+def acting_role(session: Session, actor: "Actor | None", transition: Transition, on: date) -> Role | None:
+    """The role an action is checked against: an admin may take anyone's action in a locked year, with a reason.
 
     A locked year can only be changed by an admin who says why, so the admin then acts in the place of
-    the clerk or head whose action it is; the event records the admin, and `guard` records the reason.
+    the clerk or head whose action it is (`guard` then asks for the reason and records it); the event
+    records the admin.
     """
-    if actor is None or actor.role is not Role.ADMIN or not reason or Role.ADMIN in transition.roles:
+    if actor is None or actor.role is not Role.ADMIN or Role.ADMIN in transition.roles:
         return actor.role if actor else None
     if lock_of(session, actor.agency_id, on.year) is None:
         return actor.role

@@ -6,6 +6,7 @@ from typing import Any
 
 from states.report_format import SECTION2, SECTION_TITLES
 from workflow.errors import InputError
+from workflow.inputs import toml_problem
 
 # TOML key of each narrative section → the report's section number.
 NARRATIVE_KEYS: dict[str, str] = {"overview": "1", "problems": "5", "other": "6"}
@@ -77,7 +78,7 @@ def parse_inputs(text: str) -> dict[str, Any]:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"输入文件不是有效的 TOML：{exc}") from exc
+        raise InputError(f"输入文件{toml_problem(exc)}") from exc
     unknown = set(raw) - {"section2", "narrative"}
     if unknown:
         raise InputError(f"未知的键 {_listing(sorted(unknown))}，可选：section2、narrative")

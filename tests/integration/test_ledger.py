@@ -209,7 +209,7 @@ def test_other_file_types_are_refused(world: World, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"不支持的文件类型「\.xls」"):
         load(world, tmp_path / "l.xls")
     (tmp_path / "l.xlsx").write_bytes(b"not a workbook")
-    assert "第 1 行：无法读取 Excel 文件" in rejected(world, tmp_path / "l.xlsx")
+    assert "第 1 行：无法读取：不是有效的 .xlsx 文件" in rejected(world, tmp_path / "l.xlsx")
 
 
 def test_rows_dated_in_a_locked_year_are_refused_naming_the_lock(world: World, tmp_path: Path) -> None:
@@ -375,3 +375,10 @@ def test_an_imported_lapse_is_history_and_cannot_be_undone(world: World, tmp_pat
     with pytest.raises(TransitionNotAllowed, match="台账导入的历史记录"):
         world.act("2024-0001", undo, TODAY, reason="台账记错了", today=TODAY)
     assert world.snapshot() == before
+
+
+def test_a_row_with_more_cells_than_headers_is_refused_as_shifted(world: World, tmp_path: Path) -> None:
+    before = counts(world)
+    with pytest.raises(ImportRejected, match=r"第 3 行.*表头只有 10 列（多出：extra）"):
+        load(world, write_csv(tmp_path / "l.csv", [ROWS[0], [*ROWS[1], "extra"]]))
+    assert counts(world) == before

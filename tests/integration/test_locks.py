@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
-from workflow import annual, appeals, cases
+from workflow import alerts, annual, appeals, cases
 from workflow.errors import TransitionNotAllowed, YearLocked
 from workflow.inputs import ApplicationCreate
 from workflow.models import Event, LockedChange
@@ -40,7 +41,7 @@ def test_an_admin_with_a_reason_registers_and_concludes_in_a_locked_year(world: 
 
 @pytest.mark.parametrize(("who", "reason", "error"), [
     ("clerk", "漏登", YearLocked),  # a clerk may not, even with a reason
-    ("admin", None, TransitionNotAllowed),  # an admin without a reason is only an admin: no clerk's action
+    ("admin", None, YearLocked),  # an admin is told the lock needs a reason, not that the action is a clerk's
 ])
 def test_without_an_admin_and_a_reason_a_locked_year_stays_as_it_was(world: World, who: str, reason: str | None,
                                                                      error: type[Exception]) -> None:
@@ -72,3 +73,16 @@ def test_a_locked_year_whose_figures_moved_says_so_cell_by_cell(world: World) ->
     moved = {(f.cells, f.detail) for f in report.checks}  # … and the report says they left what was published
     assert moved == {(("表四「行政复议」×「结果纠正」",), "锁定时 1，现在 0"),
                      (("表四「行政复议」×「其他结果」",), "锁定时 0，现在 1")}
+
+
+def test_the_sweep_does_not_lapse_a_case_into_a_locked_year(world: World) -> None:
+    """A correction period that ran out in a locked year is left for an admin, with a reason."""
+    number = world.receive(D("2025-12-01"))
+    world.act(number, "request_correction", D("2025-12-02"), text="请明确文号", days=5)  # due 2025-12-09
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    before = world.snapshot()
+    result = alerts.sweep(world.db, today=D("2026-01-06"), policy=DEFAULT_POLICY, channels={})
+    assert result.lapsed == [] and world.snapshot()["apps"] == before["apps"]
+    world.act(number, "lapse_correction", D("2025-12-10"), as_="admin", reason="扫描停机，补作逾期处理",
+              today=D("2026-01-06"))
+    assert world.show(number, D("2026-01-06"))["outcome"] == "6.1"

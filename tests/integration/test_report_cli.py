@@ -75,7 +75,7 @@ def test_report_cell_lists_the_cases_of_one_cell(ogi: Ogi, year: dict[str, str])
     listed = json.loads(ogi("report", "cell", "2025", "carried_out", "total", "--json", today=AFTER).stdout)
     assert [c["number"] for c in listed] == [year["open"]]
     text = ogi("report", "cell", "2025", "3.1", "commercial", today=AFTER).stdout
-    assert "表三「1.属于国家秘密」×「商业企业」：1 件" in text and year["refused"] in text
+    assert "表三「（三）不予公开1.属于国家秘密」×「商业企业」：1 件" in text and year["refused"] in text
     refused = ogi("report", "cell", "2025", "new", "法人", today=AFTER, ok=False)
     assert "没有列 '法人'" in refused.stderr and "public_interest" in refused.stderr
 
@@ -148,3 +148,28 @@ def test_bad_inputs_are_refused_naming_the_key_and_change_nothing(world: World, 
 def test_report_help_lists_every_subcommand(ogi: Ogi) -> None:
     listed = ogi("report", "--help", as_=None).stdout
     assert all(name in listed for name in ("export", "cell", "check", "lock", "input"))
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"[section2.article20_1.rules\nissued = 1\n", "输入文件不是有效的 TOML：第 1 行第 28 列附近有格式错误"),
+    (b'narrative = "x"\n', "[narrative] 应为表"),
+    ("issued = 1\n".encode("gb18030") + "# 中文注释\n".encode("gb18030"), "不是 UTF-8 编码的文本文件"),
+])
+def test_bad_input_files_are_explained_in_chinese(ogi: Ogi, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "input.toml"
+    path.write_bytes(content)
+    result = ogi("report", "input", "2025", "--file", str(path), as_="head", today=AFTER, ok=False)
+    assert message in result.stderr and "line" not in result.stderr
+
+
+def test_missing_files_and_unwritable_outputs_are_explained_in_chinese(ogi: Ogi, tmp_path: Path) -> None:
+    missing = ogi("report", "input", "2025", "--file", str(tmp_path / "none.toml"), as_="head", today=AFTER, ok=False)
+    assert "文件或目录不存在" in missing.stderr
+    unwritable = ogi("report", "2025", "--format", "html", "--out", str(tmp_path / "no" / "r.html"), as_="head",
+                     today=AFTER, ok=False)
+    assert "无法写入" in unwritable.stderr and "文件或目录不存在" in unwritable.stderr
+
+
+def test_report_input_for_a_year_not_yet_begun_is_refused(ogi: Ogi) -> None:
+    result = ogi("report", "input", "2027", "--file", str(EXAMPLE), as_="head", today=AFTER, ok=False)
+    assert "2027 年度尚未开始" in result.stderr
