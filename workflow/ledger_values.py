@@ -95,6 +95,8 @@ def outcome(text: str) -> str:
     text = _normal(text)
     if len(codes) == 1:
         return next(iter(codes))
+    if not codes:  # a group's name (不予公开, （三）不予公开): one of its results, but which?
+        codes = {c for c, o in OUTCOMES.items() if text in (o.group_label, o.group_label.split("）", 1)[-1])}
     if codes:
         options = "、".join(f"{c}（{OUTCOMES[c].group_label}/{OUTCOMES[c].label}）" for c in sorted(codes))
         raise ValueError(f"办理结果「{text}」有歧义，可能是：{options}；请写代码或“分组/结果”")

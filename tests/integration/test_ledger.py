@@ -382,3 +382,9 @@ def test_a_row_with_more_cells_than_headers_is_refused_as_shifted(world: World, 
     with pytest.raises(ImportRejected, match=r"第 3 行.*表头只有 10 列（多出：extra）"):
         load(world, write_csv(tmp_path / "l.csv", [ROWS[0], [*ROWS[1], "extra"]]))
     assert counts(world) == before
+
+
+def test_a_group_name_as_outcome_is_refused_with_its_results_listed(world: World, tmp_path: Path) -> None:
+    message = rejected(world, write_csv(tmp_path / "l.csv", [[*ROWS[0][:7], "不予公开", *ROWS[0][8:]]]))
+    assert "办理结果「不予公开」有歧义" in message and "3.1（（三）不予公开/1.属于国家秘密）" in message
+    assert "3.8（（三）不予公开/8.属于行政查询事项）" in message
