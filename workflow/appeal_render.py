@@ -32,8 +32,9 @@ def render_case_appeals(out: Console, rows: list[dict[str, Any]]) -> None:
     for column in ("编号", "类型", "收到副本", "状态", "答复/答辩期限", "期限状态", "结果"):
         table.add_column(column)
     for a in rows:
-        table.add_row(f"#{a['id']}", _kind(a), a["received_on"], a["state_label"], a["due_on"],
-                      _status(a["clock_status"]), _decision(a))
+        status = _status(a["clock_status"]) + ("（逾期完成）" if a.get("late") else "")
+        table.add_row(f"#{a['id']}", _kind(a), a["received_on"], a["state_label"], a["due_on"], status,
+                      _decision(a))
     out.print(table)
 
 
