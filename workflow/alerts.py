@@ -24,7 +24,7 @@ from workflow import cases
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.errors import WorkflowError
+from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
 from workflow.models import Alert, Appeal, Application, CaseClock, Delivery, SweepRun, User, utcnow
 
@@ -46,13 +46,14 @@ class SweepResult:
 
     as_of: date
     lapsed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # lapses refused because they would change a locked year
     raised: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
     failed: int = 0
 
 
-def lapse_expired(db: Database, *, today: date) -> list[str]:
-    """条例第三十条 / 办法: the day after a correction or fee period expires, the system concludes the case."""
+def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, date]]:
+    """Open cases whose correction or fee period expired before `today`: (number, agency, clock, due date)."""
     with db.unit_of_work() as session:
         rows = session.exec(select(col(Application.number), col(Application.agency_id), col(CaseClock.kind),
                                    col(CaseClock.due_on))
@@ -60,17 +61,30 @@ def lapse_expired(db: Database, *, today: date) -> list[str]:
                             .where(col(CaseClock.kind).in_(list(_LAPSES)),
                                    CaseClock.status == ClockStatus.RUNNING.value,
                                    col(CaseClock.due_on) < today,
-                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]))).all()
-    lapsed = []
-    for number, agency_id, kind, due_on in rows:
+                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]))
+                            .order_by(col(Application.number))).all()
+    return [(n, a, k, d) for n, a, k, d in rows]
+
+
+def lapse_expired(db: Database, *, today: date) -> tuple[list[str], list[str]]:
+    """条例第三十条 / 办法: the day after a correction or fee period expires, the system concludes the case.
+
+    Returns (lapsed case numbers, held lapses with the reason): a lapse that would change a locked year
+    is not made by the system; it is reported on every sweep (and by `ogi status`) until an admin acts.
+    """
+    lapsed, held = [], []
+    for number, agency_id, kind, due_on in expired_periods(db, today=today):
         trigger = _LAPSES[kind][1]
         try:
             cases.act(db, actor_name=cases.SYSTEM_ACTOR, agency_id=agency_id, number=number, trigger=trigger,
                       data=ActionInput(on=due_on + timedelta(days=1)), today=today)
+        except YearLocked as exc:
+            held.append(f"{number}：{exc}")
+            continue
         except WorkflowError:
             continue  # another process lapsed it first, or a clerk acted in between
         lapsed.append(number)
-    return lapsed
+    return lapsed, held
 
 
 _APPEAL_OF_CLOCK = {clock.value: kind for kind, clock in CLOCK_OF.items()}
@@ -350,7 +364,7 @@ def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str,
     result = SweepResult(today)
     error = None
     try:
-        result.lapsed = lapse_expired(db, today=today)
+        result.lapsed, result.held = lapse_expired(db, today=today)
         result.raised = raise_alerts(db, today=today, policy=policy)
         result.delivered, result.failed = deliver(db, channels=channels, process=process)
     except Exception as exc:

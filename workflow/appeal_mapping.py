@@ -1,15 +1,17 @@
 """Which 表四 column each raw decision is counted in: SPEC §7's default, overridden per agency (data, not code)."""
 
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from states.appeals import COLUMN_LABELS, DECISIONS, KIND_LABELS, Column
 from states.lifecycle import Role
-from workflow.cases import default_agency_id, resolve_actor
+from workflow.cases import Actor, default_agency_id, resolve_actor
 from workflow.db import Database
-from workflow.errors import InputError, TransitionNotAllowed
-from workflow.models import AppealMapping, utcnow
+from workflow.errors import InputError, TransitionNotAllowed, YearLocked
+from workflow.models import AppealMapping, LockedChange, ReportLock, utcnow
+from workflow.stats import section4
 
 _DECIDED_COLUMNS = tuple(c for c in Column if c is not Column.PENDING)
 
@@ -34,8 +36,13 @@ def _column(value: str) -> Column:
     return found
 
 
-def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: str) -> None:
-    """Change the agency's report column for one decision code (负责人或管理员)."""
+def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: str, today: date,
+                reason: str | None = None) -> None:
+    """Change the agency's report column for one decision code (负责人或管理员).
+
+    A change that would move a figure of a locked year's 表四 is a change to a published report: only an
+    admin with a reason may make it, and it is recorded for each such year (ARCHITECTURE decision 10).
+    """
     with db.unit_of_work() as session:
         actor = resolve_actor(session, actor_name)
         if actor is None or actor.role not in (Role.HEAD, Role.ADMIN):
@@ -45,12 +52,34 @@ def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: 
         if found is None:
             raise InputError(f"未知的决定代码 {decision!r}（用 ogi appeal decisions 查看全部代码）")
         target = _column(column)
+        _guard_locked_years(session, actor, found.code, target, today, reason)
         row = session.get(AppealMapping, (actor.agency_id, found.code))
         if row is None:
             session.add(AppealMapping(agency_id=actor.agency_id, decision=found.code, column=target.value,
                                       set_by=actor.username))
         else:
             row.column, row.set_by, row.set_at = target.value, actor.username, utcnow()
+
+
+def _guard_locked_years(session: Session, actor: Actor, code: str, target: Column, today: date,
+                        reason: str | None) -> None:
+    before = mapping(session, actor.agency_id)
+    after = {**before, code: target}
+    locks = session.exec(select(ReportLock).where(ReportLock.agency_id == actor.agency_id)
+                         .order_by(col(ReportLock.year))).all()
+    moved = [lock for lock in locks
+             if section4(session, actor.agency_id, lock.year, before) != section4(session, actor.agency_id,
+                                                                                   lock.year, after)]
+    if not moved:
+        return
+    label = f"「{DECISIONS[code].label}」改计入「{COLUMN_LABELS[target]}」"
+    if actor.role is not Role.ADMIN or not reason:
+        years = "、".join(f"{lock.year} 年度（{lock.locked_on} 由 {lock.locked_by} 锁定）" for lock in moved)
+        raise YearLocked(f"{label}会改变已锁定的 {years} 表四数字：只有管理员填写理由（--reason）后才能修改")
+    for lock in moved:
+        session.add(LockedChange(agency_id=actor.agency_id, year=lock.year, case_number="（统计口径）",
+                                 action=f"修改表四栏目：{label}", effective_on=today, actor=actor.username,
+                                 reason=reason))
 
 
 def decision_table(db: Database, *, actor_name: str | None) -> list[dict[str, Any]]:

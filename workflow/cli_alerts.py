@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from workflow.cli_base import G, agency_today, app, database, fail, out, print_json, run
 
@@ -31,6 +32,8 @@ def _print_sweep(result: Any) -> None:
               f"发送成功 {result.delivered}、失败 {result.failed}", highlight=False)
     for number in result.lapsed:
         out.print(f"  自动办结：{number}", highlight=False)
+    for held in result.held:
+        out.print(f"  [bold yellow]未自动办结[/]：{escape(held)}", highlight=False)
     for a in result.raised:
         out.print(f"  {_KIND_LABELS[a['kind']]}：{a['message']} → {'、'.join(a['recipients']) or '（无接收人）'}",
                   highlight=False)
@@ -48,7 +51,7 @@ def alerts_sweep(config: Path | None = _CONFIG, as_json: bool = typer.Option(Fal
     policy, channels = _alert_setup(config)
     result = run(lambda: sweep(database(), today=G.today, policy=policy, channels=channels))
     if as_json:
-        print_json({"as_of": result.as_of, "lapsed": result.lapsed, "raised": result.raised,
+        print_json({"as_of": result.as_of, "lapsed": result.lapsed, "held": result.held, "raised": result.raised,
                     "delivered": result.delivered, "failed": result.failed})
     else:
         _print_sweep(result)
@@ -103,7 +106,7 @@ def status(
     d = data["deliveries"]
     out.print(f"提醒发送：待发 {d['pending'] + d['sending']}，已发 {d['sent']}，失败 {d['failed']}", highlight=False)
     for w in data["warnings"]:
-        out.print(f"[bold yellow]警告：[/]{w}", highlight=False)
+        out.print(f"[bold yellow]警告：[/]{escape(w)}", highlight=False)
 
 
 @app.command()

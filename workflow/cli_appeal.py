@@ -95,9 +95,11 @@ def decisions(as_json: bool = _JSON) -> None:
 def set_column(
     code: str = typer.Argument(..., help="决定代码（见 ogi appeal decisions）"),
     column: str = typer.Argument(..., help="upheld（结果维持）| corrected（结果纠正）| other（其他结果）"),
+    reason: str | None = typer.Option(None, "--reason", help="会改变已锁定年度表四时必填（仅管理员）"),
 ) -> None:
     """修改本机关某一决定计入表四的栏目（负责人或管理员）。"""
-    run(lambda: appeals.set_mapping(database(), actor_name=G.user, decision=code, column=column))
+    run(lambda: appeals.set_mapping(database(), actor_name=G.user, decision=code, column=column, today=G.today,
+                                    reason=reason))
     target = next(c for c in Column if column.strip() in (c.value, COLUMN_LABELS[c]))
     out.print(f"已修改：「{DECISIONS[code.strip()].label}」（{code.strip()}）计入「{COLUMN_LABELS[target]}」",
               highlight=False)

@@ -21,7 +21,7 @@ from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import TransitionNotAllowed, WorkflowError
 from workflow.ledger_read import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.ledger_write import bulk_insert, table_of
-from workflow.locks import lock_of
+from workflow.locks import lock_reaching
 from workflow.models import Application, CaseClock, Event, utcnow
 
 __all__ = ["ImportRejected", "ImportResult", "import_applications", "importer"]
@@ -181,13 +181,14 @@ def _validate(session: Session, actor: Actor, rows: list[Row], name: str, today:
     return new, skipped
 
 
-def locked_dates(session: Session, agency_id: int,
-                 dated: list[tuple[int, tuple[tuple[str, date | None], ...]]]) -> list[tuple[int, str]]:
-    """The rows (line, named dates) dated in a year whose report is locked: an import may not change it."""
+def locked_dates(session: Session, agency_id: int, dated: list[tuple[int, tuple[tuple[str, date | None], ...]]],
+                 *, carries_over: bool = True) -> list[tuple[int, str]]:
+    """The rows (line, named dates) that would change a locked year (see `lock_reaching`): an import may not."""
     years = {d.year for _, dates in dated for _, d in dates if d is not None}
-    locks = {y: lock for y in sorted(years) if (lock := lock_of(session, agency_id, y)) is not None}
-    return [(line, f"{what} {day} 属于已锁定的 {day.year} 年度（{lock.locked_on} 由 {lock.locked_by} 锁定年度报告），"
-                   "不能导入")
+    locks = {y: lock for y in sorted(years)
+             if (lock := lock_reaching(session, agency_id, date(y, 1, 1), carries_over=carries_over)) is not None}
+    return [(line, f"{what} {day} 会改变已锁定的 {lock.year} 年度"
+                   f"（{lock.locked_on} 由 {lock.locked_by} 锁定年度报告），不能导入")
             for line, dates in dated for what, day in dates
             if day is not None and (lock := locks.get(day.year)) is not None]
 

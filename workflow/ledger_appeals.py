@@ -139,7 +139,7 @@ def _validate(session: Session, agency_id: int, rows: list[Row], name: str,
             problems.append((row.line, f"案件 {parsed.number} 的这起{what}"
                                        f"已存在（#{old.id}）且内容不同：请核对台账，已有记录不能被导入覆盖"))
     problems += locked_dates(session, agency_id, [
-        (a.line, (("收到日期", a.received_on), ("审结日期", a.decided_on))) for a in new])
+        (a.line, (("收到日期", a.received_on), ("审结日期", a.decided_on))) for a in new], carries_over=False)
     if problems:
         raise ImportRejected(name, problems)
     return new, skipped

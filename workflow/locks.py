@@ -23,6 +23,20 @@ def lock_of(session: Session, agency_id: int, year: int) -> ReportLock | None:
                                                  ReportLock.year == year)).first()
 
 
+def lock_reaching(session: Session, agency_id: int, on: date, *, carries_over: bool = True) -> ReportLock | None:
+    """The first locked year that a change dated `on` would alter.
+
+    A case's date reaches every later year through 表三's carry-over rows (上年结转 / 结转下年度):
+    registering or concluding a case in 2025 changes what 2026 carried in and out. So a change to a case
+    is refused when its year or any later year is locked. 表四 counts each appeal in the year it was
+    received, with its state at that year's end, so an appeal's change reaches its own year only
+    (`carries_over=False`).
+    """
+    years = ReportLock.year >= on.year if carries_over else ReportLock.year == on.year
+    return session.exec(select(ReportLock).where(ReportLock.agency_id == agency_id, years)
+                        .order_by(ReportLock.year)).first()  # type: ignore[arg-type]
+
+
 def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role | None, reason: str | None,
           action: str, case_number: str, application_id: int | None = None,
           appeal_id: int | None = None) -> None:
@@ -31,15 +45,16 @@ def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role 
     The `system` actor is refused too: a lapse that falls due in a locked year (the sweep did not run in
     time) is left for an admin to make, with a reason, so published figures never move by themselves.
     """
-    lock = lock_of(session, agency_id, on.year)
+    lock = lock_reaching(session, agency_id, on, carries_over=appeal_id is None)
     if lock is None:
         return
     if role is not Role.ADMIN or not reason:
         who = "" if role is Role.ADMIN else f"（当前用户 {actor} 的角色不是管理员）"
-        raise YearLocked(f"{on.year} 年度报告已于 {lock.locked_on.isoformat()} 由 {lock.locked_by} 锁定："
-                         f"生效日期为 {on.isoformat()} 的「{action}」会改变已锁定的年度数据，"
+        later = "" if lock.year == on.year else f"（{on.year} 年的变动会结转到 {lock.year} 年度）"
+        raise YearLocked(f"{lock.year} 年度报告已于 {lock.locked_on.isoformat()} 由 {lock.locked_by} 锁定："
+                         f"生效日期为 {on.isoformat()} 的「{action}」会改变已锁定的年度数据{later}，"
                          f"只有管理员填写理由（--reason）后才能执行{who}")
-    session.add(LockedChange(agency_id=agency_id, year=on.year, application_id=application_id,
+    session.add(LockedChange(agency_id=agency_id, year=lock.year, application_id=application_id,
                              appeal_id=appeal_id, case_number=case_number, action=action, effective_on=on,
                              actor=actor, reason=reason))
 
@@ -53,6 +68,6 @@ def acting_role(session: Session, actor: "Actor | None", transition: Transition,
     """
     if actor is None or actor.role is not Role.ADMIN or Role.ADMIN in transition.roles:
         return actor.role if actor else None
-    if lock_of(session, actor.agency_id, on.year) is None:
+    if lock_reaching(session, actor.agency_id, on) is None:
         return actor.role
     return next((r for r in (Role.CLERK, Role.HEAD) if r in transition.roles), actor.role)

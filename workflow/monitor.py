@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from workflow.alerts import expired_periods
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.models import Alert, Application, Delivery, SweepRun, utcnow
@@ -63,6 +64,11 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
     if counts.get("failed"):
         warnings.append(f"{counts['failed']} 条提醒发送失败：查看 ogi alerts list --failed，"
                         "修复后运行 ogi alerts retry")
+    stuck = expired_periods(db, today=today - timedelta(days=1))  # the sweep lapses them the day after
+    if stuck:
+        listed = "、".join(n for n, *_ in stuck[:10]) + ("等" if len(stuck) > 10 else "")
+        warnings.append(f"{len(stuck)} 件案件的补正或缴费期限已届满但尚未自动办结（{listed}）：请运行扫描；"
+                        "若涉及已锁定年度，须由管理员填写理由（--reason）后办结")
     if today >= date(today.year, 11, 1) and not cal.known(today.year + 1):
         warnings.append(f"{today.year + 1} 年放假安排尚未导入：跨年期限均为暂定，"
                         "请在国务院通知发布后运行 ogi calendar import")

@@ -208,8 +208,8 @@ def test_withdrawal_records_the_closing_decision(world: World, case: str, kind: 
 def test_mapping_override_changes_the_effective_column(world: World, case: str) -> None:
     appeal_id = file(world, case, date(2025, 9, 26))
     act(world, appeal_id, "withdraw", date(2025, 10, 9))
-    appeals.set_mapping(world.db, actor_name="head", decision="terminate", column="upheld")
-    appeals.set_mapping(world.db, actor_name="admin", decision="mediation", column="结果纠正")
+    appeals.set_mapping(world.db, actor_name="head", decision="terminate", column="upheld", today=date(2025, 6, 1))
+    appeals.set_mapping(world.db, actor_name="admin", decision="mediation", column="结果纠正", today=date(2025, 6, 1))
     with world.db.unit_of_work() as s:
         agency = s.exec(select(Agency)).one()
         assert agency.id is not None
@@ -230,7 +230,7 @@ def test_mapping_override_changes_the_effective_column(world: World, case: str) 
 def test_bad_mapping_changes_are_refused(world: World, actor: str, code: str, column: str,
                                          error: type[Exception]) -> None:
     with pytest.raises(error):
-        appeals.set_mapping(world.db, actor_name=actor, decision=code, column=column)
+        appeals.set_mapping(world.db, actor_name=actor, decision=code, column=column, today=date(2025, 6, 1))
     with world.db.unit_of_work() as s:
         assert s.exec(select(AppealMapping)).all() == []
 

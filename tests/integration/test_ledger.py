@@ -217,7 +217,7 @@ def test_rows_dated_in_a_locked_year_are_refused_naming_the_lock(world: World, t
         s.add(ReportLock(agency_id=cases.default_agency_id(s), year=2024, locked_on=date(2025, 1, 20),
                          locked_by="head"))
     message = rejected(world, write_csv(tmp_path / "l.csv", ROWS))
-    assert "第 2 行：收到申请日期 2024-03-04 属于已锁定的 2024 年度（2025-01-20 由 head 锁定年度报告）" in message
+    assert "第 2 行：收到申请日期 2024-03-04 会改变已锁定的 2024 年度（2025-01-20 由 head 锁定年度报告）" in message
     assert "第 4 行" not in message
 
 
@@ -296,7 +296,7 @@ def test_appeals_dated_in_a_locked_year_are_refused(world: World, tmp_path: Path
         s.add(ReportLock(agency_id=cases.default_agency_id(s), year=2025, locked_on=date(2026, 1, 20),
                          locked_by="head"))
     message = rejected(world, path, lambda w, p: appeals(w, p))
-    assert "第 3 行：收到日期 2025-02-10 属于已锁定的 2025 年度" in message and "第 4 行" in message
+    assert "第 3 行：收到日期 2025-02-10 会改变已锁定的 2025 年度" in message and "第 4 行" in message
     assert "第 2 行" not in message
 
 

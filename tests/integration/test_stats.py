@@ -290,7 +290,7 @@ def test_section_4_counts_appeals_received_in_the_year_as_at_31_december(backend
     assert [c.appeal_id for c in report.cells["4/litigation_after_reconsideration/pending"]] == [open_suit]
     assert [c.appeal_id for c in report.cells["4/reconsideration/total"]] == [upheld, corrected, late]
     # The mapping is data: an agency counting 确认违法 as 其他结果 sees every unlocked year follow.
-    set_mapping(world.db, actor_name="head", decision="confirm_illegal", column="other")
+    set_mapping(world.db, actor_name="head", decision="confirm_illegal", column="other", today=D("2026-02-01"))
     remapped = annual.build_report(world.db, actor_name="clerk", year=2025, today=D("2026-02-01"))
     assert remapped.section4["reconsideration"] == {"upheld": 1, "corrected": 0, "other": 1, "pending": 1,
                                                     "total": 3}
