@@ -73,7 +73,8 @@ def alerts_list(
     if not rows:
         out.print("没有提醒。")
     for a in rows:
-        states = "、".join(f"{d['channel']}→{d['recipient']}:{d['status']}" for d in a["deliveries"])
+        states = "、".join(f"{d['channel']}→{d['recipient']}:{d['status']}" for d in a["deliveries"]) or (
+            "待分发" if a["queued"] else "无发送渠道")
         out.print(f"{a['raised_on']} {_KIND_LABELS[a['kind']]}：{a['message']}（{states}）", highlight=False)
 
 
@@ -104,7 +105,9 @@ def status(
     out.print("上次扫描：" + (f"{last['started_at']}（按 {last['as_of']}），新提醒 {last['raised']} 条，"
                            f"自动办结 {last['lapsed']} 件" if last else "无"), highlight=False)
     d = data["deliveries"]
-    out.print(f"提醒发送：待发 {d['pending'] + d['sending']}，已发 {d['sent']}，失败 {d['failed']}", highlight=False)
+    queued = f"（另有 {data['queued_alerts']} 条新提醒待分发）" if data["queued_alerts"] else ""
+    out.print(f"提醒发送：待发 {d['pending'] + d['sending']}，已发 {d['sent']}，失败 {d['failed']}{queued}",
+              highlight=False)
     for w in data["warnings"]:
         out.print(f"[bold yellow]警告：[/]{escape(w)}", highlight=False)
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from workflow import ledger_values as values
+from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.cases import Actor, resolve_actor
@@ -20,7 +21,6 @@ from workflow.db import Database
 from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import TransitionNotAllowed, WorkflowError
 from workflow.ledger_read import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
-from workflow.ledger_write import bulk_insert, table_of
 from workflow.locks import lock_reaching
 from workflow.models import Application, CaseClock, Event, utcnow
 

@@ -20,11 +20,11 @@ from states.appeals import (
     find_decision,
 )
 from workflow.appeal_clock import appeal_due
+from workflow.bulk import bulk_insert, table_of
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.ledger import ImportResult, importer, locked_dates
 from workflow.ledger_read import APPEAL_HEADERS, APPEAL_OPTIONAL, ImportRejected, Row, parse_date, read_rows
-from workflow.ledger_write import bulk_insert, table_of
 from workflow.models import Appeal, AppealEvent, Application, utcnow
 
 __all__ = ["import_appeals"]

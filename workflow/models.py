@@ -176,8 +176,20 @@ class Alert(SQLModel, table=True):
     message: str
 
 
+class AlertQueue(SQLModel, table=True):
+    """New alerts not yet fanned out into deliveries: the sweep adds one row per alert, `deliver` takes it away.
+
+    Kept apart from `alert` so that finding the work left is a scan of a table that stays small, and so
+    that the sweep writes one narrow row per alert instead of one delivery per channel and recipient.
+    """
+
+    __tablename__ = "alert_queue"
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+
+
 class Delivery(SQLModel, table=True):
-    """The outbox: one alert to one recipient through one channel, with its attempts."""
+    """One alert to one recipient through one channel, with its attempts (created by `deliver`'s fan-out)."""
 
     __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),)
 

@@ -3,29 +3,33 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from workflow.alerts import expired_periods
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.models import Alert, Application, Delivery, SweepRun, utcnow
+from workflow.models import Alert, AlertQueue, Application, Delivery, SweepRun, utcnow
 
 
 def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
                 limit: int = 500) -> list[dict[str, Any]]:
-    """Alerts, newest first, each with its case, clock, kind, due date, raised day, recipients and deliveries."""
+    """Alerts, newest first, each with its case, clock, kind, due date, raised day, recipients and deliveries
+    (`queued`: raised but not fanned out into deliveries yet; the next delivery run does that)."""
     with db.unit_of_work() as session:
         query = (select(Alert, col(Application.number))
                  .join(Application, col(Application.id) == col(Alert.application_id))
                  .order_by(col(Alert.id).desc()).limit(limit))
-        wanted = [s for s, flag in (("pending", pending), ("failed", failed)) if flag]
-        if wanted:
-            states = ["pending", "sending"] if "pending" in wanted else []
-            states += ["failed"] if failed else []
-            query = query.where(col(Alert.id).in_(select(Delivery.alert_id).where(col(Delivery.status).in_(states))))
+        if pending or failed:
+            states = (["pending", "sending"] if pending else []) + (["failed"] if failed else [])
+            wanted: ColumnElement[bool] = col(Alert.id).in_(
+                select(Delivery.alert_id).where(col(Delivery.status).in_(states)))
+            if pending:  # an alert not fanned out yet is pending on every channel
+                wanted = wanted | col(Alert.id).in_(select(AlertQueue.alert_id))
+            query = query.where(wanted)
         rows = session.exec(query).all()
         ids = [a.id for a, _ in rows]
+        queued = set(session.exec(select(AlertQueue.alert_id).where(col(AlertQueue.alert_id).in_(ids))).all())
         deliveries: dict[int, list[dict[str, Any]]] = {}
         for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
             deliveries.setdefault(d.alert_id, []).append({
@@ -33,7 +37,8 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
                 "last_error": d.last_error, "sent_at": d.sent_at.isoformat() if d.sent_at else None})
         return [{"id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
                  "fire_on": a.fire_on.isoformat(), "raised_on": a.raised_on.isoformat(), "recipients": a.recipients,
-                 "message": a.message, "deliveries": deliveries.get(a.id or 0, [])} for a, number in rows]
+                 "message": a.message, "queued": a.id in queued,
+                 "deliveries": deliveries.get(a.id or 0, [])} for a, number in rows]
 
 
 def retry_failed(db: Database) -> int:
@@ -51,6 +56,7 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
     with db.unit_of_work() as session:
         last = session.exec(select(SweepRun).order_by(col(SweepRun.id).desc()).limit(1)).first()
         counts = dict(session.exec(select(Delivery.status, func.count()).group_by(col(Delivery.status))).all())
+        queued = session.exec(select(func.count()).select_from(AlertQueue)).one()
         cal = load_calendar(session)
     warnings = []
     if last is None:
@@ -79,5 +85,6 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
             "raised": last.raised, "lapsed": last.lapsed, "delivered": last.delivered, "failed": last.failed,
             "error": last.error},
         "deliveries": {k: counts.get(k, 0) for k in ("pending", "sending", "sent", "failed")},
+        "queued_alerts": queued,
         "warnings": warnings,
     }

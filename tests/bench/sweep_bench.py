@@ -217,10 +217,18 @@ def _python_alerts(conn: sqlite3.Connection, today: date, policy: AlertPolicy, c
 
 
 def _outbox(path: Path) -> tuple[int, int]:
-    """Outbox rows, and how many of them are still pending."""
+    """Outbox rows (deliveries), and how many of them are still pending or not yet fanned out (queued alerts)."""
     with closing(sqlite3.connect(path)) as conn:
         total, pending = conn.execute("SELECT count(*), coalesce(sum(status = 'pending'), 0) FROM delivery").fetchone()
-    return total, pending
+        (queued,) = conn.execute("SELECT count(*) FROM alert_queue").fetchone()
+    return total, pending + queued
+
+
+def _queued(path: Path) -> int:
+    """Alerts raised and queued for the fan-out into deliveries."""
+    with closing(sqlite3.connect(path)) as conn:
+        (queued,) = conn.execute("SELECT count(*) FROM alert_queue").fetchone()
+    return int(queued)
 
 
 @dataclass(frozen=True)
@@ -237,13 +245,18 @@ class SweepTiming:
     expected: int  # alerts due_alerts says are due over the raw query's rows
     delivered: int
     failed: int
-    deliveries: int  # outbox rows after the sweep
-    pending: int  # outbox rows still pending after the sweep
+    deliveries: int  # outbox rows (deliveries) after the sweep
+    pending: int  # outbox rows still pending, plus alerts not fanned out, after the sweep
 
     @property
     def ms_per_delivery(self) -> float:
-        """Delivery time per outbox row sent or failed."""
+        """Delivery time (fan-out included) per outbox row sent or failed."""
         return 1000 * self.deliver_seconds / max(1, self.delivered + self.failed)
+
+    @property
+    def deliveries_per_alert(self) -> float:
+        """Outbox rows the fan-out made per alert (channels × recipients)."""
+        return self.deliveries / max(1, self.raised)
 
     @property
     def sound(self) -> bool:
@@ -291,7 +304,7 @@ class SweepResult:
     raise_seconds: float  # raise_alerts on a fresh copy: the first sweep of the day
     raised: int
     raised_by_kind: tuple[tuple[str, int], ...]  # (reminder|overdue|escalation, count), most frequent first
-    deliveries_created: int
+    queued: int  # alerts the first sweep queued for deliver's fan-out (it writes no delivery rows itself)
     rerun_seconds: float  # raise_alerts again on the same day, same database
     rerun_raised: int
     engine_rows: int  # rows the re-run examined (its due_alerts calls)
@@ -349,14 +362,14 @@ def run(built: SweepDb, small: SweepDb, workdir: Path, *, today: date = SWEEP_DA
             rerun_seconds = time.perf_counter() - counter.started
     finally:
         db.dispose()
-    deliveries, _ = _outbox(target)
+    queued = _queued(target)
     select_seconds = (counter.first_call or time.perf_counter()) - counter.started
     say(f"re-run: {rerun_seconds:.1f} s; a daily sweep (yesterday's sweep done) on a fresh copy…")
     daily_seconds, daily_raised, previous_day = _daily(built, workdir, today, policy)
     say(f"re-run: {rerun_seconds:.1f} s, {len(again):,} alerts; whole sweep over {small.cases:,} cases…")
     return SweepResult(built, today, reach(today, policy), open_cases, clock_rows, raw_seconds, len(rows), mirror,
                        python_seconds, expected, raise_seconds, len(raised),
-                       tuple(Counter(a["kind"] for a in raised).most_common()), deliveries, rerun_seconds, len(again),
+                       tuple(Counter(a["kind"] for a in raised).most_common()), queued, rerun_seconds, len(again),
                        counter.calls, select_seconds, daily_seconds, daily_raised, previous_day,
                        whole_sweep(small, workdir, today=today, policy=policy))
 

@@ -14,7 +14,7 @@ from notifications.policy import DEFAULT_POLICY, load_policy
 from tests.integration.conftest import World
 from workflow import alerts, monitor
 from workflow.errors import WorkflowError
-from workflow.models import Alert, Delivery
+from workflow.models import Alert, AlertQueue, Application, Delivery, User
 
 D = date.fromisoformat
 
@@ -24,6 +24,9 @@ class Broken:
 
     def send(self, recipient: str, message: Any) -> None:
         raise ConnectionError("connection refused")
+
+
+BOTH = pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 
 
 def _days(first: str, last: str) -> list[date]:
@@ -99,7 +102,10 @@ def test_expired_correction_and_fee_periods_lapse_the_day_after(world: World) ->
     assert (case["outcome"], case["concluded_on"]) == ("6.2", "2025-04-02")
 
 
-def test_a_failing_channel_does_not_block_others_or_lose_the_alert(world: World) -> None:
+@BOTH
+def test_a_failing_channel_does_not_block_others_or_lose_the_alert(backend: str,
+                                                                   request: pytest.FixtureRequest) -> None:
+    world: World = request.getfixturevalue(backend)
     world.receive(D("2025-03-03"))
     channels = {"inbox": InboxChannel(), "log": Broken()}
     alerts.sweep(world.db, today=D("2025-04-01"), policy=DEFAULT_POLICY, channels=channels)
@@ -162,20 +168,72 @@ def test_a_clerk_can_undo_a_wrong_lapse_with_a_reason(world: World) -> None:
         world.act(number, "undo_lapse_correction", D("2025-03-14"), reason="撤回不能用此撤销")
 
 
-def test_bulk_written_alerts_read_back_exactly_like_orm_rows(world: World) -> None:
-    """The sweep writes through the driver on SQLite: stored timestamps must compare and load as the ORM's do."""
+@BOTH
+def test_bulk_written_alerts_read_back_exactly_like_orm_rows(backend: str, request: pytest.FixtureRequest) -> None:
+    """The sweep writes through the driver: stored timestamps must compare and load as the ORM's do."""
+    world: World = request.getfixturevalue(backend)
     world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
+    with world.db.unit_of_work() as session:
+        queued = session.exec(select(AlertQueue.alert_id)).all()
+        assert queued == [session.exec(select(Alert.id)).one()]  # raised and queued, not fanned out yet
+        assert session.exec(select(Delivery)).first() is None
+    assert alerts.dispatch(world.db, fan_out=("inbox", "log"), now=alerts.utcnow()) == 1
     with world.db.unit_of_work() as session:
         raw = session.connection().exec_driver_sql(
             "SELECT a.raised_at, a.recipients, a.due_on, d.next_attempt_at FROM alert a "
             "JOIN delivery d ON d.alert_id = a.id").all()
         alert = session.exec(select(Alert)).one()
         delivery = session.exec(select(Delivery)).first()
-    assert raw, "the sweep wrote no outbox rows"
-    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
-    for raised_at, _, due_on, next_attempt_at in raw:
-        assert re.fullmatch(stamp, raised_at) and re.fullmatch(stamp, next_attempt_at)
-        assert due_on == "2025-09-19"
+        assert session.exec(select(AlertQueue)).first() is None
+    assert len(raw) == 2, "one delivery per channel for the one recipient"
+    if world.path is not None:  # the text formats SQLAlchemy itself stores on SQLite
+        stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+        for raised_at, _, due_on, next_attempt_at in raw:
+            assert re.fullmatch(stamp, raised_at) and re.fullmatch(stamp, next_attempt_at)
+            assert due_on == "2025-09-19"
     assert alert.recipients == ["clerk"] and alert.raised_at.tzinfo is not None
     assert delivery is not None and delivery.status == "pending" and delivery.next_attempt_at.tzinfo is not None
+
+
+@BOTH
+def test_an_alert_written_twice_is_stored_queued_and_reported_once(backend: str,
+                                                                   request: pytest.FixtureRequest) -> None:
+    """Two processes offering the same keys: the second write creates nothing and reports nothing."""
+    world: World = request.getfixturevalue(backend)
+    number = world.receive(D("2025-09-10"))
+    with world.db.unit_of_work() as session:
+        app_id = session.exec(select(Application.id)).one()
+    part = [({"application_id": app_id, "key": "response:reminder:2025-10-09:5", "clock": "response",
+              "kind": "reminder", "due_on": D("2025-10-09"), "fire_on": D("2025-09-26"), "raised_on": D("2025-09-26"),
+              "recipients": ["clerk"], "message": "提醒"}, number)]
+    with world.db.unit_of_work() as session:
+        first = alerts._write_alerts(session.connection(), part, alerts.utcnow())
+    with world.db.unit_of_work() as session:
+        second = alerts._write_alerts(session.connection(), part, alerts.utcnow())
+    assert (len(first), second) == (1, [])
+    with world.db.unit_of_work() as session:
+        assert len(session.exec(select(Alert)).all()) == 1 and len(session.exec(select(AlertQueue)).all()) == 1
+
+
+@BOTH
+def test_the_fan_out_uses_the_addresses_known_when_it_runs(backend: str, request: pytest.FixtureRequest) -> None:
+    """An email address added after the alert was raised still gets the email; a race makes no duplicates."""
+    world: World = request.getfixturevalue(backend)
+    world.receive(D("2025-09-10"))
+    alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
+    listed = monitor.list_alerts(world.db, pending=True)
+    assert [(a["queued"], a["deliveries"]) for a in listed] == [(True, [])]
+    assert monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["queued_alerts"] == 1
+    with world.db.unit_of_work() as session:
+        clerk = session.exec(select(User).where(User.username == "clerk")).one()
+        clerk.email = "clerk@example.gov.cn"
+        alert_id = session.exec(select(Alert.id)).one()
+    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=alerts.utcnow())
+    with world.db.unit_of_work() as session:  # a second process that read the queue row before it went
+        session.add(AlertQueue(alert_id=alert_id))
+    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=alerts.utcnow())
+    with world.db.unit_of_work() as session:
+        rows = sorted((d.channel, d.recipient) for d in session.exec(select(Delivery)).all())
+    assert rows == [("email", "clerk"), ("inbox", "clerk")]
+    assert monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["queued_alerts"] == 0
