@@ -49,7 +49,11 @@ def _rewrite(text: str, rules: list[_Rewrite]) -> str | None:
 
 
 def _hint(error: cx.BadParameter) -> str:
+    """How the error names its parameter: an option by its flag, an argument by its Chinese help text."""
     hint: Sequence[str] | str | None = error.param_hint
+    described = getattr(error.param, "help", None) if error.param is not None else None
+    if hint is None and error.param is not None and error.param.param_type_name == "argument" and described:
+        return f"参数「{re.split(r'[（(，,：:]', described, maxsplit=1)[0].strip()}」"
     if hint is None and error.param is not None:
         hint = error.param.get_error_hint()
     if hint is None:
@@ -61,14 +65,16 @@ def chinese(error: cx.ClickException) -> str:
     """The error's message in Chinese (its English text kept only when the kind is unknown)."""
     if isinstance(error, cx.MissingParameter):
         kind = error.param_type or (error.param.param_type_name if error.param is not None else "parameter")
-        return f"缺少{'参数' if kind == 'argument' else '选项'} {_hint(error)}".rstrip()
+        hint = _hint(error)
+        return hint.replace("参数", "缺少参数", 1) if hint.startswith("参数「") else \
+            f"缺少{'参数' if kind == 'argument' else '选项'} {hint}".rstrip()
     if isinstance(error, cx.NoSuchOption):
         suggestion = f"（是否想用 {'、'.join(sorted(error.possibilities))}？）" if error.possibilities else ""
         return f"没有选项 {error.option_name}{suggestion}"
     if isinstance(error, cx.BadParameter):
         value = _rewrite(error.message, _VALUE) or error.message
         hint = _hint(error)
-        return f"{hint} 的值无效：{value}" if hint else f"值无效：{value}"
+        return f"{hint}{'' if hint.endswith('」') else ' '}的值无效：{value}" if hint else f"值无效：{value}"
     return _rewrite(error.message, _USAGE) or f"命令行用法错误：{error.format_message()}"
 
 

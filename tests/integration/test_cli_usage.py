@@ -13,11 +13,12 @@ OGI = str(Path(sys.executable).with_name("ogi"))
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["show"], "错误：缺少参数 'number'"),
+    (["show"], "错误：缺少参数「案件编号」"),
     (["shw", "2025-0001"], "错误：没有命令「shw」（是否想用 'show'？）"),
     (["cases", "--bogus"], "错误：没有选项 --bogus"),
-    (["calendar", "show", "二〇二五"], "错误：'year' 的值无效：应为有效的整数"),
+    (["calendar", "show", "二〇二五"], "错误：参数「年份」的值无效：应为有效的整数"),
     (["show", "2025-0001", "多余"], "错误：多余的参数：多余"),
+    (["appeal", "show", "abc"], "错误：参数「复议、诉讼案件编号」的值无效：应为有效的整数"),
     (["act", "2025-0001", "withdraw", "--on"], "错误：选项 --on 需要一个值"),
 ])
 def test_usage_errors_are_explained_in_chinese(argv: list[str], message: str, tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_usage_errors_are_explained_in_chinese(argv: list[str], message: str, tm
 
 def test_the_installed_command_prints_chinese_usage_errors_and_help_still_works(tmp_path: Path) -> None:
     wrong = subprocess.run([OGI, "--db", str(tmp_path / "none.db"), "letter"], capture_output=True, text=True)
-    assert wrong.returncode == 2 and "错误：缺少参数 'number'" in wrong.stderr
+    assert wrong.returncode == 2 and "错误：缺少参数「案件编号」" in wrong.stderr
     helped = subprocess.run([OGI, "calendar", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "工作日日历" in helped.stdout
     bare = subprocess.run([OGI, "calendar"], capture_output=True, text=True)
