@@ -325,25 +325,25 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
                                    .values(status="sending", claimed_by=token, next_attempt_at=now)).rowcount
         if not claimed:
             return sent, failed
-        for delivery_id, channel_name, recipient, message in _claimed(db, token):
+        outbox = table_of(Delivery)
+        for delivery_id, attempts, channel_name, recipient, message in _claimed(db, token):
             error = _send(channels, channel_name, recipient, message)
-            with db.unit_of_work() as session:
-                row = session.get(Delivery, delivery_id)
-                if row is None or row.claimed_by != token:
-                    continue
-                row.attempts += 1
-                row.claimed_by = None
-                if error is None:
-                    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
-                    sent += 1
-                else:
-                    row.last_error = error
-                    row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
-                    row.next_attempt_at = now + timedelta(minutes=2 ** row.attempts)
-                    failed += 1
+            tries = attempts + 1
+            result: dict[str, Any] = (
+                {"status": "sent", "sent_at": utcnow(), "last_error": None} if error is None else
+                {"status": "failed" if tries >= MAX_ATTEMPTS else "pending", "last_error": error,
+                 "next_attempt_at": now + timedelta(minutes=2 ** tries)})
+            with db.unit_of_work() as session:  # one short write per result: a kill loses at most this one
+                recorded = session.connection().execute(
+                    update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
+                    .values(attempts=tries, claimed_by=None, **result)).rowcount
+            if recorded and error is None:
+                sent += 1
+            elif recorded:
+                failed += 1
 
 
-def _claimed(db: Database, token: str) -> list[tuple[int, str, str, dict[str, Any]]]:
+def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[str, Any]]]:
     """The rows this claim took, each with the message to send (case, clock, text, recipient's address)."""
     with db.unit_of_work() as session:
         rows = session.exec(
@@ -352,7 +352,7 @@ def _claimed(db: Database, token: str) -> list[tuple[int, str, str, dict[str, An
             .join(Application, col(Application.id) == col(Alert.application_id))
             .join(User, col(User.username) == col(Delivery.recipient), isouter=True)
             .where(col(Delivery.claimed_by) == token).order_by(col(Delivery.id))).all()
-        return [(d.id or 0, d.channel, d.recipient, {
+        return [(d.id or 0, d.attempts, d.channel, d.recipient, {
             "alert_id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
             "message": a.message, "recipient_email": email}) for d, a, number, email in rows]
 
