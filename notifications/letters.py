@@ -12,6 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -172,13 +173,19 @@ def _clean(text: str) -> str:
 _ALIGN = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
 
 
+def chinese_run(paragraph: Paragraph, text: str, *, size: float, face: str = "仿宋", bold: bool = False) -> Run:
+    """Add a run with its East Asian font set too (w:eastAsia): otherwise Word shows Chinese in its default face."""
+    run = paragraph.add_run(text)
+    run.font.size, run.font.bold, run.font.name = Pt(size), bold, face
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
+    return run
+
+
 def _font(paragraph: Paragraph, text: str, *, size: float, bold: bool = False, face: str = "仿宋") -> None:
     for i, line in enumerate(text.split("\n")):
         if i:
             paragraph.runs[-1].add_break()
-        run = paragraph.add_run(line)
-        run.font.size, run.font.bold, run.font.name = Pt(size), bold, face
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
+        chinese_run(paragraph, line, size=size, face=face, bold=bold)
 
 
 def html_to_docx(html: str) -> bytes:

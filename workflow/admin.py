@@ -9,13 +9,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from states.appeals import CLOCK_OF, AppealKind, AppealState
-from states.lifecycle import ROLE_LABELS, Role, State
+from states.lifecycle import Role, State
 from workflow import calendar_store
 from workflow.appeal_clock import appeal_due
 from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS, WorkingCalendar
-from workflow.cases import CaseContext, policy_of, refresh_clocks, resolve_actor
+from workflow.cases import Actor, CaseContext, policy_of, refresh_clocks, require_role, resolve_actor
 from workflow.db import Database
-from workflow.errors import InputError, NotFound, TransitionNotAllowed, WorkflowError
+from workflow.errors import InputError, NotFound, WorkflowError
 from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow
 
 
@@ -45,7 +45,7 @@ def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
     if not username.strip() or username == "system":
         raise InputError(f"用户名 {username!r} 不可用")
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name)
+        actor = _admin(session, actor_name, f"添加用户 {username}")
         if session.exec(select(User).where(User.username == username)).first() is not None:
             raise InputError(f"用户 {username} 已存在")
         if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
@@ -54,14 +54,8 @@ def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
                          display_name=display_name or username, role=role, email=email))
 
 
-def _admin(session: Session, actor_name: str | None) -> Any:
-    if actor_name is None:
-        raise TransitionNotAllowed("此操作只能由管理员执行：请用 --as 指定管理员用户（如 --as admin）")
-    actor = resolve_actor(session, actor_name)
-    if actor is None or actor.role is not Role.ADMIN:
-        role = ROLE_LABELS[actor.role] if actor else "未指定"
-        raise TransitionNotAllowed(f"此操作只能由管理员执行，当前用户是{role}")
-    return actor
+def _admin(session: Session, actor_name: str | None, what: str) -> Actor:
+    return require_role(resolve_actor(session, actor_name), (Role.ADMIN,), what)
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,7 @@ def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bo
                  today: date) -> list[DueChange]:
     """Override one day (admin), then recompute open cases and report moved deadlines."""
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name)
+        actor = _admin(session, actor_name, f"修改 {day} 的工作日安排")
         calendar_store.set_day(session, day=day, working=working, source=source, by=actor.username)
         session.flush()
         return recompute_open_cases(session, today)
@@ -125,7 +119,7 @@ def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: 
     """Import a whole year's notice (admin), then recompute open cases and report moved deadlines."""
     notice = calendar_store.parse_notice(path)
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name)
+        actor = _admin(session, actor_name, f"导入 {notice.year} 年放假安排")
         calendar_store.import_year(session, notice, by=actor.username)
         session.flush()
         return notice.year, recompute_open_cases(session, today)
@@ -147,7 +141,7 @@ def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool 
         raise InputError(f"未知的设置项：{'、'.join(sorted(unknown))}")
     with db.unit_of_work() as session:
         changing = (pause_on_fee, pause_on_reasons) != (None, None) or bool(changes)
-        actor = _admin(session, actor_name) if changing else None
+        actor = _admin(session, actor_name, "修改机关设置") if changing else None
         agency = session.get(Agency, actor.agency_id) if actor else session.exec(select(Agency)).first()
         if agency is None or agency.id is None:
             raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")

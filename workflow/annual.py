@@ -11,9 +11,9 @@ from states.lifecycle import Role
 from states.report_format import APPEAL_GROUPS, ROW_KEYS, cell_name
 from workflow import stats
 from workflow.appeal_mapping import mapping
-from workflow.cases import Actor, default_agency_id, resolve_actor
+from workflow.cases import Actor, default_agency_id, require_role, resolve_actor
 from workflow.db import Database
-from workflow.errors import InputError, NotFound, TransitionNotAllowed, YearLocked
+from workflow.errors import InputError, NotFound, YearLocked
 from workflow.locks import lock_of
 from workflow.models import Agency, LockedChange, ReportInput, ReportLock, utcnow
 from workflow.report.model import (
@@ -45,16 +45,6 @@ def _year(year: int, today: date) -> None:
 def _who(session: Session, actor_name: str | None) -> tuple[int, Actor | None]:
     actor = resolve_actor(session, actor_name)
     return (actor.agency_id if actor else default_agency_id(session)), actor
-
-
-def _require(actor: Actor | None, roles: tuple[Role, ...], what: str) -> Actor:
-    if actor is None:
-        raise TransitionNotAllowed(f"{what}须指明操作用户（--as 用户名）")
-    if actor.role not in roles:
-        allowed = "、".join(r.value for r in roles)
-        raise TransitionNotAllowed(f"{what}只能由 {allowed} 执行，"
-                                   f"当前用户 {actor.username} 的角色是 {actor.role.value}")
-    return actor
 
 
 def _previous(session: Session, agency_id: int, year: int) -> Table:
@@ -141,7 +131,7 @@ def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str,
         raise InputError(f"年度 {year} 无效：应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     with db.unit_of_work() as session:
         agency_id, actor = _who(session, actor_name)
-        actor = _require(actor, (Role.CLERK, Role.HEAD, Role.ADMIN), "填报年度报告内容")
+        actor = require_role(actor, (Role.CLERK, Role.HEAD, Role.ADMIN), "填报年度报告内容")
         lock = lock_of(session, agency_id, year)
         if lock is not None:
             raise _locked(lock, "修改其填报内容（第二部分数字和第一、五、六部分文字）")
@@ -162,7 +152,7 @@ def lock_year(db: Database, *, actor_name: str | None, year: int, today: date) -
         raise InputError(f"{year} 年度尚未结束（今天是 {today}），年度结束后才能锁定")
     with db.unit_of_work() as session:
         agency_id, actor = _who(session, actor_name)
-        actor = _require(actor, (Role.HEAD, Role.ADMIN), "锁定年度报告")
+        actor = require_role(actor, (Role.HEAD, Role.ADMIN), "锁定年度报告")
         existing = lock_of(session, agency_id, year)
         if existing is not None:
             raise _locked(existing, "重复锁定")

@@ -7,9 +7,9 @@ from sqlmodel import Session, col, select
 
 from states.appeals import COLUMN_LABELS, DECISIONS, KIND_LABELS, Column
 from states.lifecycle import Role
-from workflow.cases import Actor, default_agency_id, resolve_actor
+from workflow.cases import Actor, default_agency_id, require_role, resolve_actor
 from workflow.db import Database
-from workflow.errors import InputError, TransitionNotAllowed, YearLocked
+from workflow.errors import InputError, YearLocked
 from workflow.models import AppealMapping, LockedChange, ReportLock, utcnow
 from workflow.stats import section4
 
@@ -44,10 +44,8 @@ def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: 
     admin with a reason may make it, and it is recorded for each such year (ARCHITECTURE decision 10).
     """
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        if actor is None or actor.role not in (Role.HEAD, Role.ADMIN):
-            who = f"当前用户 {actor.username} 的角色是 {actor.role.value}" if actor else "未指定操作用户（--as）"
-            raise TransitionNotAllowed(f"只有负责人（head）或管理员（admin）可以修改复议、诉讼结果的统计栏目（{who}）")
+        actor = require_role(resolve_actor(session, actor_name), (Role.HEAD, Role.ADMIN),
+                             "修改复议、诉讼结果的统计栏目")
         found = DECISIONS.get(decision.strip())
         if found is None:
             raise InputError(f"未知的决定代码 {decision!r}（用 ogi appeal decisions 查看全部代码）")

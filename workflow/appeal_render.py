@@ -6,14 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from states.appeals import APPEAL_STATE_LABELS, AppealState
-from workflow.render import STATUS_LABELS, STATUS_STYLES
+from workflow.render import status_markup
 
 _EXPLAIN_STYLES = {"rest": "dim", "due": "bold", "note": "cyan"}
-
-
-def _status(value: str) -> str:
-    style, label = STATUS_STYLES.get(value), STATUS_LABELS.get(value, value)
-    return f"[{style}]{label}[/]" if style else label
 
 
 def _kind(a: dict[str, Any]) -> str:
@@ -32,7 +27,7 @@ def render_case_appeals(out: Console, rows: list[dict[str, Any]]) -> None:
     for column in ("编号", "类型", "收到副本", "状态", "答复/答辩期限", "期限状态", "结果"):
         table.add_column(column)
     for a in rows:
-        status = _status(a["clock_status"]) + ("（逾期完成）" if a.get("late") else "")
+        status = status_markup(a["clock_status"]) + ("（逾期完成）" if a.get("late") else "")
         table.add_row(f"#{a['id']}", _kind(a), a["received_on"], a["state_label"], a["due_on"], status,
                       _decision(a))
     out.print(table)
@@ -48,7 +43,7 @@ def render_appeal_list(out: Console, rows: list[dict[str, Any]]) -> None:
         table.add_column(column)
     for a in rows:
         table.add_row(f"#{a['id']}", a["number"], _kind(a), a["received_on"], a["state_label"], a["due_on"],
-                      _status(a["clock_status"]), _decision(a), a["column_label"])
+                      status_markup(a["clock_status"]), _decision(a), a["column_label"])
     out.print(table)
 
 
@@ -61,8 +56,8 @@ def render_appeal(out: Console, d: dict[str, Any]) -> None:
     c = d["clock"]
     late = "  [red]逾期完成[/]" if c["late"] else ""
     provisional = "（暂定：该年放假安排未发布）" if c["provisional"] else ""
-    out.print(f"{c['label']}：{c['start_on']} 起算，{c['due_on']} 届满{provisional}  {_status(c['status'])}{late}",
-              highlight=False)
+    status = status_markup(c["status"])
+    out.print(f"{c['label']}：{c['start_on']} 起算，{c['due_on']} 届满{provisional}  {status}{late}", highlight=False)
     for note in c["notes"]:
         out.print(f"  {note}", highlight=False)
     if d["actions"]:

@@ -29,7 +29,7 @@ from workflow.appeal_clock import appeal_clock, appeal_due, clock_json
 from workflow.appeal_mapping import decision_table, mapping, set_mapping
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.cases import Actor, default_agency_id, resolve_actor
+from workflow.cases import default_agency_id, require_role, resolve_actor, role_problem
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed
 from workflow.locks import guard
@@ -38,24 +38,7 @@ from workflow.models import Appeal, AppealEvent, Application
 __all__ = ["act_appeal", "appeals_of", "decision_table", "file_appeal", "list_appeals", "mapping", "set_mapping",
            "show_appeal"]
 
-_ACTING_ROLES = (Role.CLERK, Role.HEAD, Role.ADMIN)
-
-
-def _role_problem(actor: Actor | None) -> str | None:
-    """Why this user may not file or act on an appeal (only a clerk, head or admin may; never `system`)."""
-    if actor is None:
-        return "未指定操作用户（用 --as 或环境变量 OGI_USER）"
-    if actor.role not in _ACTING_ROLES:
-        return f"用户 {actor.username} 的角色 {actor.role.value} 无权办理复议、诉讼案件（须为 clerk、head 或 admin）"
-    return None
-
-
-def _acting(actor: Actor | None, what: str) -> Actor:
-    """The user who may file an appeal, or a refusal naming why not."""
-    problem = _role_problem(actor)
-    if actor is None or problem:
-        raise TransitionNotAllowed(f"不能{what}：{problem}")
-    return actor
+_ACTING_ROLES = (Role.CLERK, Role.HEAD, Role.ADMIN)  # never `system`: appeals are people's work
 
 
 def _kind_route(kind: str, route: str | None) -> tuple[AppealKind, Route | None]:
@@ -88,7 +71,7 @@ def file_appeal(db: Database, *, actor_name: str | None, number: str, kind: str,
     if body is not None and len(body) > 200:
         raise InputError(f"复议机关或法院名称过长（{len(body)} 字，最多 200 字）")
     with db.unit_of_work() as session:
-        actor = _acting(resolve_actor(session, actor_name), f"登记案件 {number} 的{KIND_LABELS[k]}")
+        actor = require_role(resolve_actor(session, actor_name), _ACTING_ROLES, f"登记案件 {number} 的{KIND_LABELS[k]}")
         app = session.exec(select(Application).where(Application.agency_id == actor.agency_id,
                                                      Application.number == number)).first()
         if app is None or app.id is None:
@@ -160,8 +143,8 @@ def act_appeal(db: Database, *, actor_name: str | None, appeal_id: int, trigger:
             raise InputError(f"未知的操作 {trigger!r}（{name}）\n{standing}")
         transition = APPEAL_TRANSITIONS[AppealTrigger(trigger)]
         kind, state = AppealKind(appeal.kind), AppealState(appeal.state)
-        role_problem = _role_problem(named)
-        problems: list[str] = [role_problem] if role_problem else []
+        refused = role_problem(named, _ACTING_ROLES)
+        problems: list[str] = [refused] if refused else []
         if state not in transition.sources:
             problems.append(f"「{APPEAL_STATE_LABELS[state]}」状态下不能{transition.label}")
         if on > today:

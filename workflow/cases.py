@@ -1,5 +1,6 @@
 """Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from states.clocks import ClockKind, ClockStatus
 from states.fees import fee_problems
 from states.guards import CaseFacts
 from states.lifecycle import (
+    ROLE_LABELS,
     STATE_LABELS,
     TRANSITION_BY_TRIGGER,
     Role,
@@ -68,6 +70,24 @@ def resolve_actor(session: Session, username: str | None, *, agency_id: int | No
         raise NotFound(f"用户 {username} 不存在或已停用（用 ogi user add 添加）")
     user, agency = found
     return Actor(user.username, Role(user.role), user.agency_id, user.id, _agency_policy(agency))
+
+
+def role_problem(actor: Actor | None, roles: Collection[Role]) -> str | None:
+    """Why this user may not do something only `roles` may do (None when they may), in the machine's words."""
+    allowed = "、".join(ROLE_LABELS[r] for r in roles)
+    if actor is None:
+        return f"未指定操作用户：请用 --as（或环境变量 OGI_USER）指定{allowed}用户"
+    if actor.role not in roles:
+        return f"只能由{allowed}执行，当前用户 {actor.username} 是{ROLE_LABELS[actor.role]}"
+    return None
+
+
+def require_role(actor: Actor | None, roles: Collection[Role], what: str) -> Actor:
+    """The acting user, if one of `roles`; otherwise a refusal saying what was refused and who may do it."""
+    problem = role_problem(actor, roles)
+    if actor is None or problem:
+        raise TransitionNotAllowed(f"不能{what}：{problem}")
+    return actor
 
 
 class _Workflow:

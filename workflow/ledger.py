@@ -10,16 +10,16 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from states.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State, Trigger
+from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from workflow import ledger_values as values
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.cases import Actor, resolve_actor
+from workflow.cases import Actor, require_role, resolve_actor
 from workflow.db import Database
 from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
-from workflow.errors import TransitionNotAllowed, WorkflowError
+from workflow.errors import WorkflowError
 from workflow.ledger_read import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.locks import lock_reaching
 from workflow.models import Application, CaseClock, Event, utcnow
@@ -50,12 +50,7 @@ class ImportResult:
 
 def importer(session: Session, actor_name: str | None) -> Actor:
     """The user importing: a clerk, head or admin of the agency."""
-    actor = resolve_actor(session, actor_name)
-    if actor is None:
-        raise TransitionNotAllowed("不能导入台账：未指定操作用户（用 --as 或环境变量 OGI_USER）")
-    if actor.role not in (Role.CLERK, Role.HEAD, Role.ADMIN):
-        raise TransitionNotAllowed(f"不能导入台账：用户 {actor.username} 的角色{ROLE_LABELS[actor.role]}无权导入")
-    return actor
+    return require_role(resolve_actor(session, actor_name), (Role.CLERK, Role.HEAD, Role.ADMIN), "导入台账")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ _EXPLAIN_STYLES = {"rest": "dim", "paused": "yellow", "due": "bold", "note": "cy
 STATUS_STYLES = {"overdue": "bold red", "paused": "yellow", "stopped": "yellow", "met": "green"}
 
 
-def _status(value: str) -> str:
+def status_markup(value: str) -> str:
+    """A clock status as its Chinese label, coloured for the terminal."""
     style = STATUS_STYLES.get(value)
     label = STATUS_LABELS.get(value, value)
     return f"[{style}]{label}[/]" if style else label
@@ -43,7 +44,7 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
         if c["late"]:
             flags.append("逾期完成")
         remaining = "" if c["remaining_working_days"] is None else str(c["remaining_working_days"])
-        table.add_row(f"{c['label']}（{kind}）", c["start_on"], c["due_on"], _status(c["status"]), remaining,
+        table.add_row(f"{c['label']}（{kind}）", c["start_on"], c["due_on"], status_markup(c["status"]), remaining,
                       "；".join(flags))
     out.print(table)
     if d["actions"]:

@@ -196,7 +196,8 @@ def test_system_identity_is_not_available_on_the_command_line(ogi: Ogi) -> None:
 
 
 def test_admin_commands_need_a_named_admin(ogi: Ogi) -> None:
-    assert "请用 --as 指定管理员用户" in ogi("user", "add", "mallory", "--role", "admin", as_=None, ok=False).stderr
+    refused = ogi("user", "add", "mallory", "--role", "admin", as_=None, ok=False).stderr
+    assert "不能添加用户 mallory：未指定操作用户：请用 --as（或环境变量 OGI_USER）指定管理员用户" in refused
 
 
 def test_missing_or_uninitialised_database_is_explained(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def test_report_check_exits_1_naming_each_failed_identity(ogi: Ogi, year: dict[s
 
 def test_report_lock_freezes_the_year(ogi: Ogi, year: dict[str, str]) -> None:
     clerk = ogi("report", "lock", "2025", today=AFTER, ok=False)
-    assert "角色是 clerk" in clerk.stderr
+    assert "不能锁定年度报告：只能由负责人、管理员执行，当前用户 clerk 是承办人" in clerk.stderr
     early = ogi("report", "lock", "2025", as_="head", today="2025-12-31", ok=False)
     assert "尚未结束" in early.stderr
     assert "已锁定 2025 年度报告（2026-01-05，head）" in ogi("report", "lock", "2025", as_="head", today=AFTER).stdout

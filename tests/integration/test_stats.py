@@ -209,7 +209,7 @@ def test_fee_figures_count_notices_issued_and_fees_collected_in_the_year(world: 
 
 
 def test_lock_needs_head_or_admin_after_the_year_and_only_once(world: World) -> None:
-    with pytest.raises(TransitionNotAllowed, match="角色是 clerk"):
+    with pytest.raises(TransitionNotAllowed, match="只能由负责人、管理员执行，当前用户 clerk 是承办人"):
         annual.lock_year(world.db, actor_name="clerk", year=2025, today=D("2026-01-05"))
     with pytest.raises(InputError, match="尚未结束"):
         annual.lock_year(world.db, actor_name="head", year=2025, today=D("2025-12-31"))

@@ -229,15 +229,21 @@ def test_every_format_has_the_title_the_six_headings_and_the_fee_sentence() -> N
     assert fee in [p.text for p in docx.paragraphs]
 
 
-def test_failed_checks_are_shown_in_html_md_and_docx() -> None:
+def test_failed_checks_are_shown_in_html_md_xlsx_and_docx() -> None:
     failure = IdentityFailure("新收 + 上年结转 = （七）总计 + 结转下年度", ("表三「（七）总计」×「自然人」",),
                               "12 + 3 ≠ 10 + 4")
     report = _report(checks=[failure])
+    warning = "注意：以下 1 项勾稽关系校验未通过，本报告数据有误，请核实后再发布。"
+    line = f"{failure.rule}：{failure.cells[0]}：{failure.detail}"
     for fmt in ("html", "md"):
         page = render(report, fmt).decode("utf-8")
-        assert "校验未通过" in page and failure.rule in page and failure.detail in page and failure.cells[0] in page
-    docx = "\n".join(p.text for p in Document(io.BytesIO(render(report, "docx"))).paragraphs)
-    assert "校验未通过" in docx and failure.detail in docx
+        assert warning in page and line in page
+    docx = [p.text for p in Document(io.BytesIO(render(report, "docx"))).paragraphs]
+    assert warning in docx and line in docx
+    book = load_workbook(io.BytesIO(render(report, "xlsx")))
+    for ws in book.worksheets:  # every sheet carries the warning under its table
+        values = [c.value for row in ws.iter_rows() for c in row if c.value]
+        assert warning in values and line in values, ws.title
     assert "校验未通过" not in render(_report(), "html").decode("utf-8")
 
 

@@ -6,16 +6,18 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from notifications.letters import chinese_run
 from states.report_format import SECTIONS
 from workflow.report.layout import (
     LATE_CHANGE_HEADER,
     PLACEHOLDER,
     Grid,
+    check_lines,
+    check_warning,
     fee_sentence,
     late_change_cells,
     lock_line,
@@ -35,11 +37,8 @@ WIDTHS: dict[int, list[float]] = {4: [5.0, 4.0, 4.0, 4.0], 10: [1.4, 2.0, 4.5] +
 
 
 def _run(paragraph: Paragraph, text: str, *, size: float, face: str = BODY_FONT, bold: bool = False) -> None:
-    """Add a black run with its East Asian font set (w:eastAsia), so Word shows the Chinese in that face."""
-    run = paragraph.add_run(text)
-    run.font.size, run.font.bold, run.font.name = Pt(size), bold, face
-    run.font.color.rgb = RGBColor(0, 0, 0)
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
+    """Add a black run in the given Chinese face."""
+    chinese_run(paragraph, text, size=size, face=face, bold=bold).font.color.rgb = RGBColor(0, 0, 0)
 
 
 def _paragraph(doc: DocumentObject, text: str, *, indent: bool = True, bold: bool = False) -> Paragraph:
@@ -107,9 +106,9 @@ def render_docx(report: AnnualReport) -> bytes:
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(title, report_title(report), size=22, face=TITLE_FONT, bold=True)
-    for failure in report.checks:
-        _paragraph(doc, f"注意：勾稽关系校验未通过：{failure.rule}：{'、'.join(failure.cells)}：{failure.detail}",
-                   indent=False, bold=True)
+    warning = check_warning(report)
+    for line in [warning, *check_lines(report)] if warning else []:
+        _paragraph(doc, line, indent=False, bold=True)
     lock = lock_line(report)
     if lock:
         _paragraph(doc, lock, indent=False, bold=True)

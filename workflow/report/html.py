@@ -14,6 +14,8 @@ from workflow.report.layout import (
     PLACEHOLDER,
     Cell,
     Grid,
+    check_lines,
+    check_warning,
     fee_sentence,
     late_change_cells,
     lock_line,
@@ -134,7 +136,8 @@ def render_html(report: AnnualReport) -> str:
         "lock": lock_line(report),
         "late_header": LATE_CHANGE_HEADER,
         "late_changes": [late_change_cells(c) for c in report.late_changes],
-        "checks": report.checks,
+        "checks": check_lines(report),
+        "check_warning": check_warning(report),
         "appendix_title": APPENDIX_TITLE,
         "appendix": _appendix(report, grids),
     }

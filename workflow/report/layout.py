@@ -100,6 +100,18 @@ def fee_sentence(fees: FeeFigures) -> str:
             f"实际收取信息处理费 {_amount(fees.collected)} 元。")
 
 
+def check_warning(report: AnnualReport) -> str | None:
+    """The warning every export puts above a report whose identities do not hold, or None when all hold."""
+    if not report.checks:
+        return None
+    return f"注意：以下 {len(report.checks)} 项勾稽关系校验未通过，本报告数据有误，请核实后再发布。"
+
+
+def check_lines(report: AnnualReport) -> list[str]:
+    """Each failed identity as one line: rule, cells, numbers."""
+    return [f"{f.rule}：{'、'.join(f.cells)}：{f.detail}" for f in report.checks]
+
+
 def lock_line(report: AnnualReport) -> str | None:
     """「本报告数据已于 … 锁定（锁定人：…）」, or None for an unlocked year."""
     if report.locked_on is None:

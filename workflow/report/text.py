@@ -29,6 +29,8 @@ from states.report_format import (
 from workflow.report.layout import (
     LATE_CHANGE_HEADER,
     PLACEHOLDER,
+    check_lines,
+    check_warning,
     fee_sentence,
     figure_text,
     late_change_cells,
@@ -63,10 +65,9 @@ def render_md(report: AnnualReport) -> str:
     """The report as Markdown: the six sections, flattened table headers, combined row labels."""
     title = dict(SECTIONS)
     out = [f"# {report_title(report)}", ""]
-    if report.checks:
-        out += [f"> **注意：以下 {len(report.checks)} 项勾稽关系校验未通过，本报告数据有误，请核实后再发布。**", ">"]
-        out += [f"> - {f.rule}：{'、'.join(f.cells)}：{f.detail}" for f in report.checks]
-        out.append("")
+    warning = check_warning(report)
+    if warning:
+        out += [f"> **{warning}**", ">", *(f"> - {line}" for line in check_lines(report)), ""]
     lock = lock_line(report)
     if lock:
         out += [f"**{lock}**", ""]

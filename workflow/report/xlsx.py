@@ -8,7 +8,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from states.report_format import SECTION_TITLES
-from workflow.report.layout import Grid, lock_line, report_title, section2_grid, section3_grid, section4_grid
+from workflow.report.layout import (
+    Grid,
+    check_lines,
+    check_warning,
+    lock_line,
+    report_title,
+    section2_grid,
+    section3_grid,
+    section4_grid,
+)
 from workflow.report.model import AnnualReport
 
 TOP = 3  # row 1: the report's title, row 2: the section heading, the table from row 3
@@ -47,7 +56,8 @@ def _sheet(wb: Workbook, report: AnnualReport, section: str, grid: Grid) -> None
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center" if row == 1 else "left")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=grid.cols)
     _write_grid(ws, grid)
-    notes = [f"注意：勾稽关系校验未通过：{f.rule}：{'、'.join(f.cells)}：{f.detail}" for f in report.checks]
+    warning = check_warning(report)
+    notes = [warning, *check_lines(report)] if warning else []
     lock = lock_line(report)
     for i, note in enumerate([*notes, *([lock] if lock else [])]):
         ws.cell(row=TOP + grid.rows + 1 + i, column=1, value=note).font = Font(name=FONT, size=10.5, bold=True)
