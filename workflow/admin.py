@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from states.appeals import CLOCK_OF, AppealKind, AppealState
 from states.lifecycle import Role, State
 from workflow import calendar_store
+from workflow.actors import Actor, require_role, resolve_actor
 from workflow.appeal_clock import appeal_due
 from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS, WorkingCalendar
-from workflow.cases import Actor, CaseContext, policy_of, refresh_clocks, require_role, resolve_actor
+from workflow.cases import CaseContext, policy_of, refresh_clocks
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, WorkflowError
 from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow

@@ -22,6 +22,7 @@ from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import State, Trigger
 from workflow import cases
+from workflow.actors import SYSTEM_ACTOR
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
@@ -78,7 +79,7 @@ def lapse_expired(db: Database, *, today: date) -> tuple[list[str], list[str]]:
     for number, agency_id, kind, due_on in expired_periods(db, today=today):
         trigger = _LAPSES[kind][1]
         try:
-            cases.act(db, actor_name=cases.SYSTEM_ACTOR, agency_id=agency_id, number=number, trigger=trigger,
+            cases.act(db, actor_name=SYSTEM_ACTOR, agency_id=agency_id, number=number, trigger=trigger,
                       data=ActionInput(on=due_on + timedelta(days=1)), today=today)
         except YearLocked as exc:
             held.append(f"{number}：{exc}")

@@ -10,8 +10,8 @@ from states.appeals import Column
 from states.lifecycle import Role
 from states.report_format import APPEAL_GROUPS, ROW_KEYS, cell_name
 from workflow import stats
+from workflow.actors import Actor, default_agency_id, require_role, resolve_actor
 from workflow.appeal_mapping import mapping
-from workflow.cases import Actor, default_agency_id, require_role, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, YearLocked
 from workflow.locks import lock_of

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from states.appeals import COLUMN_LABELS, DECISIONS, KIND_LABELS, Column
 from states.lifecycle import Role
-from workflow.cases import Actor, default_agency_id, require_role, resolve_actor
+from workflow.actors import Actor, default_agency_id, require_role, resolve_actor
 from workflow.db import Database
 from workflow.errors import InputError, YearLocked
 from workflow.models import AppealMapping, LockedChange, ReportLock, utcnow

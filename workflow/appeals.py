@@ -25,11 +25,11 @@ from states.appeals import (
 )
 from states.clocks import RULES
 from states.lifecycle import Role
+from workflow.actors import default_agency_id, require_role, resolve_actor, role_problem
 from workflow.appeal_clock import appeal_clock, appeal_due, clock_json
 from workflow.appeal_mapping import decision_table, mapping, set_mapping
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.cases import default_agency_id, require_role, resolve_actor, role_problem
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, TransitionNotAllowed
 from workflow.locks import guard

@@ -1,7 +1,6 @@
 """Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction."""
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,10 +14,8 @@ from states.clocks import ClockKind, ClockStatus
 from states.fees import fee_problems
 from states.guards import CaseFacts
 from states.lifecycle import (
-    ROLE_LABELS,
     STATE_LABELS,
     TRANSITION_BY_TRIGGER,
-    Role,
     State,
     Transition,
     Trigger,
@@ -28,6 +25,7 @@ from states.machine import MACHINE, NEW
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from states.policy import blockers, late_reason
 from workflow import fees
+from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -35,59 +33,7 @@ from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks, n
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
 from workflow.locks import acting_role, guard
-from workflow.models import Agency, Application, Approval, CaseClock, Event, User, utcnow
-
-SYSTEM_ACTOR = "system"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user of an agency, or the system itself, with the agency's clock policy."""
-
-    username: str
-    role: Role
-    agency_id: int
-    user_id: int | None = None
-    policy: ClockPolicy = field(default_factory=ClockPolicy)
-
-
-def _agency_policy(agency: Agency) -> ClockPolicy:
-    return ClockPolicy(agency.pause_on_fee, agency.pause_on_reasons)
-
-
-def resolve_actor(session: Session, username: str | None, *, agency_id: int | None = None) -> Actor | None:
-    """The acting user (with its agency, in one query); None when no user was named (read-only use)."""
-    if username is None:
-        return None
-    if username == SYSTEM_ACTOR:
-        agency = session.get(Agency, agency_id) if agency_id else session.exec(select(Agency)).first()
-        if agency is None or agency.id is None:
-            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-        return Actor(SYSTEM_ACTOR, Role.SYSTEM, agency.id, policy=_agency_policy(agency))
-    found = session.exec(select(User, Agency).join(Agency, col(User.agency_id) == col(Agency.id))
-                         .where(User.username == username)).first()
-    if found is None or not found[0].active or found[0].id is None:
-        raise NotFound(f"用户 {username} 不存在或已停用（用 ogi user add 添加）")
-    user, agency = found
-    return Actor(user.username, Role(user.role), user.agency_id, user.id, _agency_policy(agency))
-
-
-def role_problem(actor: Actor | None, roles: Collection[Role]) -> str | None:
-    """Why this user may not do something only `roles` may do (None when they may), in the machine's words."""
-    allowed = "、".join(ROLE_LABELS[r] for r in roles)
-    if actor is None:
-        return f"未指定操作用户：请用 --as（或环境变量 OGI_USER）指定{allowed}用户"
-    if actor.role not in roles:
-        return f"只能由{allowed}执行，当前用户 {actor.username} 是{ROLE_LABELS[actor.role]}"
-    return None
-
-
-def require_role(actor: Actor | None, roles: Collection[Role], what: str) -> Actor:
-    """The acting user, if one of `roles`; otherwise a refusal saying what was refused and who may do it."""
-    problem = role_problem(actor, roles)
-    if actor is None or problem:
-        raise TransitionNotAllowed(f"不能{what}：{problem}")
-    return actor
+from workflow.models import Agency, Application, Approval, CaseClock, Event, utcnow
 
 
 class _Workflow:
@@ -242,7 +188,7 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
 def policy_of(session: Session, agency_id: int) -> ClockPolicy:
     """An agency's clock policy (SPEC §4 Decisions)."""
     agency = session.get(Agency, agency_id)
-    return _agency_policy(agency) if agency else ClockPolicy()
+    return agency_policy(agency) if agency else ClockPolicy()
 
 
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
@@ -293,14 +239,6 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
             effects["amount"] = str(data.amount if data.amount is not None else quote.amount)
         _fire(session, ctx, actor, transition, data.on, effects, today, cached)
         return ctx.app.version
-
-
-def default_agency_id(session: Session) -> int:
-    """The agency when no user is named (a single-agency database); refuses an uninitialised one."""
-    agency = session.exec(select(Agency)).first()
-    if agency is None or agency.id is None:
-        raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-    return agency.id
 
 
 def _date_problems(ctx: CaseContext, data: ActionInput, today: date) -> list[str]:

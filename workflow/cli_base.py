@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from workflow import cases
+from workflow.actors import SYSTEM_ACTOR
 from workflow.cli_errors import ChineseGroup
 from workflow.db import Database, resolve_url
 from workflow.errors import WorkflowError
@@ -116,7 +116,7 @@ def main(
     """ogi-workflow：政府信息公开申请办理引擎。"""
     G.db = db
     G.user = as_user or os.environ.get("OGI_USER") or None
-    if G.user == cases.SYSTEM_ACTOR:
+    if G.user == SYSTEM_ACTOR:
         fail("system 是系统内部身份，不能在命令行使用；需要手动执行到期处理时，请以管理员身份（--as admin）操作")
     G.today = parse_date(today, "--today") or agency_today()
 

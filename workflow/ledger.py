@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from workflow import ledger_values as values
+from workflow.actors import Actor, require_role, resolve_actor
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.cases import Actor, require_role, resolve_actor
 from workflow.db import Database
 from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import WorkflowError

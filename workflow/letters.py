@@ -11,7 +11,8 @@ from typing import Any
 from notifications import letters as templates
 from states.clocks import ClockKind
 from states.outcomes import OUTCOMES, RECEIPT_RULES, ApplicantType, Channel, is_refusal
-from workflow.cases import CaseContext, default_agency_id, load_case, resolve_actor
+from workflow.actors import default_agency_id, resolve_actor
+from workflow.cases import CaseContext, load_case
 from workflow.db import Database
 from workflow.deadlines import Clock, compute_clocks
 from workflow.errors import InputError, WorkflowError

@@ -5,16 +5,13 @@ gives a reason; the change is then recorded and the year's report lists it.
 """
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from states.lifecycle import Role, Transition
+from workflow.actors import Actor
 from workflow.errors import YearLocked
 from workflow.models import LockedChange, ReportLock
-
-if TYPE_CHECKING:
-    from workflow.cases import Actor
 
 
 def lock_of(session: Session, agency_id: int, year: int) -> ReportLock | None:
@@ -59,7 +56,7 @@ def guard(session: Session, *, agency_id: int, on: date, actor: str, role: Role 
                              actor=actor, reason=reason))
 
 
-def acting_role(session: Session, actor: "Actor | None", transition: Transition, on: date) -> Role | None:
+def acting_role(session: Session, actor: Actor | None, transition: Transition, on: date) -> Role | None:
     """The role an action is checked against: an admin may take anyone's action in a locked year, with a reason.
 
     A locked year can only be changed by an admin who says why, so the admin then acts in the place of

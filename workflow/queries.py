@@ -8,9 +8,10 @@ from sqlmodel import col, select
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import OPEN_STATES, STATE_LABELS, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
+from workflow.actors import default_agency_id, resolve_actor
 from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
-from workflow.cases import available_actions, default_agency_id, load_case, resolve_actor
+from workflow.cases import available_actions, load_case
 from workflow.db import Database
 from workflow.errors import InputError
 from workflow.models import Application, Approval, CaseClock

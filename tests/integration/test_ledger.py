@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
-from workflow import alerts, cases
+from workflow import alerts
+from workflow.actors import default_agency_id
 from workflow.cli import app
 from workflow.errors import InputError, TransitionNotAllowed
 from workflow.ledger import ImportRejected, import_applications
@@ -214,7 +215,7 @@ def test_other_file_types_are_refused(world: World, tmp_path: Path) -> None:
 
 def test_rows_dated_in_a_locked_year_are_refused_naming_the_lock(world: World, tmp_path: Path) -> None:
     with world.db.unit_of_work() as s:
-        s.add(ReportLock(agency_id=cases.default_agency_id(s), year=2024, locked_on=date(2025, 1, 20),
+        s.add(ReportLock(agency_id=default_agency_id(s), year=2024, locked_on=date(2025, 1, 20),
                          locked_by="head"))
     message = rejected(world, write_csv(tmp_path / "l.csv", ROWS))
     assert "第 2 行：收到申请日期 2024-03-04 会改变已锁定的 2024 年度（2025-01-20 由 head 锁定年度报告）" in message
@@ -293,7 +294,7 @@ def test_bad_appeal_rows_are_reported_with_their_line(world: World, tmp_path: Pa
 def test_appeals_dated_in_a_locked_year_are_refused(world: World, tmp_path: Path) -> None:
     path = _appeal_rows(world, tmp_path, APPEALS)
     with world.db.unit_of_work() as s:
-        s.add(ReportLock(agency_id=cases.default_agency_id(s), year=2025, locked_on=date(2026, 1, 20),
+        s.add(ReportLock(agency_id=default_agency_id(s), year=2025, locked_on=date(2026, 1, 20),
                          locked_by="head"))
     message = rejected(world, path, lambda w, p: appeals(w, p))
     assert "第 3 行：收到日期 2025-02-10 会改变已锁定的 2025 年度" in message and "第 4 行" in message

@@ -12,9 +12,9 @@ from states.outcomes import ApplicantType
 from states.report_format import COLUMNS, OUTCOME_KEYS, ROW_KEYS
 from tests.integration.conftest import World
 from workflow import annual, appeals, stats
+from workflow.actors import default_agency_id
 from workflow.appeal_mapping import set_mapping
 from workflow.calendar import WorkingCalendar
-from workflow.cases import default_agency_id
 from workflow.errors import InputError, TransitionNotAllowed, YearLocked
 from workflow.models import Application, ReportLock
 from workflow.report.model import Table, empty_section3, empty_section4
