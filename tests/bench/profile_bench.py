@@ -18,7 +18,7 @@ from workflow.calendar import WorkingCalendar
 # a row of level 1 is part of the row of level 0 above it.
 _PARTS: tuple[tuple[int, str, str, str], ...] = (
     (0, "act (whole use case)", "workflow/cases.py", "act"),
-    (0, "resolve_actor: SELECT user + agency", "workflow/cases.py", "resolve_actor"),
+    (0, "resolve_actor: SELECT user + agency", "workflow/actors.py", "resolve_actor"),
     (0, "load_case: application, events, calendar", "workflow/cases.py", "load_case"),
     (1, "load_calendar: revision check (+ reload on change)", "workflow/calendar_store.py", "load_calendar"),
     (0, "CaseContext.facts: guard facts", "workflow/cases.py", "facts"),
