@@ -6,7 +6,7 @@ from typing import Any
 from states.appeals import CLOCK_OF, DECISIONS, AppealKind, AppealState
 from states.clocks import RULES, ClockStatus
 from workflow.calendar import WorkingCalendar
-from workflow.deadlines import Clock
+from workflow.deadlines import Clock, settled
 from workflow.models import Appeal
 from workflow.periods import due_date
 
@@ -35,11 +35,7 @@ def appeal_clock(cal: WorkingCalendar, appeal: Appeal, today: date) -> Clock:
         notes.append(f"{appeal.decided_on} 未提交答复即结案：{label}")
     else:
         phase = ClockStatus.RUNNING
-    status = ClockStatus.OVERDUE if phase is ClockStatus.RUNNING and today > due else phase
-    late = appeal.replied_on is not None and appeal.replied_on > due
-    remaining = cal.count_working_days(today, due) if status is ClockStatus.RUNNING else None
-    return Clock(rule.kind, appeal.received_on, due, status, phase, cal.provisional(appeal.received_on, due),
-                 ended_on, late, False, remaining, (), tuple(notes), rule.unit, cal)
+    return settled(rule.kind, appeal.received_on, due, phase, ended_on, cal, today, notes=tuple(notes))
 
 
 def clock_json(clock: Clock, today: date, *, explain: bool) -> dict[str, Any]:

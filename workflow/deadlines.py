@@ -267,15 +267,28 @@ def _settle(run: _Run, cal: WorkingCalendar, today: date) -> Clock:
         phase = ClockStatus.PAUSED
     else:
         phase = ClockStatus.RUNNING
+    if run.ended_note and run.ended_on:
+        notes.append(f"{run.ended_on} {run.ended_note}")
+    return settled(run.kind, run.start, due, phase, run.ended_on, cal, today, extended=run.extended_on is not None,
+                   pauses=tuple(effective), notes=tuple(notes), unit=unit)
+
+
+def settled(kind: ClockKind, start: date, due: date, phase: ClockStatus, ended_on: date | None,
+            cal: WorkingCalendar, today: date, *, extended: bool = False, pauses: tuple[Pause, ...] = (),
+            notes: tuple[str, ...] = (), unit: Unit | None = None) -> Clock:
+    """A clock as of `today` from its phase: the one place that says when it is overdue, late, or how much is left.
+
+    A running clock past its due date is overdue (or simply over, for a clock whose lapse has no legal
+    consequence of lateness); one met after its due date was met late.
+    """
+    rule = RULES[kind]
     status = phase
     if phase is ClockStatus.RUNNING and today > due:
         status = ClockStatus.OVERDUE if rule.overdue_applies else ClockStatus.CLOSED
-    late = run.ended is ClockStatus.MET and run.ended_on is not None and run.ended_on > due
+    late = phase is ClockStatus.MET and ended_on is not None and ended_on > due
     remaining = cal.count_working_days(today, due) if status in (ClockStatus.RUNNING, ClockStatus.PAUSED) else None
-    if run.ended_note and run.ended_on:
-        notes.append(f"{run.ended_on} {run.ended_note}")
-    return Clock(run.kind, run.start, due, status, phase, cal.provisional(run.start, due), run.ended_on, late,
-                 run.extended_on is not None, remaining, tuple(effective), tuple(notes), unit, cal)
+    return Clock(kind, start, due, status, phase, cal.provisional(start, due), ended_on, late, extended, remaining,
+                 pauses, notes, unit or rule.unit, cal)
 
 
 def _count(cal: WorkingCalendar, origin: date, base: int, unit: Unit, extension_on: date | None,
