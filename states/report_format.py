@@ -6,7 +6,7 @@
 
 from dataclasses import dataclass
 
-from states.appeals import COLUMN_LABELS, GROUPS, TOTAL_LABEL, Column
+from states.appeals import COLUMN_LABELS, GROUPS, KIND_LABELS, TOTAL_LABEL, AppealKind, Column
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 
 TITLE = "政府信息公开工作年度报告"
@@ -89,8 +89,8 @@ OUTCOME_KEYS: tuple[str, ...] = tuple(OUTCOMES)
 
 # ---- Section 4 -------------------------------------------------------------------------------------------
 
-RECONSIDERATION_HEADER = "行政复议"
-LITIGATION_HEADER = "行政诉讼"
+RECONSIDERATION_HEADER = KIND_LABELS[AppealKind.RECONSIDERATION]  # 行政复议
+LITIGATION_HEADER = KIND_LABELS[AppealKind.LITIGATION]  # 行政诉讼
 APPEAL_COLUMNS: tuple[str, ...] = (*(c.value for c in Column), "total")
 APPEAL_COLUMN_TITLES: dict[str, str] = {**{c.value: label for c, label in COLUMN_LABELS.items()},
                                         "total": TOTAL_LABEL}

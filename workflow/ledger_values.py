@@ -7,10 +7,10 @@ from typing import Any, TypeVar, cast
 
 from states.lifecycle import STATE_LABELS, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
+from states.report_format import ORGANISATION_HEADER
 
 E = TypeVar("E", bound=StrEnum)
 
-LEGAL_PERSON_GROUP = "法人或其他组织"
 _SEPARATORS = ("/", "／", "-", "－", "—", "：", ":", " ")
 
 
@@ -42,8 +42,8 @@ def _by_code_or_label(text: str, labels: Mapping[E, str], what: str) -> E:
 def applicant_type(text: str) -> ApplicantType:
     """表三「申请人情况」: a code or label (else ValueError); 法人或其他组织 only with a subtype."""
     text = _normal(text)
-    if text.startswith(LEGAL_PERSON_GROUP):
-        rest = text.removeprefix(LEGAL_PERSON_GROUP).strip("".join(_SEPARATORS) + "（）")
+    if text.startswith(ORGANISATION_HEADER):
+        rest = text.removeprefix(ORGANISATION_HEADER).strip("".join(_SEPARATORS) + "（）")
         if not rest:
             subtypes = "、".join(v for k, v in APPLICANT_LABELS.items() if k is not ApplicantType.NATURAL)
             raise ValueError(f"申请人类型「{text}」须写明法人或其他组织的具体类别：{subtypes}")
