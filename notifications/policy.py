@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from workflow.inputs import toml_problem
 
-KINDS = ("reminder", "overdue", "escalation")
+ALERT_KIND_LABELS = {"reminder": "到期提醒", "overdue": "逾期预警", "escalation": "逾期督办"}
 
 
 class Calendar(Protocol):

@@ -53,6 +53,7 @@ class SweepResult:
     raised: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
     failed: int = 0
+    quiet_until: date | None = None  # a rest day: no alert is raised; they go out on this working day
 
 
 def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, date]]:
@@ -377,7 +378,8 @@ def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str,
         session.add(run)
         session.flush()
         run_id = run.id
-    result = SweepResult(today)
+        cal = load_calendar(session)
+    result = SweepResult(today, quiet_until=None if cal.is_workday(today) else cal.roll_forward(today))
     error = None
     try:
         result.lapsed, result.held = lapse_expired(db, today=today)

@@ -6,14 +6,16 @@ array of ordinals and every question is a bisection into it.
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from workflow.errors import CalendarRangeError
 
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # legal dates and the times shown to users are Beijing time
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 
@@ -180,3 +182,13 @@ class WorkingCalendar:
 def calendar_for(data: CalendarData) -> WorkingCalendar:
     """A shared calendar per distinct data (building one takes tens of milliseconds)."""
     return WorkingCalendar(data)
+
+
+def local_today() -> date:
+    """Today in Beijing: the date every statutory clock counts from."""
+    return datetime.now(LOCAL_ZONE).date()
+
+
+def local_time(moment: datetime) -> str:
+    """A stored (UTC) moment as users read it: Beijing time to the second."""
+    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S")

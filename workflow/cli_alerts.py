@@ -6,7 +6,9 @@ from typing import Any
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
+from notifications.policy import ALERT_KIND_LABELS
 from workflow.cli_base import G, agency_today, app, database, fail, out, print_json, run
 
 alerts_app = typer.Typer(help="到期提醒、逾期预警与自动办结", no_args_is_help=True)
@@ -30,16 +32,18 @@ def _alert_setup(config: Path | None) -> tuple[Any, Any]:
 def _print_sweep(result: Any) -> None:
     out.print(f"{result.as_of} 扫描完成：自动办结 {len(result.lapsed)} 件，新提醒 {len(result.raised)} 条，"
               f"发送成功 {result.delivered}、失败 {result.failed}", highlight=False)
+    if result.quiet_until:
+        out.print(f"  {result.as_of} 是休息日，不生成提醒；到期的提醒在下一个工作日 {result.quiet_until} 发出",
+                  highlight=False)
     for number in result.lapsed:
         out.print(f"  自动办结：{number}", highlight=False)
     for held in result.held:
         out.print(f"  [bold yellow]未自动办结[/]：{escape(held)}", highlight=False)
     for a in result.raised:
-        out.print(f"  {_KIND_LABELS[a['kind']]}：{a['message']} → {'、'.join(a['recipients']) or '（无接收人）'}",
+        out.print(f"  {ALERT_KIND_LABELS[a['kind']]}：{a['message']} → {'、'.join(a['recipients']) or '（无接收人）'}",
                   highlight=False)
 
 
-_KIND_LABELS = {"reminder": "到期提醒", "overdue": "逾期预警", "escalation": "逾期督办"}
 _CONFIG = typer.Option(None, "--config", help="提醒设置 TOML 文件（或环境变量 OGI_ALERTS）")
 
 
@@ -51,7 +55,8 @@ def alerts_sweep(config: Path | None = _CONFIG, as_json: bool = typer.Option(Fal
     policy, channels = _alert_setup(config)
     result = run(lambda: sweep(database(), today=G.today, policy=policy, channels=channels))
     if as_json:
-        print_json({"as_of": result.as_of, "lapsed": result.lapsed, "held": result.held, "raised": result.raised,
+        print_json({"as_of": result.as_of, "quiet_until": result.quiet_until, "lapsed": result.lapsed,
+                    "held": result.held, "raised": result.raised,
                     "delivered": result.delivered, "failed": result.failed})
     else:
         _print_sweep(result)
@@ -61,21 +66,40 @@ def alerts_sweep(config: Path | None = _CONFIG, as_json: bool = typer.Option(Fal
 def alerts_list(
     pending: bool = typer.Option(False, "--pending", help="只看待发送的"),
     failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
+    limit: int = typer.Option(500, "--limit", min=1, help="最多列出多少条（最新的在前）"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """提醒列表：案件、期限、类型、到期日、生成日、接收人和发送状态。"""
     from workflow.monitor import list_alerts
 
-    rows = run(lambda: list_alerts(database(), pending=pending, failed=failed))
+    rows = run(lambda: list_alerts(database(), pending=pending, failed=failed, limit=limit))
     if as_json:
         print_json(rows)
         return
     if not rows:
         out.print("没有提醒。")
+        return
+    more = f"；只列出最新的 {limit} 条，更多请用 --limit" if len(rows) == limit else ""
+    table = Table(title=f"提醒（{len(rows)} 条，最新的在前{more}）", title_justify="left")
+    for header in ("生成日", "案件", "期限", "提醒", "到期日", "接收人", "发送状态"):
+        table.add_column(header, no_wrap=header in ("生成日", "案件", "到期日"))
     for a in rows:
-        states = "、".join(f"{d['channel']}→{d['recipient']}:{d['status']}" for d in a["deliveries"]) or (
-            "待分发" if a["queued"] else "无发送渠道")
-        out.print(f"{a['raised_on']} {_KIND_LABELS[a['kind']]}：{a['message']}（{states}）", highlight=False)
+        table.add_row(a["raised_on"], a["number"], a["clock_label"], a["kind_label"], a["due_on"],
+                      "、".join(a["recipients"]) or "（无）", escape(_delivery_states(a)))
+    out.print(table, highlight=False)
+
+
+def _delivery_states(alert: dict[str, Any]) -> str:
+    """One line per channel and recipient: its status, and for a failure the attempts and the last error."""
+    if not alert["deliveries"]:
+        return "待分发（下次扫描时发送）" if alert["queued"] else "无发送渠道"
+    lines = []
+    for d in alert["deliveries"]:
+        line = f"{d['channel']}→{d['recipient']}：{d['status_label']}"
+        if d["status"] != "sent" and d["last_error"]:
+            line += f"（已尝试 {d['attempts']} 次：{d['last_error']}）"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 @alerts_app.command("retry")
@@ -102,8 +126,9 @@ def status(
         print_json(data)
         return
     last = data["last_sweep"]
-    out.print("上次扫描：" + (f"{last['started_at']}（按 {last['as_of']}），新提醒 {last['raised']} 条，"
-                           f"自动办结 {last['lapsed']} 件" if last else "无"), highlight=False)
+    summary = (f"北京时间 {last['started_at_local']}（按 {last['as_of']} 办理），新提醒 {last['raised']} 条，"
+               f"自动办结 {last['lapsed']} 件") if last else "无"
+    out.print(f"上次扫描：{summary}", highlight=False)
     d = data["deliveries"]
     queued = f"（另有 {data['queued_alerts']} 条新提醒待分发）" if data["queued_alerts"] else ""
     out.print(f"提醒发送：待发 {d['pending'] + d['sending']}，已发 {d['sent']}，失败 {d['failed']}{queued}",

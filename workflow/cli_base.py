@@ -6,10 +6,9 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -17,6 +16,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from workflow.actors import SYSTEM_ACTOR
+from workflow.calendar import local_today
 from workflow.cli_errors import ChineseGroup
 from workflow.db import Database, resolve_url
 from workflow.errors import WorkflowError
@@ -40,7 +40,7 @@ G = _Globals()
 
 def agency_today() -> date:
     """Today in the agency's zone (Asia/Shanghai): legal dates are Beijing dates."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return local_today()
 
 
 def os_problem(exc: OSError) -> str:

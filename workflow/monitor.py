@@ -6,10 +6,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
+from notifications.policy import ALERT_KIND_LABELS
+from states.clocks import RULES, ClockKind
 from workflow.alerts import expired_periods
+from workflow.calendar import local_time
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.models import Alert, AlertQueue, Application, Delivery, SweepRun, utcnow
+
+DELIVERY_STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 
 
 def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
@@ -33,9 +38,11 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
         deliveries: dict[int, list[dict[str, Any]]] = {}
         for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
             deliveries.setdefault(d.alert_id, []).append({
-                "channel": d.channel, "recipient": d.recipient, "status": d.status, "attempts": d.attempts,
+                "channel": d.channel, "recipient": d.recipient, "status": d.status,
+                "status_label": DELIVERY_STATUS_LABELS[d.status], "attempts": d.attempts,
                 "last_error": d.last_error, "sent_at": d.sent_at.isoformat() if d.sent_at else None})
-        return [{"id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
+        return [{"id": a.id, "number": number, "clock": a.clock, "clock_label": RULES[ClockKind(a.clock)].label,
+                 "kind": a.kind, "kind_label": ALERT_KIND_LABELS[a.kind], "due_on": a.due_on.isoformat(),
                  "fire_on": a.fire_on.isoformat(), "raised_on": a.raised_on.isoformat(), "recipients": a.recipients,
                  "message": a.message, "queued": a.id in queued,
                  "deliveries": deliveries.get(a.id or 0, [])} for a, number in rows]
@@ -63,7 +70,7 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
         warnings.append("从未运行过提醒扫描：请运行 ogi scheduler（或定时执行 ogi alerts sweep）")
     elif now - last.started_at > max_age:
         hours = int((now - last.started_at).total_seconds() // 3600)
-        warnings.append(f"已有 {hours} 小时没有运行提醒扫描（上次：{last.started_at:%Y-%m-%d %H:%M} UTC）："
+        warnings.append(f"已有 {hours} 小时没有运行提醒扫描（上次：北京时间 {local_time(last.started_at)}）："
                         "提醒和自动办结可能未执行")
     if last is not None and last.error:
         warnings.append(f"上次扫描出错：{last.error}")
@@ -80,7 +87,8 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
                         "请在国务院通知发布后运行 ogi calendar import")
     return {
         "last_sweep": None if last is None else {
-            "started_at": last.started_at.isoformat(), "finished_at": last.finished_at.isoformat()
+            "started_at": last.started_at.isoformat(), "started_at_local": local_time(last.started_at),
+            "finished_at": last.finished_at.isoformat()
             if last.finished_at else None, "as_of": last.as_of.isoformat(), "process": last.process,
             "raised": last.raised, "lapsed": last.lapsed, "delivered": last.delivered, "failed": last.failed,
             "error": last.error},

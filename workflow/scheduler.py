@@ -9,6 +9,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from notifications.channels import Channel
 from notifications.policy import AlertPolicy
 from workflow.alerts import SweepResult, sweep
+from workflow.calendar import LOCAL_ZONE
 from workflow.db import Database
 
 log = logging.getLogger("ogi.scheduler")
@@ -28,6 +29,6 @@ def run_forever(db: Database, *, policy: AlertPolicy, channels: dict[str, Channe
             log.exception("sweep failed")
 
     job()
-    scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+    scheduler = BlockingScheduler(timezone=LOCAL_ZONE)
     scheduler.add_job(job, "interval", minutes=interval_minutes, id="sweep", coalesce=True, max_instances=1)
     scheduler.start()

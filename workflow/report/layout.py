@@ -4,7 +4,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from states.report_format import (
     APPEAL_COLUMN_TITLES,
@@ -23,12 +22,12 @@ from states.report_format import (
     TITLE,
     Row,
 )
+from workflow.calendar import LOCAL_ZONE
 from workflow.report.model import AnnualReport, FeeFigures, LateChangeRow
 
 PLACEHOLDER = "（待填写）"
 NARRATIVE_NAMES: dict[str, str] = {"1": "overview", "5": "problems", "6": "other"}
 LATE_CHANGE_HEADER: tuple[str, ...] = ("日期", "案件", "操作", "操作人", "理由")
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 Figure = Decimal | int | None
 
 

@@ -1,0 +1,76 @@
+"""`ogi alerts sweep|list` and `ogi status` as a duty officer reads them (the use cases are tested in test_alerts)."""
+
+import re
+import socket
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_cli import Ogi, receive
+from tests.integration.test_cli import ogi as ogi  # the fixture
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nobody listens on: a webhook there fails with 'connection refused'."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_sweep_on_a_rest_day_says_when_the_alerts_will_go_out(ogi: Ogi, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("OGI_ALERT_LOG", str(tmp_path / "alerts.log"))
+    receive(ogi, "2025-03-03")  # response due Monday 2025-03-31
+    saturday = ogi("alerts", "sweep", today="2025-03-29").stdout
+    assert "新提醒 0 条" in saturday
+    assert "2025-03-29 是休息日，不生成提醒；到期的提醒在下一个工作日 2025-03-31 发出" in saturday
+    assert ogi.json("alerts", "sweep", today="2025-03-30")["quiet_until"] == "2025-03-31"
+    monday = ogi.json("alerts", "sweep", today="2025-03-31")
+    assert monday["quiet_until"] is None
+    assert [(a["clock"], a["kind"], a["due_on"]) for a in monday["raised"]] == [("response", "reminder", "2025-03-31")]
+
+
+def test_the_alert_list_names_clock_kind_and_each_delivery_in_chinese(ogi: Ogi, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       closed_port: int) -> None:
+    config = tmp_path / "alerts.toml"
+    config.write_text(f'channels = ["inbox", "webhook"]\n[webhook]\nurl = "http://127.0.0.1:{closed_port}/hook"\n'
+                      "timeout = 2\n", encoding="utf-8")
+    monkeypatch.setenv("OGI_ALERTS", str(config))
+    number = receive(ogi, "2025-03-03")
+    ogi("alerts", "sweep", today="2025-04-01")  # overdue since 03-31: clerk and head; the webhook is down
+
+    pending = ogi.json("alerts", "list", "--pending", today="2025-04-01")
+    assert [(a["number"], a["clock_label"], a["kind_label"], a["due_on"], a["recipients"]) for a in pending] == [
+        (number, "答复期限", "逾期预警", "2025-03-31", ["clerk", "head"])]
+    by_channel = {(d["channel"], d["recipient"]): d for d in pending[0]["deliveries"]}
+    assert by_channel["inbox", "clerk"]["status_label"] == "已发送"
+    webhook = by_channel["webhook", "clerk"]
+    assert (webhook["status_label"], webhook["attempts"]) == ("待发送", 1) and webhook["last_error"]
+
+    table = ogi("alerts", "list", "--pending", today="2025-04-01").stdout
+    for text in ("生成日", "案件", "期限", "提醒", "到期日", "接收人", "发送状态",
+                 number, "答复期限", "逾期预警", "clerk、head", "inbox→clerk：已发送", "webhook→head：待发送",
+                 "已尝试 1 次"):
+        assert text in table, text
+    assert "sent" not in table and "pending" not in table  # statuses are shown in Chinese only
+
+    assert "只列出最新的 1 条" in ogi("alerts", "list", "--limit", "1", today="2025-04-01").stdout
+    assert "没有提醒" in ogi("alerts", "list", "--failed", today="2025-04-01").stdout  # one attempt is not failure
+
+
+def test_status_shows_the_last_sweep_in_beijing_time(ogi: Ogi, monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setenv("OGI_ALERT_LOG", str(tmp_path / "alerts.log"))
+    assert "从未运行过提醒扫描" in ogi("status", today="2025-03-31").stdout
+    ogi("alerts", "sweep", today="2025-03-31")
+    data = ogi.json("status", today="2025-03-31")
+    started = datetime.fromisoformat(data["last_sweep"]["started_at"])
+    assert started.utcoffset() == timedelta(0)
+    beijing = (started + timedelta(hours=8)).replace(tzinfo=None)
+    assert data["last_sweep"]["started_at_local"] == beijing.strftime("%Y-%m-%d %H:%M:%S")
+    text = ogi("status", today="2025-03-31").stdout
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    assert re.search(f"上次扫描：北京时间 {stamp}（按 2025-03-31 办理），新提醒 0 条", text), text
