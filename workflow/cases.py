@@ -212,9 +212,11 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         cached = _cached_clocks(session, ctx.app)
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
         problems = _date_problems(ctx, data, today)
+        # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
+        alters = ctx.app.concluded_on if t in (Trigger.UNDO_LAPSE_CORRECTION, Trigger.UNDO_LAPSE_FEE) else None
         if not problems:
             facts = ctx.facts(data.on, data)
-            role = acting_role(session, actor, transition, data.on)
+            role = acting_role(session, actor, transition, min(data.on, alters or data.on))
             problems = blockers(transition, State(ctx.app.state), role, facts, has_reason=data.reason is not None)
         if not problems:
             problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
@@ -232,7 +234,8 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         if problems or actor is None:
             raise _refusal(ctx, actor, data.on, headline, problems)
         guard(session, agency_id=agency_id, on=data.on, actor=actor.username, role=actor.role, reason=data.reason,
-              action=f"{transition.label}（{t.value}）", case_number=number, application_id=ctx.app.id)
+              action=f"{transition.label}（{t.value}）", case_number=number, application_id=ctx.app.id,
+              alters=alters)
         effects = _effects(session, ctx, actor, t, data)
         if quote is not None:
             effects["quote"] = fees.quote_data(quote)

@@ -132,9 +132,34 @@ def test_a_lapse_held_by_a_lock_is_reported_by_the_sweep_and_by_status(world: Wo
     annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
     result = alerts.sweep(world.db, today=D("2026-01-06"), policy=DEFAULT_POLICY, channels={})
     assert result.lapsed == [] and len(result.held) == 1 and result.held[0].startswith(f"{number}：2025 年度报告")
+    assert result.held[0].endswith("只有管理员填写理由（--reason）后才能执行")  # no talk of a user called system
     warnings = monitor.status(world.db, today=D("2026-01-06"), max_age=timedelta(days=1))["warnings"]
     assert any(f"1 件案件的补正或缴费期限已届满但尚未自动办结（{number}）" in w for w in warnings)
     world.act(number, "lapse_correction", D("2025-12-10"), as_="admin", reason="扫描停机，补作逾期处理",
               today=D("2026-01-06"))
     warnings = monitor.status(world.db, today=D("2026-01-06"), max_age=timedelta(days=1))["warnings"]
     assert not any("尚未自动办结" in w for w in warnings)
+
+
+def test_undoing_a_lapse_of_a_locked_year_is_refused_though_the_undo_is_dated_later(world: World) -> None:
+    number = world.receive(D("2025-12-01"))
+    world.act(number, "request_correction", D("2025-12-02"), text="请明确文号", days=5)
+    assert alerts.lapse_expired(world.db, today=D("2025-12-20"))[0] == [number]  # concluded (6.1) in 2025
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    before = world.snapshot()
+    with pytest.raises(YearLocked, match="改变 2025-12-1[0-9] 的办理结果，会改变已锁定的年度数据"):
+        world.act(number, "undo_lapse_correction", D("2026-01-06"), reason="补正实际已按时送达")
+    assert world.snapshot() == before
+    world.act(number, "undo_lapse_correction", D("2026-01-06"), as_="admin", reason="补正实际已按时送达")
+    report = annual.build_report(world.db, actor_name="head", year=2025, today=D("2026-01-06"))
+    assert [c.case_number for c in report.late_changes] == [number]  # the published 6.1 moved: it says so
+
+
+def test_an_admin_change_is_listed_in_every_locked_year_it_moves(world: World) -> None:
+    number = world.receive(D("2025-12-15"))
+    annual.lock_year(world.db, actor_name="head", year=2025, today=D("2026-01-05"))
+    annual.lock_year(world.db, actor_name="head", year=2026, today=D("2027-01-05"))
+    world.act(number, "withdraw", D("2025-12-19"), as_="admin", reason="迟到的撤回函", today=D("2027-01-12"))
+    for year in (2025, 2026):  # 2025's 7.3 and both years' carry-over rows moved
+        report = annual.build_report(world.db, actor_name="head", year=year, today=D("2027-01-12"))
+        assert [(c.case_number, c.effective_on) for c in report.late_changes] == [(number, D("2025-12-19"))], year
