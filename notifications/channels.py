@@ -8,6 +8,17 @@ from typing import Any, Protocol
 
 log = logging.getLogger("ogi.alerts")
 
+# A send may take at most this long (seconds per network wait). The outbox takes a claimed delivery
+# over as abandoned only after minutes (workflow.alerts.STALE_CLAIM), so a slow send is never repeated.
+MAX_TIMEOUT = 60
+
+
+def checked_timeout(name: str, value: Any) -> float:
+    """A channel's `timeout` setting: a number of seconds in (0, MAX_TIMEOUT]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_TIMEOUT:
+        raise ValueError(f"[{name}] timeout 应为不超过 {MAX_TIMEOUT} 的正数（秒），而不是 {value!r}")
+    return float(value)
+
 
 class DeliveryError(Exception):
     """A channel could not deliver; the outbox records the error and retries later."""

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Literal, TypeVar
 
-from notifications.channels import DeliveryError, config_table
+from notifications.channels import DeliveryError, checked_timeout, config_table
 from states.clocks import RULES, ClockKind
 
 _N = TypeVar("_N", int, float)
@@ -60,7 +60,8 @@ class EmailSettings:
             raise ValueError("未配置有效的发件人地址：请在 [email] 中设置 sender，或设置环境变量 OGI_SMTP_SENDER")
         return cls(host=host, sender=sender, port=_number(values, "port", int, DEFAULT_PORTS[security]),
                    security=security, username=username, password=password,
-                   timeout=_number(values, "timeout", float, 10.0), ca_file=_text(values, "ca_file"))
+                   timeout=checked_timeout("email", _number(values, "timeout", float, 10.0)),
+                   ca_file=_text(values, "ca_file"))
 
 
 def _text(values: Mapping[str, Any], key: str) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any, Literal
 
-from notifications.channels import DeliveryError, config_table
+from notifications.channels import DeliveryError, checked_timeout, config_table
 
 Mode = Literal["json", "robot"]
 MODES: tuple[Mode, ...] = ("json", "robot")
@@ -46,13 +46,11 @@ class WebhookSettings:
         mode = values.get("mode", "json")
         if mode not in MODES:
             raise ValueError(f"[webhook] mode 只能是 {'、'.join(MODES)}，而不是 {mode!r}")
-        timeout = values.get("timeout", 10.0)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError(f"[webhook] timeout 应为正数（秒），而不是 {timeout!r}")
+        timeout = checked_timeout("webhook", values.get("timeout", 10.0))
         secret = values.get("secret") or None
         if secret is not None and not isinstance(secret, str):
             raise ValueError("[webhook] secret 应为字符串")
-        return cls(url=url, mode=mode, timeout=float(timeout), secret=secret)
+        return cls(url=url, mode=mode, timeout=timeout, secret=secret)
 
 
 def robot_text(recipient: str, message: Mapping[str, Any]) -> str:

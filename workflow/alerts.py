@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 from uuid import uuid4
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, update
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from notifications.channels import Channel
+from notifications.channels import Channel, DeliveryError
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
 from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
 from states.clocks import RULES, ClockKind, ClockStatus
@@ -26,13 +27,15 @@ from workflow.actors import SYSTEM_ACTOR
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.db import Database
+from workflow.db import Database, failure_text
 from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
 from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Delivery, SweepRun, User, utcnow
 
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
+RENEW_CLAIM = STALE_CLAIM / 4  # a live process restamps its claim this often: only a send stalled for
+# minutes (channels cap each network wait at notifications.channels.MAX_TIMEOUT seconds) can lose it
 
 _LAPSES = {ClockKind.CORRECTION.value: (State.AWAITING_CORRECTION.value, Trigger.LAPSE_CORRECTION.value),
            ClockKind.FEE_PAYMENT.value: (State.AWAITING_FEE.value, Trigger.LAPSE_FEE.value)}
@@ -228,7 +231,8 @@ def _raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int)
                          "recipients": recipients,  # a tuple: hashable, stored as the same JSON list
                          "message": _message(case, alert, when)}, case.number))
     # Each chunk then spans a narrow range of cases, which is how its rows are found again below.
-    new.sort(key=lambda item: cast(int, item[0]["application_id"]))
+    # Sorted by key within a case too: two processes then take the key locks in one order (no deadlock).
+    new.sort(key=lambda item: (cast(int, item[0]["application_id"]), cast(str, item[0]["key"])))
     raised: list[dict[str, Any]] = []
     for start in range(0, len(new), chunk):
         part = new[start:start + chunk]
@@ -275,12 +279,15 @@ def _recipients(case: _Due, roles: tuple[str, ...], assignees: dict[int | None, 
 def dispatch(db: Database, *, fan_out: Sequence[str], now: datetime, batch: int = 1000) -> int:
     """Fan queued alerts out into deliveries: one per channel and recipient; returns how many alerts.
 
-    An email delivery is made only for a recipient with an address (looked up now, so an address added
-    after the alert was raised is used); the inbox still carries the alert. The deliveries' unique key
+    When another channel (the inbox) reaches everyone, an email delivery is made only for a recipient
+    with an address (looked up now, so an address added after the alert was raised is used). When email
+    is the only channel, a recipient without an address still gets an email delivery, which fails
+    visibly (「没有登记电子邮箱」) instead of the alert vanishing. The deliveries' unique key
     (alert, channel, recipient) makes a fan-out that two processes race on create each row once; on
     PostgreSQL the queue rows are taken `FOR UPDATE SKIP LOCKED` so they do not race at all.
     """
     done = 0
+    elsewhere = any(channel != "email" for channel in fan_out)  # another channel reaches everyone
     while True:
         with db.unit_of_work() as session:
             taken = select(AlertQueue.alert_id).order_by(col(AlertQueue.alert_id)).limit(batch)
@@ -295,7 +302,7 @@ def dispatch(db: Database, *, fan_out: Sequence[str], now: datetime, batch: int 
                 {"alert_id": alert_id, "channel": channel, "recipient": recipient, "status": "pending",
                  "attempts": 0, "next_attempt_at": now}
                 for alert_id, recipients in found for channel in fan_out for recipient in recipients
-                if channel != "email" or emails.get(recipient)], skip_existing=True)
+                if channel != "email" or emails.get(recipient) or not elsewhere], skip_existing=True)
             session.exec(delete(AlertQueue).where(col(AlertQueue.alert_id).in_(ids)))
             done += len(ids)
 
@@ -306,43 +313,71 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
     deliveries; returns (sent, failed).
 
     Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
-    token; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never take the
-    same row. Each result is recorded right after its send, so
-    a process killed mid-batch leaves at most one sent-but-unrecorded row; rows it left in 'sending' are
-    reclaimed after STALE_CLAIM.
+    token and time; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never
+    take the same row. Each result is recorded right after its send, so a process killed mid-batch
+    leaves at most one sent-but-unrecorded row; rows it left in 'sending' are reclaimed after
+    STALE_CLAIM. A live process renews its claim while it works through a slow batch, and skips any row
+    another process took over after a stall, so a slow channel never makes a row go out twice.
+    `now` (tests, replays) shifts the clock; time still runs from it.
     """
-    now = now or utcnow()
-    dispatch(db, fan_out=tuple(channels) if fan_out is None else fan_out, now=now)
-    # Claimable: pending and due, or 'sending' for so long that its claimer must have died.
-    claimable = ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= now)
-                 | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= now - STALE_CLAIM))
+    shift = (now - utcnow()) if now else timedelta(0)
+
+    def clock() -> datetime:
+        return utcnow() + shift
+
+    dispatch(db, fan_out=tuple(channels) if fan_out is None else fan_out, now=clock())
     sent = failed = 0
     while True:
-        token = f"{process}:{uuid4().hex[:12]}"
+        token, claimed_at = f"{process}:{uuid4().hex[:12]}", clock()
         with db.unit_of_work() as session:
+            claimable = _claimable(claimed_at)
             ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch)
             if not db.is_sqlite:  # PostgreSQL: rows another process is claiming are skipped, not waited for
                 ids = ids.with_for_update(skip_locked=True)
             claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids.scalar_subquery()), claimable)
-                                   .values(status="sending", claimed_by=token, next_attempt_at=now)).rowcount
+                                   .values(status="sending", claimed_by=token, next_attempt_at=claimed_at)).rowcount
         if not claimed:
             return sent, failed
-        outbox = table_of(Delivery)
-        for delivery_id, attempts, channel_name, recipient, message in _claimed(db, token):
+        rows = _claimed(db, token)
+        mine, renewed = {row[0] for row in rows}, claimed_at
+        for delivery_id, attempts, channel_name, recipient, message in rows:
+            if clock() - renewed >= RENEW_CLAIM:
+                renewed = clock()
+                mine = _renew(db, token, renewed)
+            if delivery_id not in mine:
+                continue  # this process stalled past STALE_CLAIM and another one took the row over
             error = _send(channels, channel_name, recipient, message)
             tries = attempts + 1
             result: dict[str, Any] = (
                 {"status": "sent", "sent_at": utcnow(), "last_error": None} if error is None else
                 {"status": "failed" if tries >= MAX_ATTEMPTS else "pending", "last_error": error,
-                 "next_attempt_at": now + timedelta(minutes=2 ** tries)})
-            with db.unit_of_work() as session:  # one short write per result: a kill loses at most this one
-                recorded = session.connection().execute(
-                    update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
-                    .values(attempts=tries, claimed_by=None, **result)).rowcount
-            if recorded and error is None:
-                sent += 1
-            elif recorded:
-                failed += 1
+                 "next_attempt_at": clock() + timedelta(minutes=2 ** tries)})
+            recorded = _record(db, delivery_id, token, tries, result)
+            sent += recorded and error is None
+            failed += recorded and error is not None
+
+
+def _claimable(at: datetime) -> ColumnElement[bool]:
+    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead."""
+    return ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
+            | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
+
+
+def _renew(db: Database, token: str, at: datetime) -> set[int]:
+    """Restamp this claim's rows still in hand; returns their ids (a row taken over is no longer ours)."""
+    outbox = table_of(Delivery)
+    with db.unit_of_work() as session:
+        session.connection().execute(update(outbox).where(outbox.c.claimed_by == token).values(next_attempt_at=at))
+        return set(session.exec(select(Delivery.id).where(col(Delivery.claimed_by) == token)).all())  # type: ignore[arg-type]
+
+
+def _record(db: Database, delivery_id: int, token: str, tries: int, result: dict[str, Any]) -> bool:
+    """One short write per result, only while the claim is still ours: a kill loses at most this one."""
+    outbox = table_of(Delivery)
+    with db.unit_of_work() as session:
+        return bool(session.connection().execute(
+            update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
+            .values(attempts=tries, claimed_by=None, **result)).rowcount)
 
 
 def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[str, Any]]]:
@@ -365,8 +400,10 @@ def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict
         return f"渠道 {name} 未配置"
     try:
         channel.send(recipient, message)
+    except DeliveryError as exc:  # the channel's own explanation, in Chinese
+        return str(exc)
     except Exception as exc:  # any failure of one channel is recorded, never fatal to the sweep
-        return f"{type(exc).__name__}: {exc}"
+        return f"发送出错（{type(exc).__name__}: {exc}）"
     return None
 
 
@@ -385,8 +422,9 @@ def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str,
         result.lapsed, result.held = lapse_expired(db, today=today)
         result.raised = raise_alerts(db, today=today, policy=policy)
         result.delivered, result.failed = deliver(db, channels=channels, process=process, fan_out=policy.channels)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # recorded for `ogi status` in words a duty officer can act on
+        error = failure_text(exc) if isinstance(exc, SQLAlchemyError) else str(exc) if isinstance(
+            exc, WorkflowError) else f"内部错误（{type(exc).__name__}: {exc}）"
         raise
     finally:
         with db.unit_of_work() as session:

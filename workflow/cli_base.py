@@ -13,12 +13,12 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflow.actors import SYSTEM_ACTOR
 from workflow.calendar import local_today
 from workflow.cli_errors import ChineseGroup
-from workflow.db import Database, resolve_url
+from workflow.db import Database, failure_text, resolve_url
 from workflow.errors import WorkflowError
 
 app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
@@ -73,13 +73,8 @@ def run(use_case: Callable[[], T]) -> T:
         return use_case()
     except WorkflowError as exc:
         fail(str(exc))
-    except OperationalError as exc:
-        text = str(exc.orig)
-        if "no such table" in text or ("does not exist" in text and "relation" in text):
-            fail("数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）")
-        fail(f"无法访问数据库：{text.strip()}")
     except SQLAlchemyError as exc:
-        fail(f"数据库错误：{exc}")
+        fail(failure_text(exc))
 
 
 def sqlite_path(url: str) -> Path | None:

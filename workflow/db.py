@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflow import models  # noqa: F401 - registers every table before create_all
@@ -38,6 +39,17 @@ def resolve_url(db: str | None = None) -> str:
     """`--db` wins, then OGI_DB, then ./ogi.db; a bare path means a SQLite file."""
     value = db or os.environ.get("OGI_DB") or DEFAULT_URL
     return value if "://" in value else f"sqlite:///{value}"
+
+
+def failure_text(exc: SQLAlchemyError) -> str:
+    """A database failure in Chinese, with the driver's own reason but never the SQL or its parameters
+    (they may hold applicants' names)."""
+    reason = str(getattr(exc, "orig", None) or str(exc).split("\n", 1)[0]).strip()
+    if isinstance(exc, OperationalError):
+        if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+            return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+        return f"无法访问数据库：{reason}"
+    return f"数据库错误：{reason}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

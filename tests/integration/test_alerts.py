@@ -237,3 +237,66 @@ def test_the_fan_out_uses_the_addresses_known_when_it_runs(backend: str, request
         rows = sorted((d.channel, d.recipient) for d in session.exec(select(Delivery)).all())
     assert rows == [("email", "clerk"), ("inbox", "clerk")]
     assert monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["queued_alerts"] == 0
+
+
+@BOTH
+def test_a_stalled_send_never_makes_another_process_send_its_rows_again(backend: str,
+                                                                         request: pytest.FixtureRequest,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Process A hangs for 11 minutes on one send; B takes A's batch over as abandoned and sends it. When A
+    wakes up it sends none of the rows B took: every delivery arrives once (the hung one failed in A)."""
+    world: World = request.getfixturevalue(backend)
+    for _ in range(5):
+        world.receive(D("2025-09-10"))
+    alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)  # 5 reminders to the clerk
+    clock = [alerts.utcnow()]
+    monkeypatch.setattr(alerts, "utcnow", lambda: clock[0])
+    arrived: Counter[tuple[str, int]] = Counter()
+
+    class Recording:
+        def __init__(self, name: str, hang: bool = False) -> None:
+            self.name, self.hang = name, hang
+
+        def send(self, recipient: str, message: Any) -> None:
+            if self.hang:
+                self.hang = False
+                clock[0] += timedelta(minutes=11)  # the hung send; meanwhile the other scheduler runs
+                assert alerts.deliver(world.db, channels=b, process="B") == (10, 0)
+                raise TimeoutError("timed out")
+            arrived[self.name, message["alert_id"]] += 1
+
+    b = {"inbox": Recording("inbox"), "log": Recording("log")}
+    a = {"inbox": Recording("inbox", hang=True), "log": Recording("log")}
+    assert alerts.deliver(world.db, channels=a, process="A") == (0, 0)  # A's late result is not recorded
+    assert len(arrived) == 10 and set(arrived.values()) == {1}
+    with world.db.unit_of_work() as session:
+        assert Counter((d.status, d.attempts) for d in session.exec(select(Delivery))) == Counter({("sent", 1): 10})
+
+
+def test_with_email_the_only_channel_a_recipient_without_an_address_fails_visibly(world: World) -> None:
+    from notifications.email import EmailChannel, EmailSettings
+
+    world.receive(D("2025-09-10"))
+    alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
+    email = EmailChannel(EmailSettings(host="127.0.0.1", sender="ogi@example.gov.cn"))  # never reached
+    assert alerts.deliver(world.db, channels={"email": email}, process="t") == (0, 1)
+    [listed] = monitor.list_alerts(world.db, pending=True)
+    [delivery] = listed["deliveries"]
+    assert (delivery["channel"], delivery["recipient"], delivery["last_error"]) == (
+        "email", "clerk", "用户 clerk 没有登记电子邮箱")
+
+
+def test_a_failed_sweep_is_recorded_in_chinese_without_sql_or_names(world: World,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("INSERT INTO alert (message) VALUES (?)", ("案件 2025-0001（张三）",),
+                               Exception("database is locked"))
+
+    monkeypatch.setattr(alerts, "raise_alerts", locked)
+    with pytest.raises(OperationalError):
+        alerts.sweep(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY, channels={})
+    warnings = monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["warnings"]
+    assert "上次扫描出错：无法访问数据库：database is locked" in warnings
+    assert not any("张三" in w or "INSERT" in w for w in warnings)
