@@ -28,6 +28,7 @@ from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database, failure_text
+from workflow.deadlines import working_days_left
 from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
 from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Delivery, SweepRun, User, utcnow
@@ -136,10 +137,10 @@ def _open_appeals(session: Session, policy: AlertPolicy, today: date, reach: dat
 def _when(alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
     """The clock and deadline part of an alert's message (the same for every case with that clock and due date)."""
     label = RULES[ClockKind(alert.clock)].label
+    left = working_days_left(cal, today, alert.due_on)
     if alert.kind == "reminder":
-        left = cal.count_working_days(today, alert.due_on)
         return f"{label}将于 {alert.due_on} 届满" + (f"，还有 {left} 个工作日" if left else "，今天是最后一天")
-    late = cal.count_working_days(alert.due_on, today)
+    late = -left
     suffix = "，请负责人督办" if alert.kind == "escalation" else ""
     return f"{label}已于 {alert.due_on} 届满，已逾期 {late} 个工作日{suffix}"
 

@@ -282,13 +282,24 @@ def settled(kind: ClockKind, start: date, due: date, phase: ClockStatus, ended_o
     consequence of lateness); one met after its due date was met late.
     """
     rule = RULES[kind]
-    status = phase
-    if phase is ClockStatus.RUNNING and today > due:
-        status = ClockStatus.OVERDUE if rule.overdue_applies else ClockStatus.CLOSED
+    status = status_on(kind, phase, due, today)
     late = phase is ClockStatus.MET and ended_on is not None and ended_on > due
     remaining = cal.count_working_days(today, due) if status in (ClockStatus.RUNNING, ClockStatus.PAUSED) else None
     return Clock(kind, start, due, status, phase, cal.provisional(start, due), ended_on, late, extended, remaining,
                  pauses, notes, unit or rule.unit, cal)
+
+
+def status_on(kind: ClockKind, phase: ClockStatus, due: date, today: date) -> ClockStatus:
+    """A clock's status on `today` from its stored phase: running past its due date is overdue, or simply
+    over for a clock whose end has no legal consequence of lateness (the correction-notice window)."""
+    if phase is ClockStatus.RUNNING and today > due:
+        return ClockStatus.OVERDUE if RULES[kind].overdue_applies else ClockStatus.CLOSED
+    return phase
+
+
+def working_days_left(cal: WorkingCalendar, today: date, due: date) -> int:
+    """Working days from `today` until `due`: 0 on the last day, negative once overdue (by that many)."""
+    return cal.count_working_days(today, due) if due >= today else -cal.count_working_days(due, today)
 
 
 def _count(cal: WorkingCalendar, origin: date, base: int, unit: Unit, extension_on: date | None,

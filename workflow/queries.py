@@ -13,6 +13,7 @@ from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, load_case
 from workflow.db import Database
+from workflow.deadlines import status_on, working_days_left
 from workflow.errors import InputError
 from workflow.models import Application, Approval, CaseClock
 
@@ -110,19 +111,15 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         clocks: dict[int, dict[str, Any]] = {}
         listed = query.with_only_columns(col(Application.id)).order_by(None)
         for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed.scalar_subquery()))):
-            status = c.status
-            if status == ClockStatus.RUNNING and today > c.due_on:
-                status = (ClockStatus.OVERDUE if RULES[ClockKind(c.kind)].overdue_applies
-                          else ClockStatus.CLOSED).value
+            status = status_on(ClockKind(c.kind), ClockStatus(c.status), c.due_on, today)
             clocks.setdefault(c.application_id, {})[c.kind] = {
-                "due_on": c.due_on.isoformat(), "status": status, "provisional": c.provisional}
+                "due_on": c.due_on.isoformat(), "status": status.value, "provisional": c.provisional}
         out = []
         for r in rows:
             item = _summary(r)
             due = r.next_due_on
             item["overdue"] = due is not None and today > due
-            item["working_days_left"] = (calendar.count_working_days(today, due) if due and due >= today
-                                         else -calendar.count_working_days(due, today) if due else None)
+            item["working_days_left"] = working_days_left(calendar, today, due) if due else None
             item["clocks"] = clocks.get(r.id or 0, {})
             out.append(item)
         return out
