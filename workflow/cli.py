@@ -126,17 +126,21 @@ def list_cases(
     state: str | None = typer.Option(None, "--state", help="只看某一状态"),
     overdue: bool = typer.Option(False, "--overdue", help="只看已逾期的"),
     due_within: int | None = typer.Option(None, "--due-within", help="只看 N 个工作日内到期的"),
+    lapsed: bool = typer.Option(False, "--lapsed", help="只看系统自动办结（逾期不补正、逾期未缴费）且仍可撤销的"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """案件列表，按紧急程度排序。"""
     rows = run(lambda: queries.list_cases(database(), actor_name=G.user, today=G.today, state=state,
-                                          overdue=overdue, due_within=due_within))
+                                          overdue=overdue, due_within=due_within, lapsed=lapsed))
     if as_json:
         print_json(rows)
         return
-    from workflow.render import render_cases
+    from workflow.render import render_cases, render_lapses
 
-    render_cases(out, rows, G.today)
+    if lapsed:
+        render_lapses(out, rows)
+    else:
+        render_cases(out, rows, G.today)
 
 
 @app.command()

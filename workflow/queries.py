@@ -3,19 +3,28 @@
 from datetime import date
 from typing import Any
 
+from sqlalchemy import exists, func
 from sqlmodel import col, select
 
 from states.clocks import RULES, ClockKind, ClockStatus
-from states.lifecycle import OPEN_STATES, STATE_LABELS, State
-from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
-from workflow.actors import default_agency_id, resolve_actor
+from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State, Trigger
+from states.outcomes import (
+    APPLICANT_LABELS,
+    CHANNEL_LABELS,
+    LAPSED_CORRECTION,
+    LAPSED_FEE,
+    OUTCOMES,
+    ApplicantType,
+    Channel,
+)
+from workflow.actors import SYSTEM_ACTOR, default_agency_id, resolve_actor
 from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, load_case
 from workflow.db import Database
 from workflow.deadlines import status_on, working_days_left
 from workflow.errors import InputError
-from workflow.models import Application, Approval, CaseClock
+from workflow.models import Application, Approval, CaseClock, Event
 
 
 def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
@@ -62,6 +71,10 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
         return result
 
 
+_LAPSE_OF_OUTCOME = {LAPSED_CORRECTION: (Trigger.LAPSE_CORRECTION, Trigger.UNDO_LAPSE_CORRECTION),
+                     LAPSED_FEE: (Trigger.LAPSE_FEE, Trigger.UNDO_LAPSE_FEE)}
+
+
 def _summary(app: Application) -> dict[str, Any]:
     return {
         "number": app.number,
@@ -83,8 +96,13 @@ def _summary(app: Application) -> dict[str, Any]:
 
 
 def list_cases(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
-               overdue: bool = False, due_within: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last."""
+               overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last.
+
+    `lapsed`: only cases the sweep concluded (逾期不补正 / 逾期未缴费) whose lapse is still their latest
+    event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
+    """
     if state is not None and state not in {s.value for s in State}:
         raise InputError(f"未知的状态 {state!r}；可选：{'、'.join(State)}")
     if due_within is not None and due_within < 0:
@@ -102,6 +120,14 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         if due_within is not None:
             horizon = calendar.add_working_days(today, due_within)
             query = query.where(col(Application.next_due_on) <= horizon)
+        if lapsed:
+            latest = (select(func.max(Event.seq)).where(col(Event.application_id) == col(Application.id))
+                      .correlate(Application).scalar_subquery())
+            query = query.where(exists().where(
+                col(Event.application_id) == col(Application.id), col(Event.seq) == latest,
+                col(Event.actor) == SYSTEM_ACTOR,
+                col(Event.trigger).in_([Trigger.LAPSE_CORRECTION.value, Trigger.LAPSE_FEE.value])))
+            query = query.order_by(col(Application.concluded_on).desc())
         open_values = [s.value for s in OPEN_STATES]
         query = query.order_by(col(Application.state).not_in(open_values), col(Application.next_due_on).is_(None),
                                col(Application.next_due_on), col(Application.number))
@@ -121,5 +147,9 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
             item["overdue"] = due is not None and today > due
             item["working_days_left"] = working_days_left(calendar, today, due) if due else None
             item["clocks"] = clocks.get(r.id or 0, {})
+            if lapsed:
+                lapse, undo = _LAPSE_OF_OUTCOME[r.outcome or ""]
+                item["lapse_label"] = TRANSITION_BY_TRIGGER[lapse].label
+                item["undo_action"], item["undo_label"] = undo.value, TRANSITION_BY_TRIGGER[undo].label
             out.append(item)
         return out

@@ -102,6 +102,23 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date) -> None:
     out.print(table)
 
 
+def render_lapses(out: Console, rows: list[dict[str, Any]]) -> None:
+    """Cases the system concluded that a clerk may still check and undo."""
+    if not rows:
+        out.print("没有可撤销的系统自动办结。")
+        return
+    table = Table(title=f"系统自动办结、仍可撤销的案件（共 {len(rows)} 件，最近的在前）")
+    for column in ("编号", "申请人", "办理结果", "办结日期", "收到日期", "撤销操作"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["number"], r["applicant_name"], f"{r['outcome']} {r['lapse_label']}", r["concluded_on"],
+                      r["received_on"], r["undo_action"])
+    out.print(table)
+    out.print("如自动办结有误（例如补正材料或费用已按时寄达），可撤销：ogi act 编号 撤销操作 --reason 理由；"
+              "撤销后案件回到待补正（待缴费），再登记收到补正（receive_correction）或缴费（receive_payment）。",
+              highlight=False)
+
+
 def render_calendar(out: Console, d: dict[str, Any]) -> None:
     """A year's special days and where they come from."""
     known = "已发布" if d["known"] else "[bold yellow]未发布：仅按周末推定，据此计算的期限均为暂定[/]"

@@ -74,3 +74,25 @@ def test_status_shows_the_last_sweep_in_beijing_time(ogi: Ogi, monkeypatch: pyte
     text = ogi("status", today="2025-03-31").stdout
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
     assert re.search(f"上次扫描：北京时间 {stamp}（按 2025-03-31 办理），新提醒 0 条", text), text
+
+
+def test_a_clerk_sees_the_lapses_still_undoable_and_undoes_one(ogi: Ogi, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("OGI_ALERT_LOG", str(tmp_path / "alerts.log"))
+    lapsing, withdrawn = receive(ogi, "2025-03-03"), receive(ogi, "2025-03-03")
+    ogi("act", lapsing, "request_correction", "--on", "2025-03-04", "--text", "请明确文号", "--days", "5",
+        today="2025-03-04")  # due 2025-03-11
+    ogi("act", withdrawn, "withdraw", "--on", "2025-03-05", today="2025-03-05")
+    assert "没有可撤销的系统自动办结" in ogi("cases", "--lapsed", today="2025-03-11").stdout
+    ogi("alerts", "sweep", today="2025-03-12")  # lapses the case, dated 2025-03-12
+
+    [row] = ogi.json("cases", "--lapsed", today="2025-03-12")
+    assert (row["number"], row["outcome"], row["concluded_on"], row["undo_action"]) == (
+        lapsing, "6.1", "2025-03-12", "undo_lapse_correction")
+    table = ogi("cases", "--lapsed", today="2025-03-12").stdout
+    assert lapsing in table and withdrawn not in table and "6.1 逾期不补正，不再处理" in table
+    assert "ogi act 编号 撤销操作 --reason 理由" in table
+
+    ogi("act", lapsing, "undo_lapse_correction", "--on", "2025-03-13", "--reason", "补正材料3月10日已寄达",
+        today="2025-03-13")
+    assert ogi.json("cases", "--lapsed", today="2025-03-13") == []
