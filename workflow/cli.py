@@ -197,7 +197,8 @@ def fee_quote(
 
 
 @calendar_app.command("show")
-def calendar_show(year: int = typer.Argument(..., help="年份"), as_json: bool = typer.Option(False, "--json")) -> None:
+def calendar_show(year: int = typer.Argument(..., help="年份"),
+                  as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
     """显示某年的节假日、调休上班日及其来源。"""
     data = run(lambda: admin.calendar_show(database(), year=year))
     if as_json:

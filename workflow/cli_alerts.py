@@ -48,7 +48,8 @@ _CONFIG = typer.Option(None, "--config", help="提醒设置 TOML 文件（或环
 
 
 @alerts_app.command("sweep")
-def alerts_sweep(config: Path | None = _CONFIG, as_json: bool = typer.Option(False, "--json")) -> None:
+def alerts_sweep(config: Path | None = _CONFIG,
+                 as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
     """运行一次扫描：到期自动办结、生成提醒（每条只生成一次）、发送待发提醒。"""
     from workflow.alerts import sweep
 
@@ -67,7 +68,7 @@ def alerts_list(
     pending: bool = typer.Option(False, "--pending", help="只看待发送的"),
     failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
     limit: int = typer.Option(500, "--limit", min=1, help="最多列出多少条（最新的在前）"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """提醒列表：案件、期限、类型、到期日、生成日、接收人和发送状态。"""
     from workflow.monitor import list_alerts
@@ -114,7 +115,7 @@ def alerts_retry() -> None:
 @app.command()
 def status(
     max_age_hours: float = typer.Option(26, "--max-age-hours", help="超过多少小时没有扫描即告警"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """运行状况：上次扫描、待发和失败的提醒，以及需要处理的告警。"""
     from datetime import timedelta

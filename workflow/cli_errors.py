@@ -2,7 +2,8 @@
 
 Typer (≥ 0.29 vendors Click as `typer._click`) reports a missing argument, an unknown option or command,
 or a value of the wrong type in English. The root command group catches those errors and prints them in
-Chinese instead; anything it does not recognise keeps its original text after a Chinese lead-in.
+Chinese instead; anything it does not recognise keeps its original text after a Chinese lead-in. The help
+pages' frame (usage line, panel titles, `--help` itself) is worded in Chinese too.
 """
 
 import re
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
-from typer import Abort
+from typer import Abort, rich_utils
 from typer._click import exceptions as cx
 from typer.core import TyperGroup
 
@@ -89,8 +90,50 @@ def show(error: cx.ClickException, console: Console, program: str = "ogi") -> No
     console.print(f"运行「{command} --help」查看帮助。", highlight=False, markup=False)
 
 
+HELP_OPTION_TEXT = "显示本帮助并退出"
+# The words Typer's help pages are framed with (module settings of typer.rich_utils, read when help prints).
+rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE = "参数", "选项"
+rich_utils.COMMANDS_PANEL_TITLE = "命令"
+rich_utils.REQUIRED_LONG_STRING, rich_utils.DEFAULT_STRING = "[必填]", "[默认：{}]"
+rich_utils.ENVVAR_STRING, rich_utils.DEPRECATED_STRING = "[环境变量：{}]", "（已停用）"
+
+
+def _chinese_usage(usage: str) -> str:
+    return usage.replace("Usage: ", "用法：", 1)
+
+
+def _chinese_help_option(command: Any, ctx: Any) -> None:
+    """Give every command under `command` a Chinese `--help` description and usage line."""
+    option = command.get_help_option(ctx)
+    if option is not None:
+        option.help = HELP_OPTION_TEXT
+    if not getattr(command, "_chinese_usage", False):
+        english = command.get_usage
+        command.get_usage = lambda ctx: _chinese_usage(english(ctx))
+        command._chinese_usage = True
+    for sub in getattr(command, "commands", {}).values():
+        _chinese_help_option(sub, ctx)
+
+
 class ChineseGroup(TyperGroup):
-    """The root command group: usage errors are printed in Chinese; everything else is Typer's own."""
+    """The root command group: usage errors and `--help` described in Chinese; everything else is Typer's own."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Before parsing, describe every command's `--help` in Chinese (Click words it in English)."""
+        ctx = super().make_context(info_name, args, parent, **extra)
+        _chinese_help_option(self, ctx)
+        return ctx
+
+    def get_usage(self, ctx: Any) -> str:
+        """The root's usage line, in Chinese like every other."""
+        return _chinese_usage(super().get_usage(ctx))
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """The root's own `--help`, which acts while the root's context is still being made."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_TEXT
+        return option
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,

@@ -3,8 +3,10 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from workflow.cli import app
@@ -37,3 +39,19 @@ def test_the_installed_command_prints_chinese_usage_errors_and_help_still_works(
     assert helped.returncode == 0 and "工作日日历" in helped.stdout
     bare = subprocess.run([OGI, "calendar"], capture_output=True, text=True)
     assert "工作日日历" in bare.stdout + bare.stderr and "错误" not in bare.stderr
+
+
+def _command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    subs = getattr(command, "commands", {})
+    return [path] + [p for name, sub in sorted(subs.items()) for p in _command_paths(sub, (*path, name))]
+
+
+def test_every_help_page_is_framed_in_chinese() -> None:
+    paths = _command_paths(typer.main.get_command(app))
+    assert ("alerts", "list") in paths and ("report", "lock") in paths and len(paths) > 30
+    for path in paths:
+        result = CliRunner().invoke(app, [*path, "--help"], prog_name="ogi")
+        assert result.exit_code == 0, path
+        assert "显示本帮助并退出" in result.stdout and "Show this message" not in result.stdout, path
+        assert "用法：ogi" in result.stdout and "Usage" not in result.stdout, path
+        assert "Options" not in result.stdout and "[required]" not in result.stdout, path
