@@ -408,6 +408,14 @@ def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict
     return None
 
 
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "扫描被中断（Ctrl-C 或停止信号），下次扫描会补做"
+    if isinstance(exc, SQLAlchemyError):
+        return failure_text(exc)
+    return str(exc) if isinstance(exc, WorkflowError) else f"内部错误（{type(exc).__name__}: {exc}）"
+
+
 def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str, Channel]) -> SweepResult:
     """One sweep: lapses, alerts, deliveries, and a heartbeat row saying what it did."""
     process = process_name()
@@ -423,9 +431,8 @@ def sweep(db: Database, *, today: date, policy: AlertPolicy, channels: dict[str,
         result.lapsed, result.held = lapse_expired(db, today=today)
         result.raised = raise_alerts(db, today=today, policy=policy)
         result.delivered, result.failed = deliver(db, channels=channels, process=process, fan_out=policy.channels)
-    except Exception as exc:  # recorded for `ogi status` in words a duty officer can act on
-        error = failure_text(exc) if isinstance(exc, SQLAlchemyError) else str(exc) if isinstance(
-            exc, WorkflowError) else f"内部错误（{type(exc).__name__}: {exc}）"
+    except BaseException as exc:  # recorded for `ogi status` in words a duty officer can act on
+        error = _failure(exc)
         raise
     finally:
         with db.unit_of_work() as session:

@@ -149,8 +149,10 @@ def scheduler(
     from workflow.scheduler import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its routine notices are English noise
     policy, channels = _alert_setup(config)
     fixed = G.today if G.today != agency_today() else None
     out.print(f"提醒扫描已启动：每 {interval:g} 分钟一次（Ctrl-C 停止）", highlight=False)
     run_forever(database(), policy=policy, channels=channels, interval_minutes=interval,
                 today=lambda: fixed or agency_today(), report=_print_sweep)
+    out.print("提醒扫描已停止。")

@@ -1,8 +1,10 @@
 """APScheduler hosting the fixed sweep job in-process (ARCHITECTURE decision 9): no per-case jobs, no job store."""
 
 import logging
+import signal
 from collections.abc import Callable
 from datetime import date
+from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -20,7 +22,10 @@ def run_forever(db: Database, *, policy: AlertPolicy, channels: dict[str, Channe
     """Sweep once now (catching up whatever came due while nothing ran), then every `interval_minutes`.
 
     Alerts are our own rows with unique keys, so any number of processes may run this at once.
+    Returns when stopped by Ctrl-C or SIGTERM, never in the middle of a sweep: a stop asked for during
+    the start-up sweep takes effect when it ends, and a scheduled sweep under way is waited for.
     """
+    startup = {"running": True, "stop": False}
 
     def job() -> None:
         try:
@@ -28,7 +33,24 @@ def run_forever(db: Database, *, policy: AlertPolicy, channels: dict[str, Channe
         except Exception:  # the heartbeat row records the error; the scheduler keeps going
             log.exception("sweep failed")
 
-    job()
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if startup["running"]:
+            startup["stop"] = True  # the start-up sweep runs in this thread: let it finish
+            return
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     scheduler = BlockingScheduler(timezone=LOCAL_ZONE)
-    scheduler.add_job(job, "interval", minutes=interval_minutes, id="sweep", coalesce=True, max_instances=1)
-    scheduler.start()
+    try:
+        job()
+        startup["running"] = False
+        if startup["stop"]:
+            return
+        scheduler.add_job(job, "interval", minutes=interval_minutes, id="sweep", coalesce=True, max_instances=1)
+        scheduler.start()
+    except KeyboardInterrupt:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # the sweep under way finishes first: nothing is left half-sent
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -79,3 +79,43 @@ def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(backend: str
     sent_log = Counter((line["alert_id"], line["recipient"]) for line in lines)
     expected = Counter((d.alert_id, d.recipient) for d in deliveries if d.channel == "log")
     assert sent_log == expected  # every alert delivered, none twice
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_scheduler_says_so_and_exits_cleanly(world: World, tmp_path: Path, sig: signal.Signals) -> None:
+    _populate(world, date(2025, 5, 6), 5)
+    env = {**os.environ, "OGI_DB": world.url, "OGI_ALERT_LOG": str(tmp_path / "alerts.jsonl")}
+    proc = subprocess.Popen([OGI, "--today", "2025-06-17", "scheduler", "--interval", "60"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(world, date(2025, 6, 17), 1)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr.decode()
+    assert "提醒扫描已启动" in stdout.decode() and stdout.decode().rstrip().endswith("提醒扫描已停止。")
+    assert b"apscheduler" not in stderr and b"Traceback" not in stderr
+
+
+def test_a_stop_during_the_start_up_sweep_waits_for_it_to_finish(world: World) -> None:
+    """SIGTERM arriving mid-sweep: the sweep completes (recorded without error), then the scheduler returns."""
+    from notifications.channels import InboxChannel
+    from notifications.policy import DEFAULT_POLICY
+    from workflow.scheduler import run_forever
+
+    _populate(world, date(2025, 5, 6), 5)
+    reports = []
+
+    def report(result: object) -> None:  # runs inside the start-up sweep's job, before it returns
+        os.kill(os.getpid(), signal.SIGTERM)
+        reports.append(result)
+
+    started = time.monotonic()
+    run_forever(world.db, policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()}, interval_minutes=60,
+                today=lambda: date(2025, 6, 17), report=report)
+    assert len(reports) == 1 and time.monotonic() - started < 30
+    with world.db.unit_of_work() as session:
+        [run] = session.exec(select(SweepRun)).all()
+    assert run.finished_at is not None and run.error is None and run.raised > 0
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
