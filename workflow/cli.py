@@ -179,9 +179,11 @@ def fee_quote(
     from states.fees import quote_per_page
     from workflow import fees
 
+    if pages is not None and (applicant or month or contact):
+        fail("按量（--pages）与按件（--applicant、--month）只能选一种")
     if pages is not None:
-        if pages < 0:
-            fail("--pages 不能为负数")
+        if pages < 1:
+            fail(f"--pages 应为正整数（页数），而不是 {pages}")
         data = fees.quote_data(quote_per_page(pages))
     elif applicant and month:
         data = run(lambda: fees.month_quote(database(), actor_name=G.user, applicant=applicant, contact=contact,

@@ -43,6 +43,8 @@ def quote_for(session: Session, app: Application, method: str, pages: int | None
         if pages is None:
             raise InputError("按量计收须用 --pages 给出页数")
         return quote_per_page(pages)
+    if pages is not None:
+        raise InputError("按件计收不看页数：请去掉 --pages，或改用 --method per_page（按量计收）")
     return quote_per_item(nth_in_month(session, app))
 
 
@@ -67,6 +69,17 @@ def month_quote(db: Database, *, actor_name: str | None, applicant: str, contact
         if agency is None or agency.id is None:
             raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
         agency_id = agency.id
+        applicant = applicant.strip()
+        if contact is None:  # the name alone may stand for several applicants: the contact tells them apart
+            contacts = sorted(set(session.exec(select(Application.applicant_contact).where(
+                Application.agency_id == agency_id, Application.applicant_name == applicant,
+                col(Application.received_on) >= first, col(Application.received_on) < following)).all()),
+                key=lambda c: c or "")
+            if len(contacts) > 1:
+                listed = "、".join(c or "（未登记联系方式）" for c in contacts)
+                raise InputError(f"{month} 有 {len(contacts)} 位名为「{applicant}」的申请人（联系方式：{listed}），"
+                                 "请用 --contact 指定是哪一位")
+            contact = contacts[0] if contacts else None
         rows = session.exec(select(Application).where(
             *_same_applicant(agency_id, applicant, contact),
             col(Application.received_on) >= first, col(Application.received_on) < following,

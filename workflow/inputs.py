@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from states.outcomes import ApplicantType, Channel
 from workflow.errors import InputError
@@ -72,10 +72,16 @@ class ActionInput(_Input):
     party_name: str | None = Field(default=None, min_length=1, max_length=200)
     reply: Literal["consent", "objection", "none"] | None = None
     method: Literal["per_item", "per_page"] | None = None
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)  # a fee of 0 is no fee
     text: str | None = Field(default=None, min_length=1)
     served_on: date | None = None
-    pages: int | None = Field(default=None, ge=0, le=1_000_000)
+    pages: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    @field_validator("amount")
+    @classmethod
+    def _plain_amount(cls, value: Decimal | None) -> Decimal | None:
+        """The amount as a letter prints it: 1E+3 and 1100.00 become 1000 and 1100 (yuan, fen kept)."""
+        return None if value is None else Decimal(format(value.normalize(), "f"))
 
     def given(self) -> set[str]:
         """The optional facts this input carries (the date, reason and text go with any action)."""
@@ -91,6 +97,8 @@ class ActionInput(_Input):
 
 
 M = TypeVar("M", bound=BaseModel)
+_BOUND_WORDS = {"greater_than_equal": "不能小于", "greater_than": "应大于", "less_than_equal": "不能大于",
+                "less_than": "应小于"}
 
 
 def validate(model: type[M], **values: object) -> M:
@@ -111,11 +119,10 @@ def validate(model: type[M], **values: object) -> M:
                 lines.append(f"{label}的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
             elif err["type"] == "string_too_short":
                 lines.append(f"{label}不能为空")
-            elif err["type"] in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            elif err["type"] in _BOUND_WORDS:
                 bound = next(iter((err.get("ctx") or {}).values()), "")
-                word = "不能小于" if err["type"].startswith("greater") else "不能大于"
-                lines.append(f"{label}的值 {value!r} 无效：{word} {bound}")
-            elif err["type"].startswith(("decimal", "int", "float")):
+                lines.append(f"{label}的值 {value!r} 无效：{_BOUND_WORDS[err['type']]} {bound}")
+            elif err["type"].startswith(("decimal", "int", "float", "finite")):
                 lines.append(f"{label}的值 {value!r} 不是有效的数")
             else:
                 lines.append(f"{label}的值 {value!r} 无效：{err['msg']}")
