@@ -244,11 +244,17 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         return ctx.app.version
 
 
+_UNDOES = (Trigger.UNDO_LAPSE_CORRECTION.value, Trigger.UNDO_LAPSE_FEE.value)
+
+
 def _date_problems(ctx: CaseContext, data: ActionInput, today: date) -> list[str]:
     on, problems = data.on, []
     if on > today:
         problems.append(f"办理日期 {on} 晚于今天（{today}）")
-    last = ctx.events[-1].effective_on if ctx.events else ctx.app.received_on
+    # The case file runs in date order, but an undone lapse never happened: the next action may go back
+    # to the day of the event before it (the correction or payment that in fact arrived in time).
+    kept = ctx.events[:-2] if len(ctx.events) >= 2 and ctx.events[-1].trigger in _UNDOES else ctx.events
+    last = kept[-1].effective_on if kept else ctx.app.received_on
     if on < last:
         problems.append(f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）")
     if data.served_on is not None and not on <= data.served_on <= today:

@@ -134,6 +134,7 @@ class _Fold:
         self.policy = policy
         self.runs: dict[ClockKind, _Run] = {}
         self.concluded_on: date | None = None
+        self.reopenable: Pause | None = None  # the open pause the latest event ended, as it was
 
     def _open(self, kind: ClockKind, start: date, length: int | None = None,
               until: date | None = None) -> _Run:
@@ -154,11 +155,12 @@ class _Fold:
     def _resume(self, on: date) -> None:
         run = self.runs.get(ClockKind.RESPONSE)
         if run is not None and run.pauses and run.pauses[-1].end is None:
-            last = run.pauses[-1]
+            last = self.reopenable = run.pauses[-1]
             run.pauses[-1] = Pause(last.start, max(on, last.start), f"{last.reason}（{last.start} 至 {on}）")
 
     def apply(self, e: LegalEvent) -> None:
         t, on, data = e.trigger, e.on, e.data
+        ended_by_previous, self.reopenable = self.reopenable, None
         if t not in _PAUSING:
             self._resume(on)
         if t == "register":
@@ -215,11 +217,15 @@ class _Fold:
         elif t == "lapse_fee":
             self._end(ClockKind.FEE_PAYMENT, ClockStatus.CLOSED, on, "逾期未缴费，视为放弃申请")
         if t in ("undo_lapse_correction", "undo_lapse_fee"):
-            # The lapse was wrong: reopen what it closed, as if it had not happened.
+            # The lapse was wrong: reopen what it closed, as if it had not happened (the fee pause too,
+            # so that the payment recorded next ends it on the day it was really made).
             for run in self.runs.values():
                 if run.ended is ClockStatus.CLOSED and run.ended_on == self.concluded_on:
                     run.ended = run.ended_on = None
                     run.ended_note = ""
+            paused = self.runs.get(ClockKind.RESPONSE)
+            if ended_by_previous is not None and paused is not None:
+                paused.pauses[-1] = ended_by_previous
             self.concluded_on = None
         if t in _CONCLUDING:
             self.concluded_on = on

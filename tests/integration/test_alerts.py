@@ -168,6 +168,34 @@ def test_a_clerk_can_undo_a_wrong_lapse_with_a_reason(world: World) -> None:
         world.act(number, "undo_lapse_correction", D("2025-03-14"), reason="撤回不能用此撤销")
 
 
+def test_after_undoing_a_lapse_the_correction_is_recorded_on_the_day_it_arrived(world: World) -> None:
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "request_correction", D("2025-03-04"), text="补正", days=5)  # due 2025-03-11
+    alerts.sweep(world.db, today=D("2025-03-12"), policy=DEFAULT_POLICY, channels={})  # lapsed 2025-03-12
+    world.act(number, "undo_lapse_correction", D("2025-03-14"), reason="补正材料3月10日已邮寄送达",
+              today=D("2025-03-14"))
+    with pytest.raises(WorkflowError, match="早于该案上一次办理日期 2025-03-04"):  # not before the request
+        world.act(number, "receive_correction", D("2025-03-03"), today=D("2025-03-14"))
+    world.act(number, "receive_correction", D("2025-03-10"), today=D("2025-03-14"))
+    case = world.show(number, D("2025-03-14"))
+    correction, response = case["clocks"]["correction"], case["clocks"]["response"]
+    assert (correction["status"], correction["late"]) == ("met", False)  # on time, as it really was
+    assert (response["start_on"], response["due_on"]) == ("2025-03-10", "2025-04-08")  # 20 working days from 03-10
+
+
+def test_after_undoing_a_fee_lapse_the_payment_ends_the_pause_on_the_day_it_was_made(world: World) -> None:
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "issue_fee_notice", D("2025-03-04"), method="per_page", pages=120)  # pay by 2025-04-01
+    assert alerts.lapse_expired(world.db, today=D("2025-04-02"))[0] == [number]
+    world.act(number, "undo_lapse_fee", D("2025-04-03"), reason="费用3月20日已到账，财务迟报", today=D("2025-04-03"))
+    world.act(number, "receive_payment", D("2025-03-20"), today=D("2025-04-03"))
+    case = world.show(number, D("2025-04-03"))
+    assert case["state"] == "received" and case["clocks"]["fee_payment"]["status"] == "met"
+    # Day 1 was the notice day 03-04; the pause ran to the payment on 03-20 (not to the wrong lapse on
+    # 04-02), so days 2–20 are 03-21 … 04-17 (Qingming 04-04 off).
+    assert case["clocks"]["response"]["due_on"] == "2025-04-17"
+
+
 @BOTH
 def test_bulk_written_alerts_read_back_exactly_like_orm_rows(backend: str, request: pytest.FixtureRequest) -> None:
     """The sweep writes through the driver: stored timestamps must compare and load as the ORM's do."""

@@ -65,9 +65,9 @@ def _complete_fields(trigger: str, on: date, data: st.DataObject) -> dict[str, A
         # a different amount (refused without --reason) or no page count (refused).
         fields = {"method": draw(st.sampled_from(["per_page", "per_page", "per_page", "per_item"]))}
         if draw(st.integers(0, 5)):
-            fields["pages"] = draw(st.integers(0, 300))
+            fields["pages"] = draw(st.integers(1, 300))
         if draw(st.integers(0, 3)) == 0:
-            fields["amount"] = Decimal(draw(st.integers(0, 2000)))
+            fields["amount"] = Decimal(draw(st.integers(1, 2000)))
         return fields
     if trigger == "receive_reasons" and draw(st.integers(0, 3)) == 0:
         return {"until": on + timedelta(days=draw(st.integers(0, 40)))}
