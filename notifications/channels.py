@@ -75,9 +75,9 @@ def build_channels(names: tuple[str, ...], *, log_path: Path | None = None, conf
                    env: Mapping[str, str] | None = None) -> dict[str, Channel]:
     """The configured channels by name (email and webhook read their `[email]`/`[webhook]` tables and env)."""
     from notifications.email import EmailChannel, EmailSettings
+    from notifications.policy import CHANNELS as available
     from notifications.webhook import WebhookChannel, WebhookSettings
 
-    available = ("inbox", "log", "email", "webhook")
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"未知的提醒渠道：{'、'.join(unknown)}（可用：{'、'.join(available)}）")

@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from states.clocks import RULES, ClockKind
 from workflow.inputs import toml_problem
 
+CHANNELS = ("inbox", "log", "email", "webhook")
 ALERT_KIND_LABELS = {"reminder": "到期提醒", "overdue": "逾期预警", "escalation": "逾期督办"}
 
 
@@ -88,8 +90,9 @@ def due_alerts(clock: str, due_on: date, today: date, policy: AlertPolicy, cal: 
     if rules.overdue and today > due_on:
         first = cal.add_working_days(due_on, 1)
         if today >= first:
-            out.append(DueAlert(clock, "overdue", due_on, first, 0, tuple(dict.fromkeys(
-                (*rules.recipients, *rules.escalation_recipients)))))
+            # A clock that escalates tells its escalation recipients (the head) from the first day overdue.
+            told = (*rules.recipients, *rules.escalation_recipients) if rules.escalate_every else rules.recipients
+            out.append(DueAlert(clock, "overdue", due_on, first, 0, tuple(dict.fromkeys(told))))
         if rules.escalate_every:
             rounds = cal.count_working_days(first, today) // rules.escalate_every
             if rounds >= 1:
@@ -103,21 +106,58 @@ def horizon(policy: AlertPolicy) -> int:
     return max((max(r.reminders, default=0) for r in policy.clocks.values()), default=0)
 
 
-def _clock_alerts(raw: Mapping[str, Any], base: ClockAlerts) -> ClockAlerts:
-    allowed = {"reminders", "overdue", "escalate_every", "recipients", "escalation_recipients"}
-    unknown = set(raw) - allowed
+_CLOCK_KEYS = ("reminders", "overdue", "escalate_every", "recipients", "escalation_recipients")
+_TOP_KEYS = ("clocks", "channels", "email", "webhook")
+_ROLES = {"assignee": "承办人", "head": "负责人"}
+
+
+def _unknown(where: str, found: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(found) - set(allowed))
     if unknown:
-        raise ValueError(f"未知的设置项：{'、'.join(sorted(unknown))}（可用：{'、'.join(sorted(allowed))}）")
-    values: dict[str, Any] = dict(raw)
-    for key in ("reminders", "recipients", "escalation_recipients"):
-        if key in values:
-            values[key] = tuple(values[key])
-    if any(not isinstance(n, int) or n < 0 for n in values.get("reminders", ())):
-        raise ValueError("reminders 应为非负整数（到期前的工作日数）列表")
+        raise ValueError(f"{where}中有未知的设置项：{'、'.join(unknown)}（可用：{'、'.join(allowed)}）")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _names(where: str, value: Any, allowed: Mapping[str, str] | tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty list of names from `allowed` (a lone string is refused: it is not a list)."""
+    choices = "、".join(f"{k}（{v}）" for k, v in allowed.items()) if isinstance(allowed, Mapping) else "、".join(
+        allowed)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where} 应为非空列表，如 [\"{next(iter(allowed))}\"]（可选：{choices}），而不是 {value!r}")
+    bad = [v for v in value if v not in allowed]
+    if bad:
+        raise ValueError(f"{where} 中有无效的值：{'、'.join(bad)}（可选：{choices}）")
+    return tuple(dict.fromkeys(value))
+
+
+def _clock_alerts(name: str, raw: Any, base: ClockAlerts) -> ClockAlerts:
+    where = f"[clocks.{name}]"
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where} 应为一个表（table），如 [clocks.{name}] 下写 reminders = [5, 1, 0]")
+    _unknown(where, raw, _CLOCK_KEYS)
+    values: dict[str, Any] = {}
+    if "reminders" in raw:
+        reminders = raw["reminders"]
+        if not isinstance(reminders, list) or not all(_whole(n) and 0 <= n <= 60 for n in reminders):
+            raise ValueError(f"{where} reminders 应为 0–60 的整数列表（到期前的工作日数，0 为到期当天；"
+                             f"[] 为不提醒），而不是 {reminders!r}")
+        values["reminders"] = tuple(sorted(set(reminders), reverse=True))
+    if "overdue" in raw:
+        if not isinstance(raw["overdue"], bool):
+            raise ValueError(f"{where} overdue 应为 true 或 false，而不是 {raw['overdue']!r}")
+        values["overdue"] = raw["overdue"]
+    if "escalate_every" in raw:
+        every = raw["escalate_every"]
+        if not _whole(every) or not 0 <= every <= 60:
+            raise ValueError(f"{where} escalate_every 应为 1–60 的整数（逾期后每隔几个工作日督办一次；0 为不督办），"
+                             f"而不是 {every!r}")
+        values["escalate_every"] = every or None
     for key in ("recipients", "escalation_recipients"):
-        bad = [r for r in values.get(key, ()) if r not in ("assignee", "head")]
-        if bad:
-            raise ValueError(f"{key} 只能包含 assignee（承办人）和 head（负责人），而不是 {bad}")
+        if key in raw:
+            values[key] = _names(f"{where} {key}", raw[key], _ROLES)
     return replace(base, **values)
 
 
@@ -136,8 +176,18 @@ def load_policy(path: Path | None) -> AlertPolicy:
     if path is None:
         return DEFAULT_POLICY
     raw = read_config(path)
+    _unknown(f"{path} ", raw, _TOP_KEYS)
     clocks = dict(DEFAULT_POLICY.clocks)
-    for name, rules in raw.get("clocks", {}).items():
-        clocks[name] = _clock_alerts(rules, clocks.get(name, ClockAlerts()))
-    channels = tuple(raw.get("channels", DEFAULT_POLICY.channels))
+    configured = raw.get("clocks", {})
+    if not isinstance(configured, Mapping):
+        raise ValueError("clocks 应为一组表，如 [clocks.response]")
+    kinds = {k.value: RULES[k].label for k in ClockKind}
+    for name, rules in configured.items():
+        if name not in kinds:
+            known = "、".join(f"{k}（{v}）" for k, v in kinds.items())
+            raise ValueError(f"[clocks.{name}] 不是已知的期限（可用：{known}）")
+        clocks[name] = _clock_alerts(name, rules, clocks.get(name, ClockAlerts()))
+    channels = DEFAULT_POLICY.channels
+    if "channels" in raw:
+        channels = _names("channels", raw["channels"], CHANNELS)
     return AlertPolicy(clocks=clocks, channels=channels)

@@ -10,9 +10,10 @@ import pytest
 from sqlmodel import select
 
 from notifications.channels import InboxChannel
-from notifications.policy import DEFAULT_POLICY, load_policy
+from notifications.policy import DEFAULT_POLICY, due_alerts, load_policy
 from tests.integration.conftest import World
 from workflow import alerts, monitor
+from workflow.calendar import WorkingCalendar
 from workflow.errors import WorkflowError
 from workflow.models import Alert, AlertQueue, Application, Delivery, User
 
@@ -147,6 +148,43 @@ def test_policy_file_overrides_defaults_and_rejects_unknown_settings(tmp_path: P
     path.write_text("[clocks.response]\nreminder = [3]\n", "utf-8")
     with pytest.raises(ValueError, match="未知的设置项：reminder"):
         load_policy(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('chanels = ["inbox"]', "中有未知的设置项：chanels"),
+    ("[smtp]\nhost = 'x'", "中有未知的设置项：smtp"),
+    ("[clocks.respons]\nreminders = [1]", "[clocks.respons] 不是已知的期限（可用：response（答复期限）"),
+    ("clocks = 5", "clocks 应为一组表"),
+    ("[clocks]\nresponse = 5", "[clocks.response] 应为一个表"),
+    ("[clocks.response]\nreminders = 5", "reminders 应为 0–60 的整数列表"),
+    ("[clocks.response]\nreminders = [true, false]", "reminders 应为 0–60 的整数列表"),
+    ("[clocks.response]\nreminders = [-1]", "reminders 应为 0–60 的整数列表"),
+    ('[clocks.response]\noverdue = "no"', "overdue 应为 true 或 false"),
+    ("[clocks.response]\nescalate_every = -3", "escalate_every 应为 1–60 的整数"),
+    ('[clocks.response]\nrecipients = "head"', "recipients 应为非空列表"),
+    ("[clocks.response]\nrecipients = []", "recipients 应为非空列表"),
+    ('[clocks.response]\nrecipients = ["boss"]', "recipients 中有无效的值：boss"),
+    ('channels = "inbox"', "channels 应为非空列表"),
+    ("channels = []", "channels 应为非空列表"),
+    ('channels = ["sms"]', "channels 中有无效的值：sms"),
+])
+def test_a_policy_file_that_would_silently_misfire_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "alerts.toml"
+    path.write_text(text + "\n", "utf-8")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_policy(path)
+
+
+def test_escalation_can_be_switched_off_and_overdue_alerts_then_tell_the_clerk_only(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.toml"
+    path.write_text("[clocks.response]\nescalate_every = 0\n", "utf-8")
+    policy = load_policy(path)
+    assert policy.clocks["response"].escalate_every is None
+    kinds = [(a.kind, a.recipients) for a in due_alerts("response", D("2025-03-31"), D("2025-04-30"), policy,
+                                                        WorkingCalendar())]
+    assert kinds == [("overdue", ("assignee",))]
+    consultation = due_alerts("consultation", D("2025-03-31"), D("2025-04-01"), DEFAULT_POLICY, WorkingCalendar())
+    assert [(a.kind, a.recipients) for a in consultation] == [("overdue", ("assignee",))]  # docs: to the clerk
 
 
 def test_a_clerk_can_undo_a_wrong_lapse_with_a_reason(world: World) -> None:
