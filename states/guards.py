@@ -24,6 +24,7 @@ class CaseFacts:
     until: date | None = None  # a date the action sets (receive_reasons: the new response date)
     last_trigger: str | None = None  # the case's latest event
     last_source: str | None = None  # where that event came from when not from an action ("ledger": an import)
+    undone: frozenset[str] = frozenset()  # the lapses (triggers) a clerk has undone on this case
 
 
 Guard = Callable[[CaseFacts], str | None]
@@ -107,6 +108,17 @@ def response_outcome_allowed(f: CaseFacts) -> str | None:
     return None
 
 
+def _not_undone(lapse: str) -> Guard:
+    def guard(f: CaseFacts) -> str | None:
+        if lapse in f.undone:
+            return ("该期限的自动办结已被撤销（承办人已核实补正或缴费按时送达），系统不再据此办结："
+                    "请登记收到的补正或费用")
+        return None
+
+    guard.__doc__ = f"A {lapse} a clerk has undone is never made again by the system."
+    return guard
+
+
 def _undoes(lapse: str) -> Guard:
     def guard(f: CaseFacts) -> str | None:
         if f.last_trigger != lapse:
@@ -123,8 +135,8 @@ _GUARDS: dict[str, tuple[Guard, ...]] = {
     "undo_lapse_correction": (_undoes("lapse_correction"),),
     "undo_lapse_fee": (_undoes("lapse_fee"),),
     "request_correction": (correction_not_yet_requested,),
-    "lapse_correction": (_overdue(ClockKind.CORRECTION),),
-    "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT),),
+    "lapse_correction": (_overdue(ClockKind.CORRECTION), _not_undone("lapse_correction")),
+    "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT), _not_undone("lapse_fee")),
     "request_extension": (extension_not_yet_requested, before_response_due),
     "approve_extension": (extension_pending, before_response_due),
     "end_consultation": (silence_only_after_the_period,),

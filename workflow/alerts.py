@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 from uuid import uuid4
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, update
+from sqlalchemy import ColumnElement, Connection, delete, exists, insert, update
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,13 +31,15 @@ from workflow.db import Database, failure_text
 from workflow.deadlines import working_days_left
 from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
-from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Delivery, SweepRun, User, utcnow
+from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Delivery, Event, SweepRun, User, utcnow
 
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
 RENEW_CLAIM = STALE_CLAIM / 4  # a live process restamps its claim this often: only a send stalled for
 # minutes (channels cap each network wait at notifications.channels.MAX_TIMEOUT seconds) can lose it
 
+_UNDONE_BY = {ClockKind.CORRECTION.value: Trigger.UNDO_LAPSE_CORRECTION.value,
+              ClockKind.FEE_PAYMENT.value: Trigger.UNDO_LAPSE_FEE.value}
 _LAPSES = {ClockKind.CORRECTION.value: (State.AWAITING_CORRECTION.value, Trigger.LAPSE_CORRECTION.value),
            ClockKind.FEE_PAYMENT.value: (State.AWAITING_FEE.value, Trigger.LAPSE_FEE.value)}
 
@@ -69,7 +71,10 @@ def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, d
                             .where(col(CaseClock.kind).in_(list(_LAPSES)),
                                    CaseClock.status == ClockStatus.RUNNING.value,
                                    col(CaseClock.due_on) < today,
-                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]))
+                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]),
+                                   ~exists().where(  # a lapse a clerk undid is not made again
+                                       col(Event.application_id) == col(Application.id),
+                                       col(Event.trigger) == sql_case(_UNDONE_BY, value=col(CaseClock.kind))))
                             .order_by(col(Application.number))).all()
     return [(n, a, k, d) for n, a, k, d in rows]
 

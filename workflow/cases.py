@@ -75,6 +75,8 @@ class CaseContext:
                 f["extension"] = "approved"
             elif e.trigger == Trigger.REJECT_EXTENSION:
                 f["extension"] = "rejected"
+            elif e.trigger in _UNDOES:
+                f["undone"] = f.get("undone", frozenset()) | {_LAPSE_UNDONE_BY[e.trigger]}
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
         f["last_trigger"] = self.events[-1].trigger if self.events else None
@@ -244,7 +246,9 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         return ctx.app.version
 
 
-_UNDOES = (Trigger.UNDO_LAPSE_CORRECTION.value, Trigger.UNDO_LAPSE_FEE.value)
+_LAPSE_UNDONE_BY = {Trigger.UNDO_LAPSE_CORRECTION.value: Trigger.LAPSE_CORRECTION.value,
+                    Trigger.UNDO_LAPSE_FEE.value: Trigger.LAPSE_FEE.value}
+_UNDOES = tuple(_LAPSE_UNDONE_BY)
 
 
 def _date_problems(ctx: CaseContext, data: ActionInput, today: date) -> list[str]:

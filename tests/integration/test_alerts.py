@@ -221,6 +221,23 @@ def test_after_undoing_a_lapse_the_correction_is_recorded_on_the_day_it_arrived(
     assert (response["start_on"], response["due_on"]) == ("2025-03-10", "2025-04-08")  # 20 working days from 03-10
 
 
+def test_an_undone_lapse_is_never_made_again_but_a_later_period_still_lapses(world: World) -> None:
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "request_correction", D("2025-03-04"), text="补正", days=5)  # due 2025-03-11
+    alerts.sweep(world.db, today=D("2025-03-12"), policy=DEFAULT_POLICY, channels={})
+    world.act(number, "undo_lapse_correction", D("2025-03-13"), reason="补正材料已按时寄达，待登记")
+    for day in ("2025-03-14", "2025-03-17"):  # the clerk has not recorded the correction yet
+        assert alerts.sweep(world.db, today=D(day), policy=DEFAULT_POLICY, channels={}).lapsed == []
+    assert world.show(number, D("2025-03-17"))["state"] == "awaiting_correction"
+    warnings = monitor.status(world.db, today=D("2025-03-17"), max_age=timedelta(days=1))["warnings"]
+    assert not any("尚未自动办结" in w for w in warnings)  # nothing for the sweep to do: no false alarm
+    with pytest.raises(WorkflowError, match="该期限的自动办结已被撤销"):
+        world.act(number, "lapse_correction", D("2025-03-17"), as_="system")
+    world.act(number, "receive_correction", D("2025-03-10"), today=D("2025-03-17"))
+    world.act(number, "issue_fee_notice", D("2025-03-18"), method="per_page", pages=120, today=D("2025-03-18"))
+    assert alerts.sweep(world.db, today=D("2025-04-17"), policy=DEFAULT_POLICY, channels={}).lapsed == [number]
+
+
 def test_after_undoing_a_fee_lapse_the_payment_ends_the_pause_on_the_day_it_was_made(world: World) -> None:
     number = world.receive(D("2025-03-03"))
     world.act(number, "issue_fee_notice", D("2025-03-04"), method="per_page", pages=120)  # pay by 2025-04-01
