@@ -2,6 +2,8 @@
 
 import json
 import logging
+import socket
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -11,6 +13,26 @@ log = logging.getLogger("ogi.alerts")
 # A send may take at most this long (seconds per network wait). The outbox takes a claimed delivery
 # over as abandoned only after minutes (workflow.alerts.STALE_CLAIM), so a slow send is never repeated.
 MAX_TIMEOUT = 60
+
+
+def network_problem(exc: BaseException | str) -> str:
+    """Why a connection failed, in Chinese first, the system's own words kept for whoever fixes it."""
+    if isinstance(exc, str):
+        return exc
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"连接被拒绝，服务未启动或端口不对（{detail}）"
+    if isinstance(exc, TimeoutError):
+        return f"连接或等待答复超时（{detail}）"
+    if isinstance(exc, socket.gaierror):
+        return f"无法解析主机名，检查地址是否正确（{detail}）"
+    if isinstance(exc, ConnectionError):
+        return f"连接中断（{detail}）"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS 加密连接失败（{detail}）"
+    if isinstance(exc, OSError):
+        return f"网络或系统错误（{detail}）"
+    return f"出错（{detail}）"
 
 
 def checked_timeout(name: str, value: Any) -> float:

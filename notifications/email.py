@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Literal, TypeVar
 
-from notifications.channels import DeliveryError, checked_timeout, config_table
+from notifications.channels import DeliveryError, checked_timeout, config_table, network_problem
 from states.clocks import RULES, ClockKind
 
 _N = TypeVar("_N", int, float)
@@ -181,8 +181,10 @@ class EmailChannel:
             raise DeliveryError(f"邮件服务器 {where} 的证书未通过验证：{exc.verify_message}") from exc
         except UnicodeEncodeError as exc:
             raise DeliveryError(f"邮件服务器 {where}：SMTP 用户名和密码只能包含 ASCII 字符") from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise DeliveryError(f"邮件服务器 {where} 断开了连接或没有答复（SMTPServerDisconnected: {exc}）") from exc
         except (smtplib.SMTPException, OSError, ValueError) as exc:
-            raise DeliveryError(f"无法通过邮件服务器 {where} 发送邮件：{type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"无法通过邮件服务器 {where} 发送邮件：{network_problem(exc)}") from exc
 
 
 def _reply(err: Any) -> str:

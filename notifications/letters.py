@@ -95,9 +95,19 @@ def render_html(template: str, context: Mapping[str, Any], *, template_dir: Path
     except TemplateNotFound as exc:
         raise LetterError(f"找不到模板 {exc.name}") from exc
     except UndefinedError as exc:
-        raise LetterError(f"模板 {template} 使用了文书数据中没有的变量：{exc.message}") from exc
+        raise LetterError(f"模板 {template} 使用了文书数据中没有的{_missing(exc.message or '')}"
+                          "（可用的数据见 docs/letters.md）") from exc
     except TemplateError as exc:
         raise LetterError(f"模板 {template} 有误：{exc.message}") from exc
+
+
+def _missing(message: str) -> str:
+    """Jinja's words for an undefined name ('x' is undefined / 'dict object' has no attribute 'y'), in Chinese."""
+    if found := re.match(r"^'.+?' has no attribute '(.+)'$", message):
+        return f"字段「{found[1]}」"
+    if found := re.match(r"^'(.+)' is undefined$", message):
+        return f"变量「{found[1]}」"
+    return f"变量：{message}"
 
 
 class _Blocks(HTMLParser):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any, Literal
 
-from notifications.channels import DeliveryError, checked_timeout, config_table
+from notifications.channels import DeliveryError, checked_timeout, config_table, network_problem
 
 Mode = Literal["json", "robot"]
 MODES: tuple[Mode, ...] = ("json", "robot")
@@ -119,9 +119,9 @@ class WebhookChannel:
             raise DeliveryError(f"webhook {where} 返回 HTTP {exc.code} {exc.reason}"
                                 + (f"：{detail}" if detail else "")) from exc
         except urllib.error.URLError as exc:
-            raise DeliveryError(f"无法连接 webhook {where}：{exc.reason}") from exc
+            raise DeliveryError(f"无法连接 webhook {where}：{network_problem(exc.reason)}") from exc
         except (OSError, ValueError) as exc:  # timeouts while reading, malformed replies
-            raise DeliveryError(f"webhook {where} 请求失败：{type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"webhook {where} 请求失败：{network_problem(exc)}") from exc
         if not 200 <= status < 300:
             raise DeliveryError(f"webhook {where} 返回 HTTP {status}")
         if s.mode == "robot":

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from states.clocks import RULES, ClockKind
 from workflow import admin, cases, queries
-from workflow.cli_base import G, app, database, fail, out, parse_date, print_json, run, sqlite_path
+from workflow.cli_base import G, app, database, fail, out, parse_date, print_json, run, sqlite_path, write_output
 from workflow.db import resolve_url
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
@@ -267,7 +267,7 @@ def letter(
     if out_file is None:
         sys.stdout.write(data.decode("utf-8"))
         return
-    out_file.write_bytes(data)
+    write_output(out_file, data)
     out.print(f"已生成：{out_file}", highlight=False)
 
 

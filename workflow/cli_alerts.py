@@ -141,7 +141,7 @@ def status(
 @app.command()
 def scheduler(
     config: Path | None = _CONFIG,
-    interval: float = typer.Option(15, "--interval", help="扫描间隔（分钟）"),
+    interval: float = typer.Option(15, "--interval", min=1, max=1440, help="扫描间隔（分钟，1–1440）"),
 ) -> None:
     """在前台运行定时扫描（启动时先补做一次；可多进程同时运行）。"""
     import logging

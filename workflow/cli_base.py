@@ -51,6 +51,14 @@ def os_problem(exc: OSError) -> str:
     return reasons.get(exc.errno or 0, f"系统错误 {exc.errno}")
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """Write an export or letter to `path`, or refuse in Chinese naming why (no directory, no permission…)."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        fail(f"无法写入 {path}：{os_problem(exc)}")
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a refusal to stderr and exit non-zero."""
     err.print(f"[bold red]错误：[/]{escape(message)}", highlight=False, markup=True)  # [section2] is text, not markup

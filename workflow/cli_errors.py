@@ -29,7 +29,14 @@ _VALUE: list[_Rewrite] = [
     (re.compile(r"^(?:File|Directory|Path) '(.+)' is not readable\.$"), lambda m: f"「{m[1]}」不可读"),
     (re.compile(r"^(.+) is not one of (.+)\.$"), lambda m: f"{m[1]} 不是可选值之一（可选：{m[2]}）"),
     (re.compile(r"^Input should be a valid (\w+)"), lambda m: f"应为有效的{_TYPES.get(m[1], m[1])}"),
+    (re.compile(r"^Input should be greater than or equal to (.+?)\.?$"), lambda m: f"不能小于 {m[1]}"),
+    (re.compile(r"^Input should be greater than (.+?)\.?$"), lambda m: f"应大于 {m[1]}"),
+    (re.compile(r"^Input should be less than or equal to (.+?)\.?$"), lambda m: f"不能大于 {m[1]}"),
+    (re.compile(r"^Input should be less than (.+?)\.?$"), lambda m: f"应小于 {m[1]}"),
+    (re.compile(r"^Input should be a finite number"), lambda m: "应为有效的数"),
+    (re.compile(r"^(.+) is not in the range (.+)\.$"), lambda m: f"{m[1]} 超出允许范围（{m[2]}）"),
 ]
+_GLOBAL_OPTIONS = ("--db", "--as", "--today")
 _USAGE: list[_Rewrite] = [
     (re.compile(r"^No such command '(.+?)'\.(?: Did you mean (.+)\?)?$"),
      lambda m: f"没有命令「{m[1]}」" + (f"（是否想用 {m[2]}？）" if m[2] else "")),
@@ -71,6 +78,10 @@ def chinese(error: cx.ClickException) -> str:
             f"缺少{'参数' if kind == 'argument' else '选项'} {hint}".rstrip()
     if isinstance(error, cx.NoSuchOption):
         suggestion = f"（是否想用 {'、'.join(sorted(error.possibilities))}？）" if error.possibilities else ""
+        if error.option_name in _GLOBAL_OPTIONS:
+            path = error.ctx.command_path.split(" ", 1) if error.ctx is not None else ["ogi"]
+            where = f"{path[0]} {error.option_name} 值 {path[1] if len(path) > 1 else '子命令'}"
+            suggestion = f"（{error.option_name} 是全局选项，须写在子命令之前：{where}）"
         return f"没有选项 {error.option_name}{suggestion}"
     if isinstance(error, cx.BadParameter):
         value = _rewrite(error.message, _VALUE) or error.message

@@ -14,7 +14,7 @@ from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli_base import G, app, database, fail, os_problem, out, print_json, run
+from workflow.cli_base import G, app, database, fail, os_problem, out, print_json, run, write_output
 from workflow.report import FORMATS, render
 
 DEFAULT_COMMAND = "export"
@@ -56,10 +56,7 @@ def export(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    try:
-        out_file.write_bytes(data)
-    except OSError as exc:
-        fail(f"无法写入 {out_file}：{os_problem(exc)}")
+    write_output(out_file, data)
     out.print(f"已导出 {year} 年度报告（{fmt}）：{out_file}", highlight=False)
     if report.checks:
         out.print(f"注意：有 {len(report.checks)} 项勾稽关系不成立，请运行 ogi report check {year}", highlight=False)

@@ -1,4 +1,4 @@
-"""`ogi alerts sweep|list` and `ogi status` as a duty officer reads them (the use cases are tested in test_alerts)."""
+"""The faces a clerk or duty officer reads: `ogi alerts sweep|list`, `ogi status`, `ogi cases --lapsed`, `--out`."""
 
 import re
 import socket
@@ -96,3 +96,10 @@ def test_a_clerk_sees_the_lapses_still_undoable_and_undoes_one(ogi: Ogi, monkeyp
     ogi("act", lapsing, "undo_lapse_correction", "--on", "2025-03-13", "--reason", "补正材料3月10日已寄达",
         today="2025-03-13")
     assert ogi.json("cases", "--lapsed", today="2025-03-13") == []
+
+
+def test_a_letter_written_where_it_cannot_be_says_why(ogi: Ogi, tmp_path: Path) -> None:
+    number = receive(ogi, "2025-03-03")
+    result = ogi("letter", number, "receipt", "--out", str(tmp_path / "no-such-dir" / "回执.html"), ok=False)
+    assert result.exit_code == 1 and "无法写入" in result.stderr and "文件或目录不存在" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

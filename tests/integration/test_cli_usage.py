@@ -22,6 +22,10 @@ OGI = str(Path(sys.executable).with_name("ogi"))
     (["show", "2025-0001", "多余"], "错误：多余的参数：多余"),
     (["appeal", "show", "abc"], "错误：参数「复议、诉讼案件编号」的值无效：应为有效的整数"),
     (["act", "2025-0001", "withdraw", "--on"], "错误：选项 --on 需要一个值"),
+    (["alerts", "list", "--limit", "0"], "错误：'--limit' 的值无效：不能小于 1"),
+    (["scheduler", "--interval", "-1"], "错误：'--interval' 的值无效：不能小于 1"),  # it would never sweep again
+    (["alerts", "sweep", "--today", "2025-01-02"],
+     "错误：没有选项 --today（--today 是全局选项，须写在子命令之前：ogi --today 值 alerts sweep）"),
 ])
 def test_usage_errors_are_explained_in_chinese(argv: list[str], message: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "none.db"), *argv], prog_name="ogi")
