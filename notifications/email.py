@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from notifications.channels import DeliveryError, checked_timeout, config_table, network_problem
@@ -58,10 +59,16 @@ class EmailSettings:
         sender = _text(values, "sender") or (username if username and "@" in username else None)
         if not sender or "@" not in parseaddr(sender)[1]:
             raise ValueError("未配置有效的发件人地址：请在 [email] 中设置 sender，或设置环境变量 OGI_SMTP_SENDER")
-        return cls(host=host, sender=sender, port=_number(values, "port", int, DEFAULT_PORTS[security]),
+        port = _number(values, "port", int, DEFAULT_PORTS[security])
+        if port > 65535:
+            raise ValueError(f"[email] port 应为 1–65535 的端口号，而不是 {port}")
+        ca_file = _text(values, "ca_file")
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise ValueError(f"[email] ca_file 指向的证书文件不存在：{ca_file}")
+        return cls(host=host, sender=sender, port=port,
                    security=security, username=username, password=password,
                    timeout=checked_timeout("email", _number(values, "timeout", float, 10.0)),
-                   ca_file=_text(values, "ca_file"))
+                   ca_file=ca_file)
 
 
 def _text(values: Mapping[str, Any], key: str) -> str | None:

@@ -14,6 +14,7 @@ from states.clocks import ClockKind, ClockStatus
 from states.fees import fee_problems
 from states.guards import CaseFacts
 from states.lifecycle import (
+    ROLE_LABELS,
     STATE_LABELS,
     TRANSITION_BY_TRIGGER,
     State,
@@ -122,9 +123,11 @@ def _standing(ctx: CaseContext, actor: Actor | None, on: date) -> tuple[str, tup
     if allowed:
         allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}"
                                 f"{'，须 --reason' if a.needs_reason else ''}）" for a in actions if not a.blockers)
-    else:
+    else:  # what others may do here: the actions whose conditions hold, whoever's role they are
+        facts = ctx.facts(on)
         others = [f"{a.transition.trigger.value}（{a.transition.label}，"
-                  f"{'/'.join(sorted(r.value for r in a.transition.roles))}）" for a in actions]
+                  f"{'/'.join(ROLE_LABELS[r] for r in sorted(a.transition.roles))}）" for a in actions
+                  if all(guard(facts) is None for guard in a.transition.guards)]
         allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
     return f"当前状态：{STATE_LABELS[state]}（{state.value}）\n可执行的操作：{allowed_text}", allowed
 

@@ -266,6 +266,8 @@ def test_email_settings_from_toml_and_env() -> None:
     ({"host": "h", "sender": "a@b.cn"}, {"OGI_SMTP_PORT": "0"}, "port 应为正数"),
     ({"host": "h", "sender": "a@b.cn", "username": "u"}, {}, "没有密码"),
     ({"host": "h", "sender": "a@b.cn", "timeout": 300}, {}, "timeout 应为不超过 60 的正数"),
+    ({"host": "h", "sender": "a@b.cn", "port": 70000}, {}, "port 应为 1–65535 的端口号"),
+    ({"host": "h", "sender": "a@b.cn", "ca_file": "/nonexistent/ca.pem"}, {}, "ca_file 指向的证书文件不存在"),
     ({"host": "h"}, {}, "发件人"),
     ({"host": "h", "sender": "a@b.cn", "username": "u"}, {"OGI_SMTP_PASSWORD": "口令"}, "ASCII"),
 ])

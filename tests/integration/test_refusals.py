@@ -118,3 +118,18 @@ def test_options_that_do_not_belong_to_the_action_are_refused(world: World, case
     with pytest.raises(TransitionNotAllowed, match="办理结果（--outcome）不适用于「审核同意，出具答复」"):
         world.act(case, "approve_response", LATER, as_="head", outcome="2")
     assert world.snapshot() == before
+
+
+def test_a_refusal_names_who_may_act_in_chinese_and_only_actions_that_apply(world: World) -> None:
+    from notifications.policy import DEFAULT_POLICY
+    from workflow import alerts
+
+    number = world.receive(date(2025, 3, 3))
+    world.act(number, "request_correction", date(2025, 3, 4), text="补正", days=5)
+    alerts.sweep(world.db, today=date(2025, 3, 12), policy=DEFAULT_POLICY, channels={})  # lapsed: 6.1
+    with pytest.raises(WorkflowError) as refused:
+        world.act(number, "undo_lapse_correction", date(2025, 3, 13), as_="head", reason="补正已按时寄达")
+    message = str(refused.value)
+    others = "当前用户无可执行的操作；此状态下的操作：undo_lapse_correction（撤销逾期不补正的自动办结，承办人）"
+    assert others in message
+    assert "undo_lapse_fee" not in message and "clerk）" not in message  # a 6.1 case: the fee undo does not apply
