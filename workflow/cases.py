@@ -34,7 +34,7 @@ from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks, n
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
 from workflow.locks import acting_role, guard
-from workflow.models import Agency, Application, Approval, CaseClock, Event, utcnow
+from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile, Application, Approval, CaseClock, Event, utcnow
 
 
 class _Workflow:
@@ -282,6 +282,11 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
         data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
     # The agency's policy at the time decides whether this wait pauses the response clock; a later
     # change of `ogi settings` does not rewrite past pauses.
+    if t is Trigger.ISSUE_FEE_NOTICE or TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
+        # The bodies and payment channel its letter names, as they stand now (a later `ogi settings`
+        # change, such as a new 行政复议机关, does not rewrite letters already sent).
+        profile = session.get(AgencyProfile, app.agency_id)
+        data["named"] = {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
     if t is Trigger.ISSUE_FEE_NOTICE:
         data["pauses_response"] = ctx.policy.pause_on_fee
     elif t is Trigger.REQUEST_REASONS:

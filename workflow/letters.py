@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ from workflow.cases import CaseContext, load_case
 from workflow.db import Database
 from workflow.deadlines import Clock, compute_clocks
 from workflow.errors import InputError, WorkflowError
-from workflow.models import Agency, AgencyProfile
+from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile
 from workflow.queries import show_case
 
 NEW_REMEDY_LAW = date(2024, 1, 1)  # 行政复议法（2023年修订）施行之日: refusals go to reconsideration first
@@ -57,6 +57,12 @@ class _Case:
         """The latest event of a trigger (a letter speaks of the latest notice of its kind)."""
         return next((e for e in reversed(self.detail["events"]) if e["trigger"] == trigger), None)
 
+    def concluding(self) -> dict[str, Any] | None:
+        """The event that concluded the case (None while it is open, e.g. after an undone lapse)."""
+        if self.detail["state"] != "concluded":
+            return None
+        return next((e for e in reversed(self.detail["events"]) if e["to_state"] == "concluded"), None)
+
     def clocks_after(self, event: Mapping[str, Any]) -> dict[ClockKind, Clock]:
         """The clocks as they stood when the event was recorded (later events do not rewrite a letter)."""
         history = self.ctx.legal_events[: int(event["seq"])]
@@ -85,7 +91,7 @@ def _load(db: Database, number: str, actor_name: str | None, today: date) -> _Ca
         agency = session.get(Agency, agency_id)
         profile = session.get(AgencyProfile, agency_id)
         ctx = load_case(session, agency_id, number)
-        named = {k: getattr(profile, k) if profile else None for k in ("reconsideration_body", "court", "payment")}
+        named = {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
         return _Case(detail, agency.name if agency else "", ctx, named)
 
 
@@ -227,6 +233,12 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
     case = _load(db, number, actor_name, today)
     if kind not in available_kinds(case):
         raise _refuse(case, kind)
+    # A letter names the bodies and payment channel recorded with its event (a conclusion or the fee
+    # notice), not today's settings; a draft, or an event recorded before they were kept, uses today's.
+    named_by = case.last("issue_fee_notice") if kind == "fee_notice" else (
+        case.concluding() if kind == "response" else None)
+    if named_by is not None and "named" in named_by["data"]:
+        case = replace(case, profile={**case.profile, **named_by["data"]["named"]})
     context: dict[str, Any] = {"agency": {"name": case.agency, **case.profile}, "case": _case_facts(case)}
     draft = False
     if kind == "response":

@@ -22,6 +22,9 @@ class Agency(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+NAMED_IN_LETTERS = ("reconsideration_body", "court", "payment")  # AgencyProfile fields a letter names
+
+
 class AgencyProfile(SQLModel, table=True):
     """What an agency's letters name: where to apply for reconsideration, which court, how to pay fees."""
 

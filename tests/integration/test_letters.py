@@ -323,3 +323,19 @@ def test_letters_name_the_agencys_reconsideration_body_court_and_payment(world: 
         admin.agency_settings(world.db, actor_name="clerk", named={"court": "别的法院"})
     admin.agency_settings(world.db, actor_name="admin", named={"court": ""})  # back to the generic wording
     assert admin.agency_settings(world.db, actor_name="clerk")["court"] is None
+
+
+def test_a_sent_letter_keeps_the_bodies_named_when_its_event_was_recorded(world: World) -> None:
+    """The 2024 行政复议法 moved reconsideration to the government: a new setting must not rewrite old letters."""
+    admin.agency_settings(world.db, actor_name="admin", named={"reconsideration_body": "示例区人民政府办公室上级部门",
+                                                            "payment": "到本机关窗口缴纳"})
+    concluded = conclude(world, "3.4")
+    fee = world.receive(RECEIVED)
+    world.act(fee, "issue_fee_notice", wd(2), method="per_page", pages=150)
+    admin.agency_settings(world.db, actor_name="admin", named={"reconsideration_body": "示例市人民政府",
+                                                            "payment": "通过“非税收入一网通缴”平台缴纳"})
+    assert_facts(render_both(world, concluded, "response", wd(30)), "向示例区人民政府办公室上级部门申请行政复议")
+    assert_facts(render_both(world, fee, "fee_notice", wd(2)), "缴费方式：到本机关窗口缴纳")
+    draft = world.receive(RECEIVED)  # not concluded yet: a draft names today's body
+    world.act(draft, "submit_response", wd(5), outcome="3.4", text="不予公开")
+    assert_facts(render_both(world, draft, "response", wd(5)), "向示例市人民政府申请行政复议")
