@@ -10,11 +10,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 from uuid import uuid4
 
-from sqlalchemy import ColumnElement, Connection, delete, exists, insert, update
+from sqlalchemy import ColumnElement, Connection, delete, exists, func, insert, update
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from notifications.channels import Channel, DeliveryError
@@ -38,6 +39,8 @@ STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left 
 RENEW_CLAIM = STALE_CLAIM / 4  # a live process restamps its claim this often: only a send stalled for
 # minutes (channels cap each network wait at notifications.channels.MAX_TIMEOUT seconds) can lose it
 
+_OPENED_BY = {ClockKind.CORRECTION.value: Trigger.REQUEST_CORRECTION.value,
+              ClockKind.FEE_PAYMENT.value: Trigger.ISSUE_FEE_NOTICE.value}
 _UNDONE_BY = {ClockKind.CORRECTION.value: Trigger.UNDO_LAPSE_CORRECTION.value,
               ClockKind.FEE_PAYMENT.value: Trigger.UNDO_LAPSE_FEE.value}
 _LAPSES = {ClockKind.CORRECTION.value: (State.AWAITING_CORRECTION.value, Trigger.LAPSE_CORRECTION.value),
@@ -72,11 +75,21 @@ def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, d
                                    CaseClock.status == ClockStatus.RUNNING.value,
                                    col(CaseClock.due_on) < today,
                                    col(Application.state).in_([s for s, _ in _LAPSES.values()]),
-                                   ~exists().where(  # a lapse a clerk undid is not made again
-                                       col(Event.application_id) == col(Application.id),
-                                       col(Event.trigger) == sql_case(_UNDONE_BY, value=col(CaseClock.kind))))
+                                   ~_undone_since_opened())
                             .order_by(col(Application.number))).all()
     return [(n, a, k, d) for n, a, k, d in rows]
+
+
+def _undone_since_opened() -> ColumnElement[bool]:
+    """A clerk undid this clock's lapse after the notice that opened it (a new notice opens a new period)."""
+    opened, undo = aliased(Event), aliased(Event)
+    opened_at = (sa_select(func.max(col(opened.seq)))
+                 .where(col(opened.application_id) == col(Application.id),
+                        col(opened.trigger) == sql_case(_OPENED_BY, value=col(CaseClock.kind)))
+                 .correlate(Application, CaseClock).scalar_subquery())
+    return exists().where(col(undo.application_id) == col(Application.id),
+                          col(undo.trigger) == sql_case(_UNDONE_BY, value=col(CaseClock.kind)),
+                          col(undo.seq) > opened_at)
 
 
 def lapse_expired(db: Database, *, today: date) -> tuple[list[str], list[str]]:

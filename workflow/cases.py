@@ -76,8 +76,10 @@ class CaseContext:
                 f["extension"] = "approved"
             elif e.trigger == Trigger.REJECT_EXTENSION:
                 f["extension"] = "rejected"
-            elif e.trigger in _UNDOES:
+            elif e.trigger in _UNDOES:  # for the period it belongs to: a new notice opens a new one
                 f["undone"] = f.get("undone", frozenset()) | {_LAPSE_UNDONE_BY[e.trigger]}
+            if e.trigger in _PERIOD_OPENED_BY:
+                f["undone"] = f.get("undone", frozenset()) - {_PERIOD_OPENED_BY[e.trigger]}
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
         f["last_trigger"] = self.events[-1].trigger if self.events else None
@@ -216,7 +218,7 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
                             f"{ctx.app.version} 版），请重新查看后再操作\n{_standing(ctx, actor, data.on)[0]}")
         cached = _cached_clocks(session, ctx.app)
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
-        problems = _date_problems(ctx, data, today)
+        problems = _date_problems(ctx, t, data, today)
         # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
         alters = ctx.app.concluded_on if t in (Trigger.UNDO_LAPSE_CORRECTION, Trigger.UNDO_LAPSE_FEE) else None
         if not problems:
@@ -252,15 +254,21 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
 _LAPSE_UNDONE_BY = {Trigger.UNDO_LAPSE_CORRECTION.value: Trigger.LAPSE_CORRECTION.value,
                     Trigger.UNDO_LAPSE_FEE.value: Trigger.LAPSE_FEE.value}
 _UNDOES = tuple(_LAPSE_UNDONE_BY)
+_PERIOD_OPENED_BY = {Trigger.REQUEST_CORRECTION.value: Trigger.LAPSE_CORRECTION.value,
+                     Trigger.ISSUE_FEE_NOTICE.value: Trigger.LAPSE_FEE.value}
+# After an undone lapse, the action that may go back before it: recording what in fact arrived in time.
+_RECORDS_AFTER_UNDO = {Trigger.UNDO_LAPSE_CORRECTION.value: Trigger.RECEIVE_CORRECTION,
+                       Trigger.UNDO_LAPSE_FEE.value: Trigger.RECEIVE_PAYMENT}
 
 
-def _date_problems(ctx: CaseContext, data: ActionInput, today: date) -> list[str]:
+def _date_problems(ctx: CaseContext, trigger: Trigger, data: ActionInput, today: date) -> list[str]:
     on, problems = data.on, []
     if on > today:
         problems.append(f"办理日期 {on} 晚于今天（{today}）")
-    # The case file runs in date order, but an undone lapse never happened: the next action may go back
-    # to the day of the event before it (the correction or payment that in fact arrived in time).
-    kept = ctx.events[:-2] if len(ctx.events) >= 2 and ctx.events[-1].trigger in _UNDOES else ctx.events
+    # The case file runs in date order, but an undone lapse never happened: recording the correction or
+    # payment that in fact arrived in time may go back to the day of the event before the lapse.
+    undone = len(ctx.events) >= 2 and _RECORDS_AFTER_UNDO.get(ctx.events[-1].trigger) is trigger
+    kept = ctx.events[:-2] if undone else ctx.events
     last = kept[-1].effective_on if kept else ctx.app.received_on
     if on < last:
         problems.append(f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）")

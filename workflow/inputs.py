@@ -80,8 +80,11 @@ class ActionInput(_Input):
     @field_validator("amount")
     @classmethod
     def _plain_amount(cls, value: Decimal | None) -> Decimal | None:
-        """The amount as a letter prints it: 1E+3 and 1100.00 become 1000 and 1100 (yuan, fen kept)."""
-        return None if value is None else Decimal(format(value.normalize(), "f"))
+        """The amount as a letter prints it: whole yuan plainly (1E+3 → 1000, 1100.00 → 1100), else to the fen
+        (100.1 → 100.10)."""
+        if value is None:
+            return None
+        return value.quantize(Decimal(1) if value == value.to_integral_value() else Decimal("0.01"))
 
     def given(self) -> set[str]:
         """The optional facts this input carries (the date, reason and text go with any action)."""
@@ -122,6 +125,10 @@ def validate(model: type[M], **values: object) -> M:
             elif err["type"] in _BOUND_WORDS:
                 bound = next(iter((err.get("ctx") or {}).values()), "")
                 lines.append(f"{label}的值 {value!r} 无效：{_BOUND_WORDS[err['type']]} {bound}")
+            elif err["type"] == "decimal_max_places":
+                lines.append(f"{label}的值 {value!r} 无效：最多两位小数（精确到分）")
+            elif err["type"] in ("decimal_whole_digits", "decimal_max_digits"):
+                lines.append(f"{label}的值 {value!r} 无效：数额过大")
             elif err["type"].startswith(("decimal", "int", "float", "finite")):
                 lines.append(f"{label}的值 {value!r} 不是有效的数")
             else:

@@ -2,6 +2,7 @@
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import date
 from types import FrameType
@@ -23,7 +24,8 @@ def run_forever(db: Database, *, policy: AlertPolicy, channels: dict[str, Channe
 
     Alerts are our own rows with unique keys, so any number of processes may run this at once.
     Returns when stopped by Ctrl-C or SIGTERM, never in the middle of a sweep: a stop asked for during
-    the start-up sweep takes effect when it ends, and a scheduled sweep under way is waited for.
+    the start-up sweep takes effect when it ends (a second one stops at once), and a scheduled sweep
+    under way is waited for.
     """
     startup = {"running": True, "stop": False}
 
@@ -34,12 +36,15 @@ def run_forever(db: Database, *, policy: AlertPolicy, channels: dict[str, Channe
             log.exception("sweep failed")
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if startup["running"]:
-            startup["stop"] = True  # the start-up sweep runs in this thread: let it finish
+        if startup["running"] and not startup["stop"]:  # the start-up sweep runs in this thread: let it end
+            startup["stop"] = True
+            log.warning("正在完成启动时的扫描，完成后停止；再按一次 Ctrl-C（或再发一次停止信号）立即停止")
             return
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Signals reach the main thread only; hosted elsewhere (a web server's thread), the host stops it.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     scheduler = BlockingScheduler(timezone=LOCAL_ZONE)
     try:
         job()

@@ -119,3 +119,23 @@ def test_a_stop_during_the_start_up_sweep_waits_for_it_to_finish(world: World) -
         [run] = session.exec(select(SweepRun)).all()
     assert run.finished_at is not None and run.error is None and run.raised > 0
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_a_second_stop_during_the_start_up_sweep_stops_at_once(world: World) -> None:
+    from notifications.channels import InboxChannel
+    from notifications.policy import DEFAULT_POLICY
+    from workflow.scheduler import run_forever
+
+    _populate(world, date(2025, 5, 6), 3)
+    finished = []
+
+    def report(result: object) -> None:  # still inside the start-up sweep's job
+        os.kill(os.getpid(), signal.SIGTERM)  # deferred: the sweep is let finish
+        os.kill(os.getpid(), signal.SIGTERM)  # insisted: stop now
+        finished.append(result)
+
+    sigint = signal.getsignal(signal.SIGINT)
+    run_forever(world.db, policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()}, interval_minutes=60,
+                today=lambda: date(2025, 6, 17), report=report)
+    assert finished == []  # interrupted where it stood
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is sigint

@@ -214,6 +214,8 @@ def test_after_undoing_a_lapse_the_correction_is_recorded_on_the_day_it_arrived(
               today=D("2025-03-14"))
     with pytest.raises(WorkflowError, match="早于该案上一次办理日期 2025-03-04"):  # not before the request
         world.act(number, "receive_correction", D("2025-03-03"), today=D("2025-03-14"))
+    with pytest.raises(WorkflowError, match="早于该案上一次办理日期 2025-03-14"):  # only the correction goes back
+        world.act(number, "withdraw", D("2025-03-10"), today=D("2025-03-14"))
     world.act(number, "receive_correction", D("2025-03-10"), today=D("2025-03-14"))
     case = world.show(number, D("2025-03-14"))
     correction, response = case["clocks"]["correction"], case["clocks"]["response"]
@@ -236,6 +238,23 @@ def test_an_undone_lapse_is_never_made_again_but_a_later_period_still_lapses(wor
     world.act(number, "receive_correction", D("2025-03-10"), today=D("2025-03-17"))
     world.act(number, "issue_fee_notice", D("2025-03-18"), method="per_page", pages=120, today=D("2025-03-18"))
     assert alerts.sweep(world.db, today=D("2025-04-17"), policy=DEFAULT_POLICY, channels={}).lapsed == [number]
+
+
+@BOTH
+def test_a_new_fee_notice_after_an_undone_fee_lapse_lapses_again_when_unpaid(backend: str,
+                                                                             request: pytest.FixtureRequest) -> None:
+    world: World = request.getfixturevalue(backend)
+    number = world.receive(D("2025-03-03"))
+    world.act(number, "issue_fee_notice", D("2025-03-04"), method="per_page", pages=120)
+    assert alerts.lapse_expired(world.db, today=D("2025-04-02"))[0] == [number]
+    world.act(number, "undo_lapse_fee", D("2025-04-03"), reason="费用3月20日已到账")
+    assert alerts.lapse_expired(world.db, today=D("2025-04-03"))[0] == []  # that period's lapse stays undone
+    world.act(number, "receive_payment", D("2025-03-20"), today=D("2025-04-03"))
+    world.act(number, "issue_fee_notice", D("2025-04-07"), method="per_page", pages=150)  # a second notice
+    before = world.show(number, D("2025-05-08"))["clocks"]["fee_payment"]
+    assert (before["due_on"], before["status"]) == ("2025-05-07", "overdue")
+    assert alerts.lapse_expired(world.db, today=D("2025-05-08"))[0] == [number]  # unpaid: it lapses
+    assert world.show(number, D("2025-05-08"))["outcome"] == "6.2"
 
 
 def test_after_undoing_a_fee_lapse_the_payment_ends_the_pause_on_the_day_it_was_made(world: World) -> None:

@@ -78,6 +78,8 @@ def test_no_fee_inside_the_free_band_even_with_a_reason(world: World) -> None:
     ("0", "金额（--amount）的值 '0' 无效：应大于 0"),  # a notice to pay nothing would lapse the case for nothing
     ("NaN", "金额（--amount）的值 'NaN' 不是有效的数"),
     ("-5", "应大于 0"),
+    ("0.005", "最多两位小数（精确到分）"),
+    ("12345678901.5", "数额过大"),
 ])
 def test_a_fee_notice_must_ask_for_a_positive_amount(amount: str, message: str) -> None:
     with pytest.raises(InputError, match=re.escape(message)):  # the CLI's input check, before any use case runs
@@ -85,11 +87,12 @@ def test_a_fee_notice_must_ask_for_a_positive_amount(amount: str, message: str) 
 
 
 def test_an_amount_is_stored_as_the_letter_prints_it(world: World) -> None:
-    first, second = _receive(world, DAY), _receive(world, DAY, contact="13900000000")
+    first, second, third = (_receive(world, DAY, contact=c) for c in ("13800000000", "13900000000", "wx"))
     world.act(first, "issue_fee_notice", DAY, method="per_page", pages=120, amount="1e3", reason="按实际页数核减")
     world.act(second, "issue_fee_notice", DAY, method="per_page", pages=120, amount="1100.00")  # the computed fee
-    assert world.show(first, DAY)["events"][-1]["data"]["amount"] == "1000"
-    assert world.show(second, DAY)["events"][-1]["data"]["amount"] == "1100"
+    world.act(third, "issue_fee_notice", DAY, method="per_page", pages=120, amount="100.1", reason="核减")
+    assert [world.show(n, DAY)["events"][-1]["data"]["amount"] for n in (first, second, third)] == [
+        "1000", "1100", "100.10"]
 
 
 def test_per_item_takes_no_page_count(world: World) -> None:
