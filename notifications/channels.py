@@ -10,9 +10,11 @@ from typing import Any, Protocol
 
 log = logging.getLogger("ogi.alerts")
 
-# A send may take at most this long (seconds per network wait). The outbox takes a claimed delivery
-# over as abandoned only after minutes (workflow.alerts.STALE_CLAIM), so a slow send is never repeated.
-MAX_TIMEOUT = 60
+# The longest a channel may wait for the network, per wait (seconds). An SMTP send waits up to about ten
+# times (connect, greeting, STARTTLS, login, each command), so at most five minutes: with the claim
+# restamped every 2½ minutes, that stays inside workflow.alerts.STALE_CLAIM (10 minutes), and a slow
+# send is never taken over and repeated by another process.
+MAX_TIMEOUT = 30
 
 
 def network_problem(exc: BaseException | str) -> str:

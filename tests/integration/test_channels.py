@@ -265,7 +265,7 @@ def test_email_settings_from_toml_and_env() -> None:
     ({"host": "h", "sender": "a@b.cn", "port": "abc"}, {}, "port 应为正数"),
     ({"host": "h", "sender": "a@b.cn"}, {"OGI_SMTP_PORT": "0"}, "port 应为正数"),
     ({"host": "h", "sender": "a@b.cn", "username": "u"}, {}, "没有密码"),
-    ({"host": "h", "sender": "a@b.cn", "timeout": 300}, {}, "timeout 应为不超过 60 的正数"),
+    ({"host": "h", "sender": "a@b.cn", "timeout": 300}, {}, "timeout 应为不超过 30 的正数"),
     ({"host": "h", "sender": "a@b.cn", "port": 70000}, {}, "port 应为 1–65535 的端口号"),
     ({"host": "h", "sender": "a@b.cn", "ca_file": "/nonexistent/ca.pem"}, {}, "ca_file 指向的证书文件不存在"),
     ({"host": "h"}, {}, "发件人"),
@@ -421,8 +421,8 @@ def test_webhook_settings_from_toml_and_env() -> None:
     ({}, "未配置 webhook 地址"),
     ({"url": "file:///etc/passwd"}, "http:// 或 https://"),
     ({"url": "http://h/a", "mode": "wecom"}, "mode 只能是"),
-    ({"url": "http://h/a", "timeout": 0}, "timeout 应为不超过 60 的正数"),
-    ({"url": "http://h/a", "timeout": 600}, "timeout 应为不超过 60 的正数"),  # longer than a claim may wait
+    ({"url": "http://h/a", "timeout": 0}, "timeout 应为不超过 30 的正数"),
+    ({"url": "http://h/a", "timeout": 600}, "timeout 应为不超过 30 的正数"),  # longer than a claim may wait
     ({"url": "http://h/a", "token": "x"}, "未知的设置项：token"),
 ])
 def test_webhook_settings_refuse_bad_configuration(table: dict[str, Any], error: str) -> None:
