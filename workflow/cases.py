@@ -288,13 +288,13 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
     due = ctx.facts(d.on).due.get(kind) if kind and d.reason is not None else None
     if kind and due and d.on > due:
         data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
-    # The agency's policy at the time decides whether this wait pauses the response clock; a later
-    # change of `ogi settings` does not rewrite past pauses.
     if t is Trigger.ISSUE_FEE_NOTICE or TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
         # The bodies and payment channel its letter names, as they stand now (a later `ogi settings`
         # change, such as a new 行政复议机关, does not rewrite letters already sent).
         profile = session.get(AgencyProfile, app.agency_id)
         data["named"] = {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
+    # The agency's policy at the time decides whether this wait pauses the response clock; a later
+    # change of `ogi settings` does not rewrite past pauses.
     if t is Trigger.ISSUE_FEE_NOTICE:
         data["pauses_response"] = ctx.policy.pause_on_fee
     elif t is Trigger.REQUEST_REASONS:
