@@ -106,6 +106,7 @@ class ActionOption:
     transition: Transition
     blockers: list[str]
     needs_reason: str | None
+    applies: bool  # its conditions hold (its guards pass), whoever's role it is
 
 
 def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[ActionOption]:
@@ -113,7 +114,8 @@ def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[A
     state = State(ctx.app.state)
     facts = ctx.facts(on)
     role = actor.role if actor else None
-    return [ActionOption(t, blockers(t, state, role, facts, has_reason=True), late_reason(t, facts, False))
+    return [ActionOption(t, blockers(t, state, role, facts, has_reason=True), late_reason(t, facts, False),
+                         all(check(facts) is None for check in t.guards))
             for t in transitions_from(state)]
 
 
@@ -126,10 +128,8 @@ def _standing(ctx: CaseContext, actor: Actor | None, on: date) -> tuple[str, tup
         allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}"
                                 f"{'，须 --reason' if a.needs_reason else ''}）" for a in actions if not a.blockers)
     else:  # what others may do here: the actions whose conditions hold, whoever's role they are
-        facts = ctx.facts(on)
         others = [f"{a.transition.trigger.value}（{a.transition.label}，"
-                  f"{'/'.join(ROLE_LABELS[r] for r in sorted(a.transition.roles))}）" for a in actions
-                  if all(guard(facts) is None for guard in a.transition.guards)]
+                  f"{'/'.join(ROLE_LABELS[r] for r in sorted(a.transition.roles))}）" for a in actions if a.applies]
         allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
     return f"当前状态：{STATE_LABELS[state]}（{state.value}）\n可执行的操作：{allowed_text}", allowed
 
