@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from notifications.channels import Channel, DeliveryError
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
+from states import lapses
 from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
 from states.clocks import RULES, ClockKind, ClockStatus
-from states.lifecycle import State, Trigger
+from states.lifecycle import State
 from workflow import cases
 from workflow.actors import SYSTEM_ACTOR
 from workflow.bulk import bulk_insert, table_of
@@ -39,12 +40,6 @@ STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left 
 RENEW_CLAIM = STALE_CLAIM / 4  # a live process restamps its claim this often: only a send stalled for
 # minutes (channels cap each network wait at notifications.channels.MAX_TIMEOUT seconds) can lose it
 
-_OPENED_BY = {ClockKind.CORRECTION.value: Trigger.REQUEST_CORRECTION.value,
-              ClockKind.FEE_PAYMENT.value: Trigger.ISSUE_FEE_NOTICE.value}
-_UNDONE_BY = {ClockKind.CORRECTION.value: Trigger.UNDO_LAPSE_CORRECTION.value,
-              ClockKind.FEE_PAYMENT.value: Trigger.UNDO_LAPSE_FEE.value}
-_LAPSES = {ClockKind.CORRECTION.value: (State.AWAITING_CORRECTION.value, Trigger.LAPSE_CORRECTION.value),
-           ClockKind.FEE_PAYMENT.value: (State.AWAITING_FEE.value, Trigger.LAPSE_FEE.value)}
 
 
 def process_name() -> str:
@@ -71,10 +66,10 @@ def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, d
         rows = session.exec(select(col(Application.number), col(Application.agency_id), col(CaseClock.kind),
                                    col(CaseClock.due_on))
                             .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
-                            .where(col(CaseClock.kind).in_(list(_LAPSES)),
+                            .where(col(CaseClock.kind).in_(list(lapses.BY_CLOCK)),
                                    CaseClock.status == ClockStatus.RUNNING.value,
                                    col(CaseClock.due_on) < today,
-                                   col(Application.state).in_([s for s, _ in _LAPSES.values()]),
+                                   col(Application.state).in_([p.waiting.value for p in lapses.LAPSING]),
                                    ~_undone_since_opened())
                             .order_by(col(Application.number))).all()
     return [(n, a, k, d) for n, a, k, d in rows]
@@ -85,10 +80,12 @@ def _undone_since_opened() -> ColumnElement[bool]:
     opened, undo = aliased(Event), aliased(Event)
     opened_at = (sa_select(func.max(col(opened.seq)))
                  .where(col(opened.application_id) == col(Application.id),
-                        col(opened.trigger) == sql_case(_OPENED_BY, value=col(CaseClock.kind)))
+                        col(opened.trigger) == sql_case({k: p.opened_by.value for k, p in lapses.BY_CLOCK.items()},
+                                                        value=col(CaseClock.kind)))
                  .correlate(Application, CaseClock).scalar_subquery())
     return exists().where(col(undo.application_id) == col(Application.id),
-                          col(undo.trigger) == sql_case(_UNDONE_BY, value=col(CaseClock.kind)),
+                          col(undo.trigger) == sql_case({k: p.undo.value for k, p in lapses.BY_CLOCK.items()},
+                                                        value=col(CaseClock.kind)),
                           col(undo.seq) > opened_at)
 
 
@@ -100,7 +97,7 @@ def lapse_expired(db: Database, *, today: date) -> tuple[list[str], list[str]]:
     """
     lapsed, held = [], []
     for number, agency_id, kind, due_on in expired_periods(db, today=today):
-        trigger = _LAPSES[kind][1]
+        trigger = lapses.BY_CLOCK[kind].lapse.value
         try:
             cases.act(db, actor_name=SYSTEM_ACTOR, agency_id=agency_id, number=number, trigger=trigger,
                       data=ActionInput(on=due_on + timedelta(days=1)), today=today)

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 from transitions import MachineError
 
+from states import lapses
 from states.clocks import ClockKind, ClockStatus
 from states.fees import fee_problems
 from states.guards import CaseFacts
@@ -23,7 +24,7 @@ from states.lifecycle import (
     transitions_from,
 )
 from states.machine import MACHINE, NEW
-from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
+from states.outcomes import WITHDRAWN
 from states.policy import blockers, late_reason
 from workflow import fees
 from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor
@@ -76,10 +77,10 @@ class CaseContext:
                 f["extension"] = "approved"
             elif e.trigger == Trigger.REJECT_EXTENSION:
                 f["extension"] = "rejected"
-            elif e.trigger in _UNDOES:  # for the period it belongs to: a new notice opens a new one
-                f["undone"] = f.get("undone", frozenset()) | {_LAPSE_UNDONE_BY[e.trigger]}
-            if e.trigger in _PERIOD_OPENED_BY:
-                f["undone"] = f.get("undone", frozenset()) - {_PERIOD_OPENED_BY[e.trigger]}
+            elif e.trigger in lapses.BY_UNDO:  # for the period it belongs to: a new notice opens a new one
+                f["undone"] = f.get("undone", frozenset()) | {lapses.BY_UNDO[e.trigger].lapse.value}
+            if e.trigger in lapses.BY_OPENER:
+                f["undone"] = f.get("undone", frozenset()) - {lapses.BY_OPENER[e.trigger].lapse.value}
         due = {k: c.due_on for k, c in self.clocks(on).items()
                if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
         f["last_trigger"] = self.events[-1].trigger if self.events else None
@@ -220,7 +221,7 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
         problems = _date_problems(ctx, t, data, today)
         # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
-        alters = ctx.app.concluded_on if t in (Trigger.UNDO_LAPSE_CORRECTION, Trigger.UNDO_LAPSE_FEE) else None
+        alters = ctx.app.concluded_on if t.value in lapses.BY_UNDO else None
         if not problems:
             facts = ctx.facts(data.on, data)
             role = acting_role(session, actor, transition, min(data.on, alters or data.on))
@@ -251,24 +252,14 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
         return ctx.app.version
 
 
-_LAPSE_UNDONE_BY = {Trigger.UNDO_LAPSE_CORRECTION.value: Trigger.LAPSE_CORRECTION.value,
-                    Trigger.UNDO_LAPSE_FEE.value: Trigger.LAPSE_FEE.value}
-_UNDOES = tuple(_LAPSE_UNDONE_BY)
-_PERIOD_OPENED_BY = {Trigger.REQUEST_CORRECTION.value: Trigger.LAPSE_CORRECTION.value,
-                     Trigger.ISSUE_FEE_NOTICE.value: Trigger.LAPSE_FEE.value}
-# After an undone lapse, the action that may go back before it: recording what in fact arrived in time.
-_RECORDS_AFTER_UNDO = {Trigger.UNDO_LAPSE_CORRECTION.value: Trigger.RECEIVE_CORRECTION,
-                       Trigger.UNDO_LAPSE_FEE.value: Trigger.RECEIVE_PAYMENT}
-
-
 def _date_problems(ctx: CaseContext, trigger: Trigger, data: ActionInput, today: date) -> list[str]:
     on, problems = data.on, []
     if on > today:
         problems.append(f"办理日期 {on} 晚于今天（{today}）")
     # The case file runs in date order, but an undone lapse never happened: recording the correction or
     # payment that in fact arrived in time may go back to the day of the event before the lapse.
-    undone = len(ctx.events) >= 2 and _RECORDS_AFTER_UNDO.get(ctx.events[-1].trigger) is trigger
-    kept = ctx.events[:-2] if undone else ctx.events
+    undone = lapses.BY_UNDO.get(ctx.events[-1].trigger) if len(ctx.events) >= 2 else None
+    kept = ctx.events[:-2] if undone is not None and undone.arrived is trigger else ctx.events
     last = kept[-1].effective_on if kept else ctx.app.received_on
     if on < last:
         problems.append(f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）")
@@ -317,9 +308,9 @@ def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: Ac
     elif t is Trigger.RETURN_RESPONSE:
         _decide(session, app, "response", "returned", actor, d)
     elif t in (Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
-        app.outcome = {Trigger.LAPSE_CORRECTION: LAPSED_CORRECTION, Trigger.LAPSE_FEE: LAPSED_FEE}.get(t, WITHDRAWN)
+        app.outcome = lapses.BY_LAPSE[t.value].outcome if t.value in lapses.BY_LAPSE else WITHDRAWN
         data["outcome"] = app.outcome
-    if t in (Trigger.UNDO_LAPSE_CORRECTION, Trigger.UNDO_LAPSE_FEE):
+    if t.value in lapses.BY_UNDO:
         data["undone_outcome"] = app.outcome
         app.outcome, app.concluded_on = None, None
     if TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from states import lapses
 from states.clocks import EXTENSION_WORKING_DAYS, RULES, ClockKind, ClockStatus, Unit
 from states.lifecycle import TRANSITIONS, State
 from workflow.calendar import WorkingCalendar
@@ -216,7 +217,7 @@ class _Fold:
             self._end(ClockKind.CORRECTION, ClockStatus.CLOSED, on, "逾期未补正，视为放弃申请")
         elif t == "lapse_fee":
             self._end(ClockKind.FEE_PAYMENT, ClockStatus.CLOSED, on, "逾期未缴费，视为放弃申请")
-        if t in ("undo_lapse_correction", "undo_lapse_fee"):
+        if t in lapses.BY_UNDO:
             # The lapse was wrong: reopen what it closed, as if it had not happened (the fee pause too,
             # so that the payment recorded next ends it on the day it was really made).
             for run in self.runs.values():

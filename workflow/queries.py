@@ -6,17 +6,10 @@ from typing import Any
 from sqlalchemy import exists, func
 from sqlmodel import col, select
 
+from states import lapses
 from states.clocks import RULES, ClockKind, ClockStatus
-from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State, Trigger
-from states.outcomes import (
-    APPLICANT_LABELS,
-    CHANNEL_LABELS,
-    LAPSED_CORRECTION,
-    LAPSED_FEE,
-    OUTCOMES,
-    ApplicantType,
-    Channel,
-)
+from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
+from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
 from workflow.actors import SYSTEM_ACTOR, default_agency_id, resolve_actor
 from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
@@ -71,10 +64,6 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
         return result
 
 
-_LAPSE_OF_OUTCOME = {LAPSED_CORRECTION: (Trigger.LAPSE_CORRECTION, Trigger.UNDO_LAPSE_CORRECTION),
-                     LAPSED_FEE: (Trigger.LAPSE_FEE, Trigger.UNDO_LAPSE_FEE)}
-
-
 def _summary(app: Application) -> dict[str, Any]:
     return {
         "number": app.number,
@@ -126,7 +115,7 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
             query = query.where(exists().where(
                 col(Event.application_id) == col(Application.id), col(Event.seq) == latest,
                 col(Event.actor) == SYSTEM_ACTOR,
-                col(Event.trigger).in_([Trigger.LAPSE_CORRECTION.value, Trigger.LAPSE_FEE.value])))
+                col(Event.trigger).in_(list(lapses.BY_LAPSE))))
             query = query.order_by(col(Application.concluded_on).desc())
         open_values = [s.value for s in OPEN_STATES]
         query = query.order_by(col(Application.state).not_in(open_values), col(Application.next_due_on).is_(None),
@@ -148,8 +137,8 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
             item["working_days_left"] = working_days_left(calendar, today, due) if due else None
             item["clocks"] = clocks.get(r.id or 0, {})
             if lapsed:
-                lapse, undo = _LAPSE_OF_OUTCOME[r.outcome or ""]
-                item["lapse_label"] = TRANSITION_BY_TRIGGER[lapse].label
-                item["undo_action"], item["undo_label"] = undo.value, TRANSITION_BY_TRIGGER[undo].label
+                period = lapses.BY_OUTCOME[r.outcome or ""]
+                item["lapse_label"] = TRANSITION_BY_TRIGGER[period.lapse].label
+                item["undo_action"], item["undo_label"] = period.undo.value, TRANSITION_BY_TRIGGER[period.undo].label
             out.append(item)
         return out
