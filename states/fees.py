@@ -1,7 +1,8 @@
 """Processing fees (《政府信息公开信息处理费管理办法》, 国办函〔2020〕109号; SPEC §9) as pure arithmetic."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 FREE_ITEMS_PER_MONTH = 10
 FREE_PAGES = 30
@@ -83,3 +84,10 @@ def fee_problems(quote: FeeQuote, given: Decimal | None, has_reason: bool) -> li
         return [f"按标准计算应收 {quote.amount} 元（{quote.basis}），与 --amount {given} 元不符；"
                 "如确需按其他金额收取，须用 --reason 说明理由"]
     return []
+
+
+def quote_data(quote: FeeQuote) -> dict[str, Any]:
+    """A quote as JSON-ready data (stored in the fee notice event)."""
+    return {"method": quote.method, "basis": quote.basis, "amount": str(quote.amount),
+            "lines": [{**asdict(line), "unit_price": str(line.unit_price), "amount": str(line.amount)}
+                      for line in quote.lines]}

@@ -1,4 +1,4 @@
-"""Pure guards: each returns why an action is unavailable now, or None when it may proceed."""
+"""Pure guards: each returns why an action is unavailable now, or None when it may proceed (named in its row)."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,7 +81,7 @@ def extension_pending(f: CaseFacts) -> str | None:
     return None
 
 
-def _overdue(kind: ClockKind) -> Guard:
+def overdue(kind: ClockKind) -> Guard:
     def guard(f: CaseFacts) -> str | None:
         due = f.due.get(kind)
         label = RULES[kind].label
@@ -108,7 +108,7 @@ def response_outcome_allowed(f: CaseFacts) -> str | None:
     return None
 
 
-def _not_undone(lapse: str) -> Guard:
+def not_undone(lapse: str) -> Guard:
     def guard(f: CaseFacts) -> str | None:
         if lapse in f.undone:
             return ("该期限的自动办结已被撤销（承办人已核实补正或缴费按时送达），系统不再据此办结："
@@ -119,7 +119,7 @@ def _not_undone(lapse: str) -> Guard:
     return guard
 
 
-def _undoes(lapse: str) -> Guard:
+def undoes(lapse: str) -> Guard:
     def guard(f: CaseFacts) -> str | None:
         if f.last_trigger != lapse:
             return "只能撤销系统自动办结（且其后没有其他操作）的案件"
@@ -129,23 +129,3 @@ def _undoes(lapse: str) -> Guard:
 
     guard.__doc__ = f"Only a {lapse} that is the case's latest event can be undone."
     return guard
-
-
-_GUARDS: dict[str, tuple[Guard, ...]] = {
-    "undo_lapse_correction": (_undoes("lapse_correction"),),
-    "undo_lapse_fee": (_undoes("lapse_fee"),),
-    "request_correction": (correction_not_yet_requested,),
-    "lapse_correction": (_overdue(ClockKind.CORRECTION), _not_undone("lapse_correction")),
-    "lapse_fee": (_overdue(ClockKind.FEE_PAYMENT), _not_undone("lapse_fee")),
-    "request_extension": (extension_not_yet_requested, before_response_due),
-    "approve_extension": (extension_pending, before_response_due),
-    "end_consultation": (silence_only_after_the_period,),
-    "receive_reasons": (later_reasonable_date,),
-    "reject_extension": (extension_pending,),
-    "submit_response": (response_outcome_allowed,),
-}
-
-
-def guards_for(trigger: str) -> tuple[Guard, ...]:
-    """The guards of one trigger (none for most)."""
-    return _GUARDS.get(trigger, ())

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from states.deadlines import ClockPolicy
 from states.lifecycle import ROLE_LABELS, Role
-from workflow.deadlines import ClockPolicy
 from workflow.errors import NotFound, TransitionNotAllowed
 from workflow.models import Agency, User
 

@@ -10,11 +10,12 @@ from sqlmodel import Session, col, select
 
 from states.appeals import CLOCK_OF, AppealKind, AppealState
 from states.lifecycle import Role, State
+from states.workdays import DAY_KIND_LABELS
 from workflow import calendar_store
 from workflow.actors import Actor, require_role, resolve_actor
 from workflow.appeal_clock import appeal_due
-from workflow.calendar import BASE_YEARS, DAY_KIND_LABELS, WorkingCalendar
-from workflow.cases import CaseContext, policy_of, refresh_clocks
+from workflow.calendar import BASE_YEARS, WorkingCalendar
+from workflow.cases import context, policy_of, refresh_clocks
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, WorkflowError
 from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow
@@ -85,7 +86,7 @@ def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
     for app in apps:
         assert app.id is not None
         policy = policies.setdefault(app.agency_id, policy_of(session, app.agency_id))
-        moved = refresh_clocks(session, CaseContext(app, events[app.id], calendar, policy), today, clocks[app.id])
+        moved = refresh_clocks(session, context(app, events[app.id], calendar, policy), today, clocks[app.id])
         changes.extend(DueChange(app.number, kind, old, new) for kind, (old, new) in moved.items())
     changes += _recompute_open_appeals(session, calendar)
     return sorted(changes, key=lambda c: (c.number, c.clock))

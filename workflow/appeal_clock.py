@@ -5,10 +5,10 @@ from typing import Any
 
 from states.appeals import CLOCK_OF, DECISIONS, AppealKind, AppealState
 from states.clocks import RULES, ClockStatus
+from states.deadlines import Clock, settled
+from states.periods import due_date
 from workflow.calendar import WorkingCalendar
-from workflow.deadlines import Clock, settled
 from workflow.models import Appeal
-from workflow.periods import due_date
 
 
 def appeal_due(cal: WorkingCalendar, kind: AppealKind, received_on: date) -> date:

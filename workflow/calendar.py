@@ -7,12 +7,12 @@ array of ordinals and every question is a bisection into it.
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from states.workdays import Day, DayKind
 from workflow.errors import CalendarRangeError
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # legal dates and the times shown to users are Beijing time
@@ -31,23 +31,6 @@ _FESTIVALS = {
 }
 
 
-class DayKind(StrEnum):
-    """What a day is for counting periods."""
-
-    WORKDAY = "workday"
-    ADJUSTED_WORKDAY = "adjusted_workday"  # 调休上班: a weekend day declared a working day
-    WEEKEND = "weekend"
-    HOLIDAY = "holiday"  # a weekday declared a rest day
-
-
-DAY_KIND_LABELS = {
-    DayKind.WORKDAY: "工作日",
-    DayKind.ADJUSTED_WORKDAY: "调休上班",
-    DayKind.WEEKEND: "周末休息",
-    DayKind.HOLIDAY: "节假日休息",
-}
-
-
 @dataclass(frozen=True)
 class Override:
     """An agency's ruling on one day, with its source (the State Council notice)."""
@@ -63,18 +46,6 @@ class CalendarData:
 
     overrides: tuple[Override, ...] = ()
     imported_years: tuple[tuple[int, str], ...] = ()  # (year, source): the library is ignored for these
-
-
-@dataclass(frozen=True)
-class Day:
-    """One day as the calendar sees it."""
-
-    day: date
-    working: bool
-    kind: DayKind
-    name: str | None
-    source: str
-    provisional: bool
 
 
 class WorkingCalendar:

@@ -1,93 +1,63 @@
-"""Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction."""
+"""Use cases on applications: register one, and fire any action of SPEC §5 — each in one transaction.
+
+Each is load → `Case.fire` → save, and returns an `ActionResult` the faces print without asking again.
+"""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
-from transitions import MachineError
 
 from states import lapses
-from states.clocks import ClockKind, ClockStatus
-from states.fees import fee_problems
-from states.guards import CaseFacts
-from states.lifecycle import (
-    ROLE_LABELS,
-    STATE_LABELS,
-    TRANSITION_BY_TRIGGER,
-    State,
-    Transition,
-    Trigger,
-    transitions_from,
-)
-from states.machine import MACHINE, NEW
-from states.outcomes import WITHDRAWN
-from states.policy import blockers, late_reason
+from states.case import ActionOption, Case, Fired, Refused
+from states.clocks import RULES, ClockKind, ClockStatus
+from states.deadlines import Clock, ClockPolicy, LegalEvent, next_due
+from states.fees import FeeQuote
+from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, State, Transition, Trigger, find_trigger
+from states.machine import NEW
+from states.outcomes import OUTCOMES
 from workflow import fees
 from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import WorkingCalendar, local_time
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
-from workflow.inputs import FIELD_LABELS, ActionInput, ApplicationCreate
+from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.locks import acting_role, guard
 from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile, Application, Approval, CaseClock, Event, utcnow
 
-
-class _Workflow:
-    """The object the shared machine drives: only the state (the row stays out of transitions' reach)."""
-
-    def __init__(self, state: str) -> None:
-        self.state = state
+__all__ = ["ActionResult", "CaseContext", "act", "available_actions", "load_case", "policy_of", "refresh_clocks",
+           "register", "where_it_stands"]
 
 
 @dataclass
 class CaseContext:
-    """Everything an action on one case is decided from, loaded inside its transaction."""
+    """One case loaded inside its transaction: its row, its event rows and the `Case` they fold into."""
 
     app: Application
     events: list[Event]
     calendar: WorkingCalendar
     policy: ClockPolicy
-
-    @property
-    def legal_events(self) -> list[LegalEvent]:
-        """The events as the clocks read them."""
-        return [LegalEvent(e.trigger, e.effective_on, e.data) for e in self.events]
+    case: Case
 
     def clocks(self, as_of: date) -> dict[ClockKind, Clock]:
         """All clocks of the case as of a day."""
-        return compute_clocks(self.legal_events, self.calendar, as_of, self.policy)
+        return self.case.clocks(as_of)
 
-    def facts(self, on: date, data: ActionInput | None = None) -> CaseFacts:
-        """What the guards know, as of the action's legal date."""
-        f: dict[str, Any] = {}
-        for e in self.events:
-            if e.trigger == Trigger.REQUEST_CORRECTION:
-                f["correction_requested_on"] = e.effective_on
-            elif e.trigger == Trigger.RECEIVE_CORRECTION:
-                f["correction_received_on"] = e.effective_on
-            elif e.trigger == Trigger.REQUEST_EXTENSION:
-                f["extension"], f["extension_requested_on"] = "pending", e.effective_on
-            elif e.trigger == Trigger.APPROVE_EXTENSION:
-                f["extension"] = "approved"
-            elif e.trigger == Trigger.REJECT_EXTENSION:
-                f["extension"] = "rejected"
-            elif e.trigger in lapses.BY_UNDO:  # for the period it belongs to: a new notice opens a new one
-                f["undone"] = f.get("undone", frozenset()) | {lapses.BY_UNDO[e.trigger].lapse.value}
-            if e.trigger in lapses.BY_OPENER:
-                f["undone"] = f.get("undone", frozenset()) - {lapses.BY_OPENER[e.trigger].lapse.value}
-        due = {k: c.due_on for k, c in self.clocks(on).items()
-               if c.phase in (ClockStatus.RUNNING, ClockStatus.PAUSED)}
-        f["last_trigger"] = self.events[-1].trigger if self.events else None
-        f["last_source"] = self.events[-1].data.get("source") if self.events else None
-        if data is not None:
-            f.update(outcome=data.outcome, reply=data.reply, has_text=data.text is not None, until=data.until)
-        return CaseFacts(on=on, due=due, **f)
+
+def legal_event(e: Event) -> LegalEvent:
+    """An event row as the domain folds it."""
+    return LegalEvent(e.trigger, e.effective_on, e.data)
+
+
+def context(app: Application, events: list[Event], calendar: WorkingCalendar, policy: ClockPolicy) -> CaseContext:
+    """A case row and its events, folded."""
+    case = Case.from_events((legal_event(e) for e in events), calendar, policy, number=app.number)
+    return CaseContext(app, events, calendar, policy, case)
 
 
 def load_case(session: Session, agency_id: int, number: str, policy: ClockPolicy | None = None) -> CaseContext:
@@ -97,49 +67,12 @@ def load_case(session: Session, agency_id: int, number: str, policy: ClockPolicy
     if app is None or app.id is None:
         raise NotFound(f"案件 {number} 不存在")
     events = list(session.exec(select(Event).where(Event.application_id == app.id).order_by(col(Event.seq))).all())
-    return CaseContext(app, events, load_calendar(session), policy or policy_of(session, agency_id))
-
-
-@dataclass(frozen=True)
-class ActionOption:
-    """One action from the current state: why it is unavailable (empty: available), and any late warning."""
-
-    transition: Transition
-    blockers: list[str]
-    needs_reason: str | None
-    applies: bool  # its conditions hold (its guards pass), whoever's role it is
+    return context(app, events, load_calendar(session), policy or policy_of(session, agency_id))
 
 
 def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[ActionOption]:
     """Every action from the current state, for this user, as of `on` (drives refusals and `ogi show`)."""
-    state = State(ctx.app.state)
-    facts = ctx.facts(on)
-    role = actor.role if actor else None
-    return [ActionOption(t, blockers(t, state, role, facts, has_reason=True), late_reason(t, facts, False),
-                         all(check(facts) is None for check in t.guards))
-            for t in transitions_from(state)]
-
-
-def _standing(ctx: CaseContext, actor: Actor | None, on: date) -> tuple[str, tuple[str, ...]]:
-    """The lines every refusal ends with: the current state and the actions this user may take."""
-    state = State(ctx.app.state)
-    actions = available_actions(ctx, actor, on)
-    allowed = tuple(a.transition.trigger.value for a in actions if not a.blockers)
-    if allowed:
-        allowed_text = "、".join(f"{a.transition.trigger.value}（{a.transition.label}"
-                                f"{'，须 --reason' if a.needs_reason else ''}）" for a in actions if not a.blockers)
-    else:  # what others may do here: the actions whose conditions hold, whoever's role they are
-        others = [f"{a.transition.trigger.value}（{a.transition.label}，"
-                  f"{'/'.join(ROLE_LABELS[r] for r in sorted(a.transition.roles))}）" for a in actions if a.applies]
-        allowed_text = "当前用户无可执行的操作" + (f"；此状态下的操作：{'、'.join(others)}" if others else "")
-    return f"当前状态：{STATE_LABELS[state]}（{state.value}）\n可执行的操作：{allowed_text}", allowed
-
-
-def _refusal(ctx: CaseContext, actor: Actor | None, on: date, headline: str,
-             reasons: list[str]) -> TransitionNotAllowed:
-    standing, allowed = _standing(ctx, actor, on)
-    body = "\n".join(f"- {r}" for r in reasons)
-    return TransitionNotAllowed(f"{headline}\n{body}\n{standing}", state=ctx.app.state, allowed=allowed)
+    return ctx.case.options(actor.role if actor else None, on)
 
 
 def where_it_stands(db: Database, *, actor_name: str | None, number: str, today: date) -> str:
@@ -148,9 +81,60 @@ def where_it_stands(db: Database, *, actor_name: str | None, number: str, today:
         with db.unit_of_work() as session:
             actor = resolve_actor(session, actor_name)
             ctx = load_case(session, actor.agency_id if actor else default_agency_id(session), number)
-            return _standing(ctx, actor, today)[0]
+            return ctx.case.standing(actor.role if actor else None, today)[0]
     except WorkflowError:
         return ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What one action did, for the faces to print: the case as it now stands and the event written."""
+
+    number: str
+    trigger: str
+    label: str
+    version: int
+    state: str
+    state_label: str
+    outcome: str | None
+    outcome_label: str | None
+    next_due_on: date | None
+    next_due_clock: str | None
+    next_due_label: str | None
+    event: dict[str, Any]
+    available: tuple[tuple[str, str], ...]  # (trigger, label) of the actions now open to the same user
+
+    @property
+    def message(self) -> str:
+        """The success line: «已办理：2026-0003 一次性告知补正（第 2 版）», and where the case now stands."""
+        due = (f"；下一期限：{self.next_due_label} {self.next_due_on}" if self.next_due_on else "")
+        verb = "已登记" if self.trigger == Trigger.REGISTER else "已办理"
+        what = "" if self.trigger == Trigger.REGISTER else f" {self.label}"
+        outcome = f"，办理结果：{self.outcome_label}" if self.outcome_label else ""
+        return f"{verb}：{self.number}{what}（第 {self.version} 版），当前状态：{self.state_label}{outcome}{due}"
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready (what `--json` prints)."""
+        return {"number": self.number, "trigger": self.trigger, "label": self.label, "version": self.version,
+                "state": self.state, "state_label": self.state_label, "outcome": self.outcome,
+                "outcome_label": self.outcome_label,
+                "next_due_on": self.next_due_on.isoformat() if self.next_due_on else None,
+                "next_due_clock": self.next_due_clock, "next_due_label": self.next_due_label,
+                "event": self.event, "available": [{"trigger": t, "label": label} for t, label in self.available]}
+
+
+def _result(ctx: CaseContext, actor: Actor, event: Event, today: date) -> ActionResult:
+    app, transition = ctx.app, TRANSITION_BY_TRIGGER[Trigger(event.trigger)]
+    state = State(app.state)
+    return ActionResult(
+        number=app.number, trigger=event.trigger, label=transition.label, version=app.version, state=state.value,
+        state_label=STATE_LABELS[state], outcome=app.outcome,
+        outcome_label=OUTCOMES[app.outcome].label if app.outcome in OUTCOMES else None,
+        next_due_on=app.next_due_on, next_due_clock=app.next_due_clock,
+        next_due_label=RULES[ClockKind(app.next_due_clock)].label if app.next_due_clock else None,
+        event={"seq": event.seq, "trigger": event.trigger, "label": transition.label,
+               "effective_on": event.effective_on.isoformat(), "actor": event.actor, "data": event.data},
+        available=tuple((t.trigger.value, t.label) for t in ctx.case.available(actor.role, today)))
 
 
 def _next_number(session: Session, agency_id: int, year: int) -> str:
@@ -163,8 +147,8 @@ def _next_number(session: Session, agency_id: int, year: int) -> str:
     return f"{prefix}{seq:04d}"
 
 
-def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date) -> str:
-    """条例第二十九条、第三十一条: register an application received on its receipt date; returns its number."""
+def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date) -> ActionResult:
+    """条例第二十九条、第三十一条: register an application received on its receipt date."""
     if data.received_on > today:
         raise InputError(f"收到申请之日 {data.received_on} 晚于今天（{today}）")
     for attempt in range(3):
@@ -173,9 +157,14 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
                 actor = resolve_actor(session, actor_name)
                 transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
                 role = acting_role(session, actor, transition, data.received_on)
-                why = blockers(transition, None, role, CaseFacts(on=data.received_on))
-                if actor is None or why:
-                    raise TransitionNotAllowed("不能登记申请：\n" + "\n".join(f"- {r}" for r in why))
+                calendar = load_calendar(session)
+                case = Case(calendar, actor.policy if actor else ClockPolicy())
+                try:
+                    fired = case.register(role=role, on=data.received_on, data={
+                        "channel": data.channel.value, "applicant_type": data.applicant_type.value})
+                except Refused as exc:
+                    raise TransitionNotAllowed(str(exc)) from None
+                assert actor is not None, "a case is registered by a named user (the role check says so)"
                 number = _next_number(session, actor.agency_id, data.received_on.year)
                 guard(session, agency_id=actor.agency_id, on=data.received_on, actor=actor.username,
                       role=actor.role, reason=data.reason, action=f"{transition.label}（{transition.trigger.value}）",
@@ -183,10 +172,10 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
                 app = Application(agency_id=actor.agency_id, number=number, state=NEW,
                                   assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
                 session.add(app)
-                ctx = CaseContext(app, [], load_calendar(session), actor.policy)
-                _fire(session, ctx, actor, transition, data.received_on,
-                      {"channel": data.channel.value, "applicant_type": data.applicant_type.value}, today, [])
-                return number
+                case.number = number
+                ctx = CaseContext(app, [], calendar, case.policy, case)
+                event = _save(session, ctx, actor, fired, today, [])
+                return _result(ctx, actor, event, today)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -199,127 +188,107 @@ def policy_of(session: Session, agency_id: int) -> ClockPolicy:
     return agency_policy(agency) if agency else ClockPolicy()
 
 
+class _Conflict(Exception):
+    """Another writer changed the case between our read and our write."""
+
+    def __init__(self, application_id: int, number: str) -> None:
+        super().__init__(number)
+        self.application_id, self.number = application_id, number
+
+
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
-        today: date, expected_version: int | None = None, agency_id: int | None = None) -> int:
-    """Fire one action of SPEC §5 on a case; returns the case's new version.
+        today: date, expected_version: int | None = None, agency_id: int | None = None) -> ActionResult:
+    """Fire one action of SPEC §5 on a case (named by its code or Chinese label), in one transaction.
 
     `agency_id` tells the `system` actor (the sweep) which agency's case it acts on.
     """
-    with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
-        actor = resolve_actor(session, actor_name, agency_id=agency_id)
-        agency_id = actor.agency_id if actor else default_agency_id(session)
-        ctx = load_case(session, agency_id, number, actor.policy if actor else None)
-        if trigger not in Trigger.__members__.values() or trigger == Trigger.REGISTER:
-            hint = "；登记申请请用 ogi receive" if trigger == Trigger.REGISTER else ""
-            raise InputError(f"未知的操作 {trigger!r}{hint}\n{_standing(ctx, actor, data.on)[0]}")
-        t = Trigger(trigger)
-        transition = TRANSITION_BY_TRIGGER[t]
-        if expected_version is not None and expected_version != ctx.app.version:
-            raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
-                            f"{ctx.app.version} 版），请重新查看后再操作\n{_standing(ctx, actor, data.on)[0]}")
-        cached = _cached_clocks(session, ctx.app)
-        headline = f"不能对案件 {number} 执行「{transition.label}」（{t.value}）："
-        problems = _date_problems(ctx, t, data, today)
-        # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
-        alters = ctx.app.concluded_on if t.value in lapses.BY_UNDO else None
-        if not problems:
-            facts = ctx.facts(data.on, data)
+    try:
+        with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
+            actor = resolve_actor(session, actor_name, agency_id=agency_id)
+            agency_id = actor.agency_id if actor else default_agency_id(session)
+            ctx = load_case(session, agency_id, number, actor.policy if actor else None)
+            case, role = ctx.case, actor.role if actor else None
+            t = find_trigger(trigger)
+            if t is None or t is Trigger.REGISTER:
+                hint = "；登记申请请用 ogi receive" if t is Trigger.REGISTER else ""
+                raise InputError(f"未知的操作 {trigger!r}{hint}\n{case.standing(role, data.on)[0]}")
+            transition = TRANSITION_BY_TRIGGER[t]
+            if expected_version is not None and expected_version != ctx.app.version:
+                raise StaleCase(f"案件 {number} 已被他人更新（你看到的是第 {expected_version} 版，当前为第 "
+                                f"{ctx.app.version} 版：{_last_change(ctx.events)}），请重新查看后再操作\n"
+                                f"{case.standing(role, data.on)[0]}")
+            cached = _cached_clocks(session, ctx.app)
+            # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
+            alters = case.concluded_on if t.value in lapses.BY_UNDO else None
             role = acting_role(session, actor, transition, min(data.on, alters or data.on))
-            problems = blockers(transition, State(ctx.app.state), role, facts, has_reason=data.reason is not None)
-        if not problems:
-            problems = [f"缺少{FIELD_LABELS[r]}" for r in transition.requires if not data.has(r)]
-            wanted = {"until", "days"} if "period" in transition.requires else set()
-            wanted |= set(transition.requires) | set(transition.accepts)
-            problems += [f"{FIELD_LABELS[f]}不适用于「{transition.label}」" for f in sorted(data.given() - wanted)]
-        quote = None
-        if not problems and t is Trigger.ISSUE_FEE_NOTICE and data.method:
             try:
-                quote = fees.quote_for(session, ctx.app, data.method, data.pages)
-            except InputError as exc:
-                problems = [str(exc)]
-            else:
-                problems = fee_problems(quote, data.amount, data.reason is not None)
-        if problems or actor is None:
-            raise _refusal(ctx, actor, data.on, headline, problems)
-        guard(session, agency_id=agency_id, on=data.on, actor=actor.username, role=actor.role, reason=data.reason,
-              action=f"{transition.label}（{t.value}）", case_number=number, application_id=ctx.app.id,
-              alters=alters)
-        effects = _effects(session, ctx, actor, t, data)
-        if quote is not None:
-            effects["quote"] = fees.quote_data(quote)
-            effects["amount"] = str(data.amount if data.amount is not None else quote.amount)
-        _fire(session, ctx, actor, transition, data.on, effects, today, cached)
-        return ctx.app.version
+                fired = case.fire(t, role=role, inputs=data, today=today,
+                                  quote=lambda method, pages: _quote(session, ctx.app, method, pages),
+                                  named=_named(session, ctx.app) if transition.names_bodies else None)
+            except Refused as exc:
+                raise TransitionNotAllowed(str(exc), state=exc.state, allowed=exc.allowed) from None
+            assert actor is not None, "an action is taken by a named user (the role check says so)"
+            guard(session, agency_id=agency_id, on=data.on, actor=actor.username, role=actor.role,
+                  reason=data.reason, action=f"{transition.label}（{t.value}）", case_number=number,
+                  application_id=ctx.app.id, alters=alters)
+            _approvals(session, ctx.app, transition, actor, data)
+            event = _save(session, ctx, actor, fired, today, cached)
+            return _result(ctx, actor, event, today)
+    except _Conflict as conflict:
+        raise StaleCase(_conflict_text(db, conflict)) from None
 
 
-def _date_problems(ctx: CaseContext, trigger: Trigger, data: ActionInput, today: date) -> list[str]:
-    on, problems = data.on, []
-    if on > today:
-        problems.append(f"办理日期 {on} 晚于今天（{today}）")
-    # The case file runs in date order, but an undone lapse never happened: recording the correction or
-    # payment that in fact arrived in time may go back to the day of the event before the lapse.
-    undone = lapses.BY_UNDO.get(ctx.events[-1].trigger) if len(ctx.events) >= 2 else None
-    kept = ctx.events[:-2] if undone is not None and undone.arrived is trigger else ctx.events
-    last = kept[-1].effective_on if kept else ctx.app.received_on
-    if on < last:
-        problems.append(f"办理日期 {on} 早于该案上一次办理日期 {last}（案卷按时间顺序记录）")
-    if data.served_on is not None and not on <= data.served_on <= today:
-        problems.append(f"送达日期 {data.served_on} 应在办理日期 {on} 与今天（{today}）之间")
-    if data.until is not None and data.until <= on:
-        problems.append(f"期限 --until {data.until} 应晚于办理日期 {on}")
-    if data.until is not None and data.days is not None:
-        problems.append("--until 与 --days 只能给出一个")
-    return problems
+def _quote(session: Session, app: Application, method: str, pages: int | None) -> FeeQuote | str:
+    try:
+        return fees.quote_for(session, app, method, pages)
+    except InputError as exc:
+        return str(exc)
 
 
-def _effects(session: Session, ctx: CaseContext, actor: Actor, t: Trigger, d: ActionInput) -> dict[str, Any]:
-    """Apply what a trigger does beyond the state change; returns the event's data."""
-    app, data = ctx.app, d.model_dump(mode="json", exclude_none=True, exclude={"on"})
-    kind = TRANSITION_BY_TRIGGER[t].late_after
-    due = ctx.facts(d.on).due.get(kind) if kind and d.reason is not None else None
-    if kind and due and d.on > due:
-        data["late"] = {"clock": kind.value, "due_on": due.isoformat(), "reason": d.reason}
-    if t is Trigger.ISSUE_FEE_NOTICE or TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
-        # The bodies and payment channel its letter names, as they stand now (a later `ogi settings`
-        # change, such as a new 行政复议机关, does not rewrite letters already sent).
-        profile = session.get(AgencyProfile, app.agency_id)
-        data["named"] = {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
-    # The agency's policy at the time decides whether this wait pauses the response clock; a later
-    # change of `ogi settings` does not rewrite past pauses.
-    if t is Trigger.ISSUE_FEE_NOTICE:
-        data["pauses_response"] = ctx.policy.pause_on_fee
-    elif t is Trigger.REQUEST_REASONS:
-        data["pauses_response"] = ctx.policy.pause_on_reasons
-    if t is Trigger.REQUEST_EXTENSION:
-        session.add(Approval(application_id=_id(app), kind="extension", requested_by=actor.username,
-                             requested_on=d.on, proposal={"reason": d.text or d.reason or ""}))
-    elif t in (Trigger.APPROVE_EXTENSION, Trigger.REJECT_EXTENSION):
-        _decide(session, app, "extension", "approved" if t is Trigger.APPROVE_EXTENSION else "rejected", actor, d)
-        if t is Trigger.APPROVE_EXTENSION:
-            old = ctx.clocks(d.on)[ClockKind.RESPONSE].due_on
-            data["old_due_on"] = old.isoformat()
-    elif t is Trigger.SUBMIT_RESPONSE:
-        session.add(Approval(application_id=_id(app), kind="response", requested_by=actor.username,
-                             requested_on=d.on, proposal={"outcome": d.outcome, "text": d.text or ""}))
-    elif t is Trigger.APPROVE_RESPONSE:
-        approval = _decide(session, app, "response", "approved", actor, d)
-        app.outcome = str(approval.proposal["outcome"])
-        data["outcome"] = app.outcome
-    elif t is Trigger.RETURN_RESPONSE:
-        _decide(session, app, "response", "returned", actor, d)
-    elif t in (Trigger.LAPSE_CORRECTION, Trigger.LAPSE_FEE, Trigger.WITHDRAW):
-        app.outcome = lapses.BY_LAPSE[t.value].outcome if t.value in lapses.BY_LAPSE else WITHDRAWN
-        data["outcome"] = app.outcome
-    if t.value in lapses.BY_UNDO:
-        data["undone_outcome"] = app.outcome
-        app.outcome, app.concluded_on = None, None
-    if TRANSITION_BY_TRIGGER[t].dest is State.CONCLUDED:
-        app.concluded_on = d.on
+def _named(session: Session, app: Application) -> dict[str, Any]:
+    """The bodies and payment channel a letter names, as they stand now (a later `ogi settings` change, such as
+    a new 行政复议机关, does not rewrite letters already sent)."""
+    profile = session.get(AgencyProfile, app.agency_id)
+    return {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
+
+
+def _last_change(events: list[Event]) -> str:
+    last = events[-1] if events else None
+    if last is None:
+        return "无办理记录"
+    label = TRANSITION_BY_TRIGGER[Trigger(last.trigger)].label
+    return f"{last.actor} 于 {local_time(_aware(last.recorded_at))}「{label}」"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _conflict_text(db: Database, conflict: _Conflict) -> str:
+    """The loser of a race is told, in a fresh transaction, who changed the case first and when."""
+    with db.unit_of_work() as session:
+        events = list(session.exec(select(Event).where(Event.application_id == conflict.application_id)
+                                   .order_by(col(Event.seq).desc()).limit(1)).all())
+    return (f"案件 {conflict.number} 刚刚已被他人更新（{_last_change(events)}），你的操作未执行、未保存任何内容；"
+            "请重新查看案件后再操作")
+
+
+def _approvals(session: Session, app: Application, transition: Transition, actor: Actor, d: ActionInput) -> None:
+    """The approval an action opens or decides (条例第三十三条: the extension; the response sign-off), and on
+    conclusion, every approval still pending is void."""
+    step = transition.approval
+    if step is not None and step.decision is None:
+        proposal = ({"outcome": d.outcome, "text": d.text or ""} if step.kind == "response"
+                    else {"reason": d.text or d.reason or ""})
+        session.add(Approval(application_id=_id(app), kind=step.kind, requested_by=actor.username,
+                             requested_on=d.on, proposal=proposal))
+    elif step is not None and step.decision is not None:
+        _decide(session, app, step.kind, step.decision, actor, d)
+    if transition.concludes:
         for pending in session.exec(select(Approval).where(Approval.application_id == app.id,
                                                            Approval.status == "pending")).all():
             if pending.status == "pending":  # not the one this action just decided (unflushed)
                 pending.status, pending.decided_on, pending.comment = "void", d.on, "案件已办结，申请作废"
-    return data
 
 
 def _decide(session: Session, app: Application, kind: str, status: str, actor: Actor, d: ActionInput) -> Approval:
@@ -332,35 +301,35 @@ def _decide(session: Session, app: Application, kind: str, status: str, actor: A
     return approval
 
 
-def _fire(session: Session, ctx: CaseContext, actor: Actor, transition: Transition, on: date,
-          data: dict[str, Any], today: date, cached: list[CaseClock]) -> None:
-    """Run the shared machine, then record the event and refresh the cached clocks; flush once.
+def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today: date,
+          cached: list[CaseClock]) -> Event:
+    """Record the event, copy what the case now is onto its row and refresh the cached clocks; flush once.
 
     The flush updates the application row `WHERE version = <seen>`: a concurrent writer makes it fail.
     """
-    app = ctx.app
-    before = app.state
-    workflow = _Workflow(before)
-    try:
-        MACHINE.events[transition.trigger.value].trigger(workflow)
-    except MachineError as exc:  # unreachable after blockers(); kept as the machine's own safety net
-        raise TransitionNotAllowed(f"当前状态不允许此操作：{exc}") from exc
-    event = Event(application_id=app.id or 0, seq=len(ctx.events) + 1, trigger=transition.trigger.value,
-                  actor_id=actor.user_id, actor=actor.username, role=actor.role.value, effective_on=on,
-                  from_state=None if before == NEW else before, to_state=workflow.state, data=data)
-    ctx.events.append(event)
-    app.state = workflow.state
+    app, case, e = ctx.app, ctx.case, fired.event
+    number = app.number  # read now: after a failed flush the session can no longer load it
+    app.state = fired.to_state.value
+    app.outcome, app.concluded_on = case.outcome, case.concluded_on
     app.updated_at = utcnow()
     moved = refresh_clocks(session, ctx, today, cached)
+    data = dict(e.data)
     if moved:  # the event records the old and new deadlines it caused (immutable once added)
-        event.data = {**event.data, "due_changes": {k: [old.isoformat(), new.isoformat()]
-                                                    for k, (old, new) in moved.items()}}
-    event.application_id = _id(app)
+        data["due_changes"] = {k: [old.isoformat(), new.isoformat()] for k, (old, new) in moved.items()}
+    event = Event(application_id=_id(app), seq=len(ctx.events) + 1, trigger=e.trigger, actor_id=actor.user_id,
+                  actor=actor.username, role=actor.role.value, effective_on=e.on,
+                  from_state=fired.from_state.value if fired.from_state else None, to_state=fired.to_state.value,
+                  data=data)
+    ctx.events.append(event)
     session.add(event)
+    app_id = _id(app)
     try:
         session.flush()
-    except StaleDataError as exc:
-        raise StaleCase(f"案件 {app.number} 已被他人同时更新，请重新查看后再操作") from exc
+    except (StaleDataError, IntegrityError) as exc:
+        if isinstance(exc, IntegrityError) and fired.from_state is None:
+            raise  # a registration's number was taken meanwhile: `register` tries the next one
+        raise _Conflict(app_id, number) from exc
+    return event
 
 
 def _id(app: Application) -> int:
@@ -381,7 +350,7 @@ def refresh_clocks(session: Session, ctx: CaseContext, today: date,
     A clock that starts afresh (a new consultation, a restart after correction) is not a move.
     """
     app = ctx.app
-    clocks = ctx.clocks(today)
+    clocks = ctx.case.clocks(today)
     app.next_due_on, app.next_due_clock, app.provisional = next_due(clocks)
     if app.id is None:
         session.flush()  # a new case is inserted once, complete, before rows that refer to it

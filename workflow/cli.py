@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from states.clocks import RULES, ClockKind
+from states.fees import quote_data
 from workflow import admin, cases, queries
 from workflow.cli_base import G, app, database, fail, out, parse_date, print_json, run, sqlite_path, write_output
 from workflow.db import resolve_url
@@ -57,11 +58,11 @@ def receive(
     """登记一件政府信息公开申请，输出案件编号。"""
     data = run(lambda: validate(ApplicationCreate, applicant_name=applicant, applicant_type=type_, channel=channel,
                                 received_on=received_on, request=request, applicant_contact=contact, reason=reason))
-    number = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
+    result = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
     if as_json:
-        print_json({"number": number})
+        print_json({"number": result.number})  # a contract of scripts: the number alone
     else:
-        out.print(f"已登记：{number}", highlight=False)
+        out.print(result.message, highlight=False)
 
 
 @app.command()
@@ -82,6 +83,7 @@ def act(
     served_on: str | None = typer.Option(None, "--served-on", help="对方收到文书之日（默认同 --on）"),
     pages: int | None = typer.Option(None, "--pages", help="按量计收的页数"),
     expect_version: int | None = typer.Option(None, "--expect-version", help="仅当案件仍为该版本时执行"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出办理结果"),
 ) -> None:
     """对案件执行一项操作（SPEC §5 的触发器名称）。"""
     if amount is not None:
@@ -96,10 +98,12 @@ def act(
     except WorkflowError as exc:
         context = cases.where_it_stands(database(), actor_name=G.user, number=number, today=G.today)
         fail(f"{exc}\n{context}".strip())
-    version = run(lambda: cases.act(database(), actor_name=G.user, number=number, trigger=trigger, data=data,
-                                    today=G.today, expected_version=expect_version))
-    detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, today=G.today))
-    out.print(f"已办理：{number} {trigger}（第 {version} 版），当前状态：{detail['state_label']}", highlight=False)
+    result = run(lambda: cases.act(database(), actor_name=G.user, number=number, trigger=trigger, data=data,
+                                   today=G.today, expected_version=expect_version))
+    if as_json:
+        print_json(result.as_data())
+    else:
+        out.print(result.message, highlight=False)
 
 
 @app.command()
@@ -184,7 +188,7 @@ def fee_quote(
     if pages is not None:
         if pages < 1:
             fail(f"--pages 应为正整数（页数），而不是 {pages}")
-        data = fees.quote_data(quote_per_page(pages))
+        data = quote_data(quote_per_page(pages))
     elif applicant and month:
         data = run(lambda: fees.month_quote(database(), actor_name=G.user, applicant=applicant, contact=contact,
                                             month=month))

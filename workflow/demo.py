@@ -195,7 +195,7 @@ def build_demo(path: Path, *, today: date, console: Console) -> None:
         clerk = next((a for _, _, a, _ in plan.steps if a in CLERKS), CLERKS[0])
         data = ApplicationCreate(applicant_name=plan.applicant, applicant_type=plan.applicant_type,
                                  channel=plan.channel, received_on=plan.received_on, request=plan.request)
-        number = cases.register(db, actor_name=clerk, data=data, today=plan.received_on)
+        number = cases.register(db, actor_name=clerk, data=data, today=plan.received_on).number
         total += 1
         on = plan.received_on
         for gap, trigger, actor, extra in plan.steps:

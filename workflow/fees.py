@@ -1,13 +1,12 @@
 """Fee quotes from the case data: 按件 counts the applicant's applications in the month (SPEC §9)."""
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from states.fees import FeeQuote, quote_per_item, quote_per_page
+from states.fees import FeeQuote, quote_data, quote_per_item, quote_per_page
 from workflow.db import Database
 from workflow.errors import InputError, NotFound
 from workflow.models import Agency, Application, User
@@ -46,13 +45,6 @@ def quote_for(session: Session, app: Application, method: str, pages: int | None
     if pages is not None:
         raise InputError("按件计收不看页数：请去掉 --pages，或改用 --method per_page（按量计收）")
     return quote_per_item(nth_in_month(session, app))
-
-
-def quote_data(quote: FeeQuote) -> dict[str, Any]:
-    """A quote as JSON-ready data (stored in the fee notice event)."""
-    return {"method": quote.method, "basis": quote.basis, "amount": str(quote.amount),
-            "lines": [{**asdict(line), "unit_price": str(line.unit_price), "amount": str(line.amount)}
-                      for line in quote.lines]}
 
 
 def month_quote(db: Database, *, actor_name: str | None, applicant: str, contact: str | None,

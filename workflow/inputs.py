@@ -4,36 +4,13 @@ import re
 import tomllib
 from datetime import date
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from states.inputs import FIELD_LABELS
 from states.outcomes import ApplicantType, Channel
 from workflow.errors import InputError
-
-FIELD_LABELS = {
-    "applicant_name": "申请人（--applicant）",
-    "applicant_type": "申请人类型（--type）",
-    "applicant_contact": "联系方式（--contact）",
-    "channel": "提交渠道（--channel）",
-    "received_on": "收到申请之日（--received-on）",
-    "request": "申请内容（--request）",
-    "on": "办理日期（--on）",
-    "outcome": "办理结果（--outcome）",
-    "until": "期限（--until）",
-    "days": "工作日数（--days）",
-    "reason": "理由（--reason）",
-    "party": "征求对象（--party）",
-    "party_name": "征求对象名称（--party-name）",
-    "reply": "意见（--reply）",
-    "method": "收费方式（--method）",
-    "amount": "金额（--amount）",
-    "text": "内容（--text）",
-    "served_on": "送达日期（--served-on）",
-    "pages": "页数（--pages）",
-    "period": "期限（--until 日期 或 --days 工作日数）",
-    "comment": "退回意见（--text）",
-}
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "applicant_type": tuple(ApplicantType),
@@ -89,6 +66,10 @@ class ActionInput(_Input):
     def given(self) -> set[str]:
         """The optional facts this input carries (the date, reason and text go with any action)."""
         return {k for k, v in self if v is not None} - {"on", "reason", "text"}
+
+    def event_data(self) -> dict[str, Any]:
+        """What the event records of the inputs: every given fact but the date, as JSON values."""
+        return self.model_dump(mode="json", exclude_none=True, exclude={"on"})
 
     def has(self, requirement: str) -> bool:
         """Whether a requirement of the transition table is satisfied."""

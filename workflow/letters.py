@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from notifications import letters as templates
+from states.case import compute_clocks
 from states.clocks import ClockKind
+from states.deadlines import Clock
 from states.outcomes import OUTCOMES, RECEIPT_RULES, ApplicantType, Channel, is_refusal
 from workflow.actors import default_agency_id, resolve_actor
-from workflow.cases import CaseContext, load_case
+from workflow.cases import CaseContext, legal_event, load_case
 from workflow.db import Database
-from workflow.deadlines import Clock, compute_clocks
 from workflow.errors import InputError, WorkflowError
 from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile
 from workflow.queries import show_case
@@ -65,7 +66,7 @@ class _Case:
 
     def clocks_after(self, event: Mapping[str, Any]) -> dict[ClockKind, Clock]:
         """The clocks as they stood when the event was recorded (later events do not rewrite a letter)."""
-        history = self.ctx.legal_events[: int(event["seq"])]
+        history = [legal_event(e) for e in self.ctx.events[: int(event["seq"])]]
         return compute_clocks(history, self.ctx.calendar, history[-1].on, self.ctx.policy)
 
     def response(self) -> tuple[str, dict[str, Any] | None, bool] | None:

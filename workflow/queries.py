@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from states import lapses
 from states.clocks import RULES, ClockKind, ClockStatus
+from states.deadlines import status_on, working_days_left
 from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
 from workflow.actors import SYSTEM_ACTOR, default_agency_id, resolve_actor
@@ -15,7 +16,6 @@ from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, load_case
 from workflow.db import Database
-from workflow.deadlines import status_on, working_days_left
 from workflow.errors import InputError
 from workflow.models import Application, Approval, CaseClock, Event
 

@@ -64,7 +64,8 @@ def build(path: Path, count: int, *, progress: Callable[[int], None] | None = No
         rng = random.Random(seed)
         numbers = []
         for i in range(count):
-            numbers.append(cases.register(db, actor_name=CLERK, data=random_application(rng), today=REGISTERED_ON))
+            made = cases.register(db, actor_name=CLERK, data=random_application(rng), today=REGISTERED_ON)
+            numbers.append(made.number)
             if progress is not None and (i + 1) % 1000 == 0:
                 progress(i + 1)
     finally:

@@ -37,12 +37,12 @@ class World:
                 channel: str = "online", name: str = "张三") -> str:
         data = ApplicationCreate(applicant_name=name, applicant_type=applicant_type, channel=channel,
                                  received_on=on, request="某项目的环境影响评价批复")
-        return cases.register(self.db, actor_name=as_, data=data, today=on)
+        return cases.register(self.db, actor_name=as_, data=data, today=on).number
 
     def act(self, number: str, trigger: str, on: date, *, as_: str = "clerk", today: date | None = None,
             **fields: Any) -> int:
         return cases.act(self.db, actor_name=as_, number=number, trigger=trigger,
-                         data=ActionInput(on=on, **fields), today=today or on)
+                         data=ActionInput(on=on, **fields), today=today or on).version
 
     def show(self, number: str, today: date, *, as_: str = "clerk", explain: str | None = None) -> dict[str, Any]:
         return queries.show_case(self.db, number=number, actor_name=as_, today=today, explain=explain)

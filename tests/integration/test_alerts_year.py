@@ -48,7 +48,7 @@ def test_a_year_of_daily_sweeps_raises_every_alert_on_its_day_and_none_on_closed
             if kind == "register":
                 data = ApplicationCreate(applicant_name=item.applicant, applicant_type=item.applicant_type,
                                          channel=item.channel, received_on=day, request=item.request)
-                numbers[id(item)] = cases.register(world.db, actor_name="zhang", data=data, today=day)
+                numbers[id(item)] = cases.register(world.db, actor_name="zhang", data=data, today=day).number
             else:
                 plan, trigger, actor, extra = item
                 cases.act(world.db, actor_name=actor, number=numbers[id(plan)], trigger=trigger,

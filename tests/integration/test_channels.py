@@ -448,7 +448,7 @@ def test_a_sweep_mails_the_reminder_to_the_clerk_and_webhooks_the_group(hook: Ho
     admin.add_user(db, actor_name="admin", username="wang", role="head")  # no address: inbox and webhook only
     data = ApplicationCreate(applicant_name="张三", applicant_type="natural", channel="online",
                              received_on=date(2025, 3, 3), request="x")
-    number = cases.register(db, actor_name="li", data=data, today=date(2025, 3, 3))
+    number = cases.register(db, actor_name="li", data=data, today=date(2025, 3, 3)).number
     policy = AlertPolicy(clocks=DEFAULT_POLICY.clocks, channels=("inbox", "email", "webhook"))
     sink = Sink()
     hook.reply(200, {"errcode": 0, "errmsg": "ok"})

@@ -18,7 +18,7 @@ DAY = date(2025, 4, 1)
 def _receive(world: World, on: date, name: str = "李四", contact: str | None = "13800000000") -> str:
     data = ApplicationCreate(applicant_name=name, applicant_type="natural", channel="online", received_on=on,
                              request="x", applicant_contact=contact)
-    return cases.register(world.db, actor_name="clerk", data=data, today=on)
+    return cases.register(world.db, actor_name="clerk", data=data, today=on).number
 
 
 def test_per_item_counts_the_applicants_applications_in_the_month(world: World) -> None:

@@ -19,7 +19,7 @@ def _late(world: World, *, as_: str, reason: str | None) -> str:
     """A paper application received on 2025-12-30 and found after the year was locked."""
     data = ApplicationCreate(applicant_name="李四", applicant_type="natural", channel="post_signed",
                              received_on=D("2025-12-30"), request="某项目批复", reason=reason)
-    return cases.register(world.db, actor_name=as_, data=data, today=D("2026-01-20"))
+    return cases.register(world.db, actor_name=as_, data=data, today=D("2026-01-20")).number
 
 
 def test_an_admin_with_a_reason_registers_and_concludes_in_a_locked_year(world: World) -> None:

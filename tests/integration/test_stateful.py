@@ -19,14 +19,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from states.case import compute_clocks
 from states.clocks import RULES, ClockKind, ClockStatus, Unit
+from states.deadlines import LegalEvent
 from states.lifecycle import TRANSITION_BY_TRIGGER, Role, State, Trigger
 from states.outcomes import OUTCOMES, SYSTEM_OUTCOMES, ApplicantType, Channel
 from workflow import admin, cases, queries
 from workflow.calendar import CalendarData, calendar_for
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.deadlines import LegalEvent, compute_clocks
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.models import Agency, Application, Approval, CalendarDay, CaseClock, Event
@@ -148,7 +149,7 @@ class CaseHandling(RuleBasedStateMachine):
                                  received_on=received, request="某项目的环境影响评价批复")
         before = _snapshot(self.db)
         try:
-            number = cases.register(self.db, actor_name=actor, data=data, today=self.today)
+            number = cases.register(self.db, actor_name=actor, data=data, today=self.today).number
         except WorkflowError as refusal:
             event(f"refused register: {type(refusal).__name__}")
             assert _snapshot(self.db) == before
@@ -194,7 +195,7 @@ class CaseHandling(RuleBasedStateMachine):
         before = _snapshot(self.db)
         try:
             version = cases.act(self.db, actor_name=actor, number=number, trigger=trigger,
-                                data=ActionInput(on=on, **fields), today=self.today, expected_version=stale)
+                                data=ActionInput(on=on, **fields), today=self.today, expected_version=stale).version
         except WorkflowError as refusal:
             event(f"refused {trigger}: {type(refusal).__name__}")
             assert _snapshot(self.db) == before, f"a refused {trigger} changed the database"

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from workflow.calendar import CalendarData, DayKind, Override, WorkingCalendar
+from states.workdays import DayKind
+from workflow.calendar import CalendarData, Override, WorkingCalendar
 from workflow.errors import CalendarRangeError
 
 CAL = WorkingCalendar()

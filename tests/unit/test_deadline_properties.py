@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from states.case import compute_clocks
 from states.clocks import EXTENSION_WORKING_DAYS, RULES, ClockKind, ClockStatus, Unit
+from states.deadlines import Clock, ClockPolicy, LegalEvent
+from states.periods import Pause, due_date
 from workflow.calendar import BASE_YEARS, WorkingCalendar
-from workflow.deadlines import Clock, ClockPolicy, LegalEvent, compute_clocks
-from workflow.periods import Pause, due_date
 
 CAL = WorkingCalendar()  # built once: construction takes tens of milliseconds
 

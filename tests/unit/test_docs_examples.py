@@ -4,8 +4,9 @@ import re
 from datetime import date
 from pathlib import Path
 
+from states.case import compute_clocks
+from states.deadlines import LegalEvent
 from workflow.calendar import WorkingCalendar
-from workflow.deadlines import LegalEvent, compute_clocks
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "deadlines.md").read_text(encoding="utf-8")
 CAL = WorkingCalendar()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from states.clocks import Unit
-from workflow.calendar import DAY_KIND_LABELS, DayKind, WorkingCalendar
+from states.workdays import DAY_KIND_LABELS, DayKind, WorkingDays
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ExplainLine:
     note: str
 
 
-def due_date(cal: WorkingCalendar, start: date, length: int, unit: Unit,
+def due_date(cal: WorkingDays, start: date, length: int, unit: Unit,
              pauses: Sequence[Pause], as_of: date) -> date:
     """The last day of a period: the `length`-th counted day after `start`, skipping paused days.
 
@@ -52,7 +52,7 @@ def due_date(cal: WorkingCalendar, start: date, length: int, unit: Unit,
     return cal.add_working_days(cursor, remaining)
 
 
-def explain(cal: WorkingCalendar, start: date, due: date, unit: Unit,
+def explain(cal: WorkingDays, start: date, due: date, unit: Unit,
             pauses: Sequence[Pause], until: date) -> list[ExplainLine]:
     """Every day from the start to `until` (at least the due date): counted, rest, or paused, with why."""
     lines = [ExplainLine(start, "start", None, "起算日（不计入期限）")]
