@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from states.clocks import ClockKind
+from states.lifecycle import Role
 
 
 class AppealKind(StrEnum):
@@ -155,24 +156,34 @@ class AppealTrigger(StrEnum):
 
 @dataclass(frozen=True)
 class AppealTransition:
-    """One row of the appeal lifecycle."""
+    """One action of the appeal lifecycle, defined once: where from and to, who, what it needs, its basis."""
 
     trigger: AppealTrigger
     label: str
     sources: tuple[AppealState, ...]
     dest: AppealState
     basis: str
+    requires: tuple[str, ...] = ()  # "decision": the body's or court's decision, by code or label
 
 
 _OPEN = (AppealState.FILED, AppealState.ANSWERED)
+# Appeals are people's work: any clerk, head or admin of the agency, never the system.
+APPEAL_ROLES: tuple[Role, ...] = (Role.CLERK, Role.HEAD, Role.ADMIN)
 APPEAL_TRANSITIONS: dict[AppealTrigger, AppealTransition] = {
     t.trigger: t
     for t in (
+        AppealTransition(AppealTrigger.FILE, "登记复议、诉讼", (), AppealState.FILED,
+                         "行政复议法第二十条；行政诉讼法第四十六条"),
         AppealTransition(AppealTrigger.SUBMIT_REPLY, "提交书面答复/答辩状", (AppealState.FILED,), AppealState.ANSWERED,
                          "行政复议法第四十八条；行政诉讼法第六十七条"),
         AppealTransition(AppealTrigger.DECIDE, "登记复议决定/裁判结果", _OPEN, AppealState.DECIDED,
-                         "行政复议法第六十三条至第七十三条；行政诉讼法第六十九条至第七十八条"),
+                         "行政复议法第六十三条至第七十三条；行政诉讼法第六十九条至第七十八条", ("decision",)),
         AppealTransition(AppealTrigger.WITHDRAW, "申请人撤回", _OPEN, AppealState.WITHDRAWN,
                          "行政复议法第七十四条；行政诉讼法第六十二条"),
     )
 }
+
+
+def open_from(state: AppealState) -> list[AppealTransition]:
+    """The appeal actions whose source includes `state`, in table order."""
+    return [t for t in APPEAL_TRANSITIONS.values() if state in t.sources]

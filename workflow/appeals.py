@@ -5,7 +5,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from states.appeal_case import AppealCase
 from states.appeals import (
+    APPEAL_ROLES,
     APPEAL_STATE_LABELS,
     APPEAL_TRANSITIONS,
     CLOCK_OF,
@@ -13,20 +15,19 @@ from states.appeals import (
     DECISIONS,
     KIND_LABELS,
     ROUTE_LABELS,
-    WITHDRAWAL_DECISION,
     AppealKind,
     AppealState,
     AppealTrigger,
     Column,
     Route,
-    decisions_for,
-    find_decision,
     group_of,
+    open_from,
 )
+from states.case import Refused
 from states.clocks import RULES
-from states.lifecycle import Role
-from workflow.actors import default_agency_id, require_role, resolve_actor, role_problem
-from workflow.appeal_clock import appeal_clock, appeal_due, clock_json
+from states.deadlines import LegalEvent
+from workflow.actors import default_agency_id, require_role, resolve_actor
+from workflow.appeal_clock import appeal_clock, clock_json
 from workflow.appeal_mapping import decision_table, mapping, set_mapping
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
@@ -37,9 +38,6 @@ from workflow.models import Appeal, AppealEvent, Application
 
 __all__ = ["act_appeal", "appeals_of", "decision_table", "file_appeal", "list_appeals", "mapping", "set_mapping",
            "show_appeal"]
-
-_ACTING_ROLES = (Role.CLERK, Role.HEAD, Role.ADMIN)  # never `system`: appeals are people's work
-
 
 def _kind_route(kind: str, route: str | None) -> tuple[AppealKind, Route | None]:
     kinds = "、".join(f"{k.value}（{KIND_LABELS[k]}）" for k in AppealKind)
@@ -63,6 +61,11 @@ def _name(appeal: Appeal, number: str) -> str:
     return f"{KIND_LABELS[AppealKind(appeal.kind)]}{route} #{appeal.id}（申请案件 {number}）"
 
 
+def _appeal_case(calendar: WorkingCalendar, appeal: Appeal, number: str, events: list[AppealEvent]) -> AppealCase:
+    return AppealCase.from_events([LegalEvent(e.trigger, e.effective_on, e.data) for e in events], calendar,
+                                  name=_name(appeal, number))
+
+
 def file_appeal(db: Database, *, actor_name: str | None, number: str, kind: str, route: str | None,
                 received_on: date, body: str | None, today: date, reason: str | None = None) -> int:
     """Record a reconsideration or lawsuit against case `number`, received on `received_on`; returns its id."""
@@ -71,32 +74,36 @@ def file_appeal(db: Database, *, actor_name: str | None, number: str, kind: str,
     if body is not None and len(body) > 200:
         raise InputError(f"复议机关或法院名称过长（{len(body)} 字，最多 200 字）")
     with db.unit_of_work() as session:
-        actor = require_role(resolve_actor(session, actor_name), _ACTING_ROLES, f"登记案件 {number} 的{KIND_LABELS[k]}")
+        actor = require_role(resolve_actor(session, actor_name), APPEAL_ROLES, f"登记案件 {number} 的{KIND_LABELS[k]}")
         app = session.exec(select(Application).where(Application.agency_id == actor.agency_id,
                                                      Application.number == number)).first()
         if app is None or app.id is None:
             raise NotFound(f"案件 {number} 不存在")
-        copy = "行政复议申请书副本" if k is AppealKind.RECONSIDERATION else "起诉状副本"
-        if received_on < app.received_on:
-            raise InputError(f"收到{copy}之日 {received_on} 早于案件 {number} 的收到申请之日 {app.received_on}")
-        if received_on > today:
-            raise InputError(f"收到{copy}之日 {received_on} 晚于今天（{today}）")
-        due = appeal_due(load_calendar(session), k, received_on)
+        case = AppealCase(load_calendar(session))
+        try:
+            event = case.file(role=actor.role, kind=k, route=r, received_on=received_on,
+                              case=(number, app.received_on), today=today,
+                              data={"body": body, **({"reason": reason} if reason else {})})
+        except Refused as exc:
+            raise InputError(str(exc)) from None
         appeal = Appeal(agency_id=actor.agency_id, application_id=app.id, kind=k.value,
                         route=r.value if r else None, received_on=received_on, body=body,
-                        state=AppealState.FILED.value, due_on=due)
+                        state=_state(case), due_on=case.due_on)
         session.add(appeal)
         session.flush()
         assert appeal.id is not None
         guard(session, agency_id=actor.agency_id, on=received_on, actor=actor.username, role=actor.role,
               reason=reason, action=f"登记{KIND_LABELS[k]}（file）", case_number=number,
               application_id=app.id, appeal_id=appeal.id)
-        data = {"kind": k.value, "route": appeal.route, "body": body, "due_on": due.isoformat(),
-                **({"reason": reason} if reason else {})}
-        session.add(AppealEvent(appeal_id=appeal.id, seq=1, trigger=AppealTrigger.FILE.value, actor=actor.username,
-                                role=actor.role.value, effective_on=received_on, from_state=None,
-                                to_state=AppealState.FILED.value, data=data))
+        session.add(AppealEvent(appeal_id=appeal.id, seq=1, trigger=event.trigger, actor=actor.username,
+                                role=actor.role.value, effective_on=event.on, from_state=None,
+                                to_state=_state(case), data=dict(event.data)))
         return appeal.id
+
+
+def _state(case: AppealCase) -> str:
+    assert case.state is not None, "a filed appeal has a state"
+    return case.state.value
 
 
 def _load(session: Session, agency_id: int, appeal_id: int) -> tuple[Appeal, Application, list[AppealEvent]]:
@@ -110,77 +117,33 @@ def _load(session: Session, agency_id: int, appeal_id: int) -> tuple[Appeal, App
     return appeal, app, events
 
 
-def _standing(appeal: Appeal) -> tuple[str, tuple[str, ...]]:
-    """The lines a refusal ends with: the appeal's state and the triggers open from it."""
-    state = AppealState(appeal.state)
-    open_ = [t for t in APPEAL_TRANSITIONS.values() if state in t.sources]
-    text = "、".join(f"{t.trigger.value}（{t.label}）" for t in open_) or "无（已结案）"
-    return (f"当前状态：{APPEAL_STATE_LABELS[state]}（{state.value}）\n可执行的操作：{text}",
-            tuple(t.trigger.value for t in open_))
-
-
-def _decision_problem(kind: AppealKind, name: str | None) -> str | None:
-    if not name:
-        return "登记结果须用 --decision 给出决定（代码或中文名称）"
-    if find_decision(kind, name) is not None:
-        return None
-    options = "、".join(f"{d.code}（{d.label}）" for d in decisions_for(kind))
-    other = next((d for d in DECISIONS.values() if d.kind is not kind and name.strip() in (d.code, d.label)), None)
-    head = (f"「{other.label}」（{other.code}）是{KIND_LABELS[other.kind]}的结果，不适用于{KIND_LABELS[kind]}"
-            if other else f"未知的决定 {name!r}")
-    return f"{head}；{KIND_LABELS[kind]}可选：{options}"
-
-
 def act_appeal(db: Database, *, actor_name: str | None, appeal_id: int, trigger: str, on: date,
                decision: str | None = None, reason: str | None = None, today: date) -> None:
     """Fire one trigger of the appeal lifecycle (submit_reply, decide, withdraw) on its legal date `on`."""
     with db.unit_of_work() as session:
         named = resolve_actor(session, actor_name)
         appeal, app, events = _load(session, named.agency_id if named else default_agency_id(session), appeal_id)
-        name = _name(appeal, app.number)
-        standing, allowed = _standing(appeal)
-        if trigger not in APPEAL_TRANSITIONS:
-            raise InputError(f"未知的操作 {trigger!r}（{name}）\n{standing}")
-        transition = APPEAL_TRANSITIONS[AppealTrigger(trigger)]
-        kind, state = AppealKind(appeal.kind), AppealState(appeal.state)
-        refused = role_problem(named, _ACTING_ROLES)
-        problems: list[str] = [refused] if refused else []
-        if state not in transition.sources:
-            problems.append(f"「{APPEAL_STATE_LABELS[state]}」状态下不能{transition.label}")
-        if on > today:
-            problems.append(f"办理日期 {on} 晚于今天（{today}）")
-        last = events[-1].effective_on if events else appeal.received_on
-        if on < appeal.received_on:
-            problems.append(f"办理日期 {on} 早于收到副本之日 {appeal.received_on}")
-        elif on < last:
-            problems.append(f"办理日期 {on} 早于上一次办理日期 {last}（按时间顺序记录）")
-        if transition.trigger is AppealTrigger.DECIDE:
-            problem = _decision_problem(kind, decision)
-            problems += [problem] if problem else []
-        elif decision is not None:
-            problems.append(f"--decision 只适用于 decide（登记结果），不适用于「{transition.label}」")
-        if problems or named is None:
-            raise TransitionNotAllowed(f"不能对{name}执行「{transition.label}」（{trigger}）：\n"
-                                       + "\n".join(f"- {p}" for p in problems) + f"\n{standing}",
-                                       state=appeal.state, allowed=allowed)
-        actor = named
-        guard(session, agency_id=actor.agency_id, on=on, actor=actor.username, role=actor.role, reason=reason,
+        case = _appeal_case(load_calendar(session), appeal, app.number, events)
+        if trigger not in APPEAL_TRANSITIONS or trigger == AppealTrigger.FILE:
+            hint = "；登记复议、诉讼请用 ogi appeal file" if trigger == AppealTrigger.FILE else ""
+            raise InputError(f"未知的操作 {trigger!r}（{case.name}）{hint}\n{case.standing()[0]}")
+        t = AppealTrigger(trigger)
+        before = case.state
+        try:
+            event = case.fire(t, role=named.role if named else None, on=on, today=today, decision=decision,
+                              reason=reason)
+        except Refused as exc:
+            raise TransitionNotAllowed(str(exc), state=exc.state, allowed=exc.allowed) from None
+        assert named is not None and before is not None, "the role check refuses an unnamed user"
+        transition = APPEAL_TRANSITIONS[t]
+        guard(session, agency_id=named.agency_id, on=on, actor=named.username, role=named.role, reason=reason,
               action=f"{transition.label}（{trigger}）", case_number=app.number, application_id=app.id,
               appeal_id=appeal.id)
-        data: dict[str, Any] = {"reason": reason} if reason else {}
-        due = appeal_due(load_calendar(session), kind, appeal.received_on)
-        if transition.trigger is AppealTrigger.SUBMIT_REPLY:
-            appeal.replied_on = on
-            data.update(due_on=due.isoformat(), late=on > due)
-        else:
-            found = find_decision(kind, decision or "") if transition.trigger is AppealTrigger.DECIDE else None
-            appeal.decision = found.code if found else WITHDRAWAL_DECISION[kind]
-            appeal.decided_on = on
-            data["decision"] = appeal.decision
-        appeal.state, appeal.due_on = transition.dest.value, due
-        session.add(AppealEvent(appeal_id=appeal_id, seq=len(events) + 1, trigger=trigger, actor=actor.username,
-                                role=actor.role.value, effective_on=on, from_state=state.value,
-                                to_state=transition.dest.value, data=data))
+        appeal.state, appeal.due_on = _state(case), case.due_on
+        appeal.replied_on, appeal.decision, appeal.decided_on = case.replied_on, case.decision, case.decided_on
+        session.add(AppealEvent(appeal_id=appeal_id, seq=len(events) + 1, trigger=trigger, actor=named.username,
+                                role=named.role.value, effective_on=on, from_state=before.value,
+                                to_state=_state(case), data=dict(event.data)))
 
 
 def _summary(appeal: Appeal, number: str, cal: WorkingCalendar, today: date,
@@ -215,9 +178,8 @@ def show_appeal(db: Database, *, actor_name: str | None, appeal_id: int, today: 
         result["events"] = [{"seq": e.seq, "trigger": e.trigger, "effective_on": e.effective_on.isoformat(),
                              "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "role": e.role,
                              "from_state": e.from_state, "to_state": e.to_state, "data": e.data} for e in events]
-        state = AppealState(appeal.state)
         result["actions"] = [{"trigger": t.trigger.value, "label": t.label, "basis": t.basis}
-                             for t in APPEAL_TRANSITIONS.values() if state in t.sources]
+                             for t in open_from(AppealState(appeal.state))]
         return result
 
 
