@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from sqlmodel import col, select
 
-from states.lifecycle import State
+from states.lifecycle import State, Trigger
 from workflow import admin, annual, appeals, cases, queries
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
@@ -21,6 +21,8 @@ from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.models import Application, Approval
 from workflow.render import render_cases
+
+T = Trigger  # short, for the tables of steps below
 
 AGENCY = "示例市示例区人民政府办公室"
 CLERKS = ("zhang", "li")
@@ -69,8 +71,8 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
     """A path through the lifecycle, chosen with realistic frequencies."""
 
     def respond(outcome: str, gap: int = 1, **late: str) -> list[Step]:
-        return [(gap, "submit_response", clerk, {"outcome": outcome, "text": "答复意见稿", **late}),
-                (rng.randint(0, 2), "approve_response", HEAD, {**late})]
+        return [(gap, T.SUBMIT_RESPONSE, clerk, {"outcome": outcome, "text": "答复意见稿", **late}),
+                (rng.randint(0, 2), T.APPROVE_RESPONSE, HEAD, {**late})]
 
     common = rng.choices(["1", "2", "3.1", "3.4", "3.5", "3.6", "3.7", "4.1", "4.2", "5.1", "5.2", "5.3", "5.5",
                           "6.3"], weights=(38, 14, 1, 4, 3, 6, 2, 18, 4, 3, 3, 2, 1, 1))[0]
@@ -81,41 +83,41 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
         return respond(common, rng.randint(3, 16))
     if path == "correction":
         unclear = rng.random() < 0.3
-        return [(rng.randint(1, 6), "request_correction", clerk, {"text": "请明确所需信息的名称、文号或其他特征描述",
+        return [(rng.randint(1, 6), T.REQUEST_CORRECTION, clerk, {"text": "请明确所需信息的名称、文号或其他特征描述",
                                                                   "days": 10}),
-                (rng.randint(2, 9), "receive_correction", clerk, {}),
+                (rng.randint(2, 9), T.RECEIVE_CORRECTION, clerk, {}),
                 *respond("4.3" if unclear else common, rng.randint(4, 14))]
     if path == "correction_lapse":
-        return [(rng.randint(1, 6), "request_correction", clerk, {"text": "请补充申请人身份证明", "days": 10}),
-                (11, "lapse_correction", "system", {})]
+        return [(rng.randint(1, 6), T.REQUEST_CORRECTION, clerk, {"text": "请补充申请人身份证明", "days": 10}),
+                (11, T.LAPSE_CORRECTION, "system", {})]
     if path == "consult":
         party = rng.choice(["third_party", "other_agency"])
         reply = rng.choice(["consent", "objection", "none"])
         outcome = {"consent": "1", "objection": "3.4", "none": "2"}[reply] if party == "third_party" else common
         grounds = {"text": "认为涉及其商业秘密"} if reply == "objection" else {}
-        return [(rng.randint(2, 8), "start_consultation", clerk, {"party": party}),
-                (16 if reply == "none" else rng.randint(5, 15), "end_consultation", clerk, {"reply": reply, **grounds}),
+        return [(rng.randint(2, 8), T.START_CONSULTATION, clerk, {"party": party}),
+                (16 if reply == "none" else rng.randint(5, 15), T.END_CONSULTATION, clerk, {"reply": reply, **grounds}),
                 *respond(outcome, rng.randint(2, 8))]
     if path == "fee":
-        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "pages": 130}),
-                (rng.randint(3, 15), "receive_payment", clerk, {}), *respond("1", rng.randint(2, 6))]
+        return [(rng.randint(3, 8), T.ISSUE_FEE_NOTICE, clerk, {"method": "per_page", "pages": 130}),
+                (rng.randint(3, 15), T.RECEIVE_PAYMENT, clerk, {}), *respond("1", rng.randint(2, 6))]
     if path == "fee_lapse":
-        return [(rng.randint(3, 8), "issue_fee_notice", clerk, {"method": "per_page", "pages": 40}),
-                (21, "lapse_fee", "system", {})]
+        return [(rng.randint(3, 8), T.ISSUE_FEE_NOTICE, clerk, {"method": "per_page", "pages": 40}),
+                (21, T.LAPSE_FEE, "system", {})]
     if path == "extension":
-        return [(rng.randint(12, 17), "request_extension", clerk, {"text": "涉及多个科室，需协调核查"}),
-                (1, "approve_extension", HEAD, {}), *respond(common, rng.randint(5, 18))]
+        return [(rng.randint(12, 17), T.REQUEST_EXTENSION, clerk, {"text": "涉及多个科室，需协调核查"}),
+                (1, T.APPROVE_EXTENSION, HEAD, {}), *respond(common, rng.randint(5, 18))]
     if path == "reasons":
-        return [(rng.randint(2, 6), "request_reasons", clerk, {"days": 10}),
-                (rng.randint(3, 9), "receive_reasons", clerk, {}), *respond("5.4", rng.randint(1, 5))]
+        return [(rng.randint(2, 6), T.REQUEST_REASONS, clerk, {"days": 10}),
+                (rng.randint(3, 9), T.RECEIVE_REASONS, clerk, {}), *respond("5.4", rng.randint(1, 5))]
     if path == "withdraw":
-        return [(rng.randint(1, 10), "withdraw", clerk, {"text": "申请人来电撤回"})]
+        return [(rng.randint(1, 10), T.WITHDRAW, clerk, {"text": "申请人来电撤回"})]
     if path == "rejected":
-        return [(rng.randint(8, 12), "request_extension", clerk, {"text": "材料较多"}),
-                (1, "reject_extension", HEAD, {"text": "可在法定期限内办结"}), *respond(common, rng.randint(2, 5))]
+        return [(rng.randint(8, 12), T.REQUEST_EXTENSION, clerk, {"text": "材料较多"}),
+                (1, T.REJECT_EXTENSION, HEAD, {"text": "可在法定期限内办结"}), *respond(common, rng.randint(2, 5))]
     if path == "returned":
-        return [(rng.randint(3, 10), "submit_response", clerk, {"outcome": common, "text": "答复意见稿"}),
-                (1, "return_response", HEAD, {"text": "请补充法律依据和救济途径"}), *respond(common, rng.randint(1, 3))]
+        return [(rng.randint(3, 10), T.SUBMIT_RESPONSE, clerk, {"outcome": common, "text": "答复意见稿"}),
+                (1, T.RETURN_RESPONSE, HEAD, {"text": "请补充法律依据和救济途径"}), *respond(common, rng.randint(1, 3))]
     # "slow": answered late; the reason stays on record with the breach
     return respond(common, rng.randint(21, 26), reason="涉及多个部门，答复超期")
 
@@ -140,16 +142,16 @@ def _current(today: date, cal: WorkingCalendar) -> list[Plan]:
     extension = {"text": "需调取档案馆存档资料"}
     specs: list[tuple[int, str, str, list[Step]]] = [
         (26, "陈立新", "natural", []),  # forgotten: overdue by six working days
-        (22, "某某律师事务所", "legal_service", [(3, "start_consultation", clerk, {"party": "other_agency"}),
-                                                (4, "end_consultation", clerk, {"reply": "consent"})]),
+        (22, "某某律师事务所", "legal_service", [(3, T.START_CONSULTATION, clerk, {"party": "other_agency"}),
+                                                (4, T.END_CONSULTATION, clerk, {"reply": "consent"})]),
         (19, "孙晓梅", "natural", []),  # due tomorrow
-        (17, "示例建设工程有限公司", "commercial", [(16, "request_extension", clerk, extension)]),
-        (12, "某大学公共管理学院", "research", [(10, "submit_response", clerk, {"outcome": "2", "text": "部分公开"})]),
-        (9, "某环保公益基金会", "public_interest", [(2, "start_consultation", clerk, {"party": "third_party"})]),
-        (8, "周建国", "natural", [(3, "issue_fee_notice", clerk, {"method": "per_page", "pages": 110})]),
+        (17, "示例建设工程有限公司", "commercial", [(16, T.REQUEST_EXTENSION, clerk, extension)]),
+        (12, "某大学公共管理学院", "research", [(10, T.SUBMIT_RESPONSE, clerk, {"outcome": "2", "text": "部分公开"})]),
+        (9, "某环保公益基金会", "public_interest", [(2, T.START_CONSULTATION, clerk, {"party": "third_party"})]),
+        (8, "周建国", "natural", [(3, T.ISSUE_FEE_NOTICE, clerk, {"method": "per_page", "pages": 110})]),
         (6, "吴海燕", "natural", []),
-        (5, "郑晓东", "natural", [(2, "request_correction", clerk, {"text": "请明确信息名称或文号", "days": 10})]),
-        (4, "某某商贸有限公司", "commercial", [(1, "request_reasons", clerk, {"days": 10})]),
+        (5, "郑晓东", "natural", [(2, T.REQUEST_CORRECTION, clerk, {"text": "请明确信息名称或文号", "days": 10})]),
+        (4, "某某商贸有限公司", "commercial", [(1, T.REQUEST_REASONS, clerk, {"days": 10})]),
     ]
     return [Plan(_working_days_before(cal, today, n), name, kind, "online",
                  f"申请公开{_SUBJECTS[i % len(_SUBJECTS)]}", steps) for i, (n, name, kind, steps) in enumerate(specs)]

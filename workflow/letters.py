@@ -12,6 +12,7 @@ from notifications import letters as templates
 from states.case import compute_clocks
 from states.clocks import ClockKind
 from states.deadlines import Clock
+from states.lifecycle import Trigger
 from states.outcomes import OUTCOMES, RECEIPT_RULES, ApplicantType, Channel, is_refusal
 from workflow.actors import default_agency_id, resolve_actor
 from workflow.cases import CaseContext, legal_event, load_case
@@ -25,11 +26,11 @@ PARTY_LABELS = {"third_party": "第三方", "other_agency": "共同制作机关"
 REPLY_LABELS = {"consent": "同意公开", "objection": "不同意公开", "none": "逾期未提出意见"}
 METHOD_LABELS = {"per_item": "按件计收", "per_page": "按量计收"}
 _EVENT_OF: dict[str, str] = {
-    "correction_notice": "request_correction",
-    "reasons_notice": "request_reasons",
-    "extension_notice": "approve_extension",
-    "consultation_letter": "start_consultation",
-    "fee_notice": "issue_fee_notice",
+    "correction_notice": Trigger.REQUEST_CORRECTION,
+    "reasons_notice": Trigger.REQUEST_REASONS,
+    "extension_notice": Trigger.APPROVE_EXTENSION,
+    "consultation_letter": Trigger.START_CONSULTATION,
+    "fee_notice": Trigger.ISSUE_FEE_NOTICE,
 }
 
 
@@ -75,9 +76,9 @@ class _Case:
         Read from the events (the source of truth): the last `submit_response` of a case under review is a
         draft; a concluded case states its outcome, with the submission that `approve_response` signed off.
         """
-        submitted = self.last("submit_response")
+        submitted = self.last(Trigger.SUBMIT_RESPONSE)
         if self.detail["state"] == "concluded" and self.detail["outcome"]:
-            signed = submitted if self.last("approve_response") else None
+            signed = submitted if self.last(Trigger.APPROVE_RESPONSE) else None
             return str(self.detail["outcome"]), signed, False
         if self.detail["state"] == "under_review" and submitted:
             return str(submitted["data"]["outcome"]), submitted, True
@@ -114,9 +115,9 @@ def _refuse(case: _Case, kind: str) -> WorkflowError:
         "fee_notice": "尚未发出收费通知（issue_fee_notice）",
         "response": "尚无答复：答复须先提交送审（submit_response），或案件已办结并有办理结果",
     }.get(kind, "延期申请尚未经负责人同意（approve_extension）")
-    if kind == "extension_notice" and case.last("request_extension") and not case.last("reject_extension"):
+    if kind == "extension_notice" and case.last(Trigger.REQUEST_EXTENSION) and not case.last(Trigger.REJECT_EXTENSION):
         why = "延期申请正待负责人审批，同意后方可出具延期答复告知书"
-    elif kind == "extension_notice" and case.last("reject_extension"):
+    elif kind == "extension_notice" and case.last(Trigger.REJECT_EXTENSION):
         why = "延期申请已被负责人驳回，不能出具延期答复告知书"
     valid = "、".join(f"{k}（{templates.KINDS[k]}）" for k in available_kinds(case))
     return WorkflowError(f"案件 {number} 不能出具「{label}」（{kind}）：{why}\n该案件目前可出具的文书：{valid}")
@@ -161,7 +162,7 @@ def _kind_facts(case: _Case, kind: str, event: dict[str, Any]) -> dict[str, Any]
                             "pauses_response": bool(data.get("pauses_response"))}}
     if kind == "extension_notice":
         due, provisional = _due(clocks, ClockKind.RESPONSE)
-        ask = case.last("request_extension") or {"data": {}}
+        ask = case.last(Trigger.REQUEST_EXTENSION) or {"data": {}}
         return {"extension": {"reason": (ask["data"].get("text") or ask["data"].get("reason") or "").rstrip("。"),
                               "approved_on_cn": cn(event["effective_on"]), "old_due_cn": cn(data.get("old_due_on")),
                               "new_due_cn": due, "provisional": provisional}}
@@ -184,9 +185,9 @@ def _kind_facts(case: _Case, kind: str, event: dict[str, Any]) -> dict[str, Any]
 
 def _history(case: _Case) -> dict[str, Any]:
     """What happened before the response that its letter may recite (correction, fee notice, consultation)."""
-    asked, got = case.last("request_correction"), case.last("receive_correction")
-    fee = case.last("issue_fee_notice")
-    consulted, replied = case.last("start_consultation"), case.last("end_consultation")
+    asked, got = case.last(Trigger.REQUEST_CORRECTION), case.last(Trigger.RECEIVE_CORRECTION)
+    fee = case.last(Trigger.ISSUE_FEE_NOTICE)
+    consulted, replied = case.last(Trigger.START_CONSULTATION), case.last(Trigger.END_CONSULTATION)
     correction_due = _due(case.clocks_after(asked), ClockKind.CORRECTION)[0] if asked else None
     fee_due = _due(case.clocks_after(fee), ClockKind.FEE_PAYMENT)[0] if fee else None
     consultation = None
@@ -210,7 +211,7 @@ def _response_facts(case: _Case, today: date) -> tuple[date, dict[str, Any]]:
     outcome = OUTCOMES[code]
     d = case.detail
     issued = today if draft else date.fromisoformat(d["concluded_on"])
-    withdrawn = case.last("withdraw") if code == "6.3" else None
+    withdrawn = case.last(Trigger.WITHDRAW) if code == "6.3" else None
     text = (submitted or withdrawn or {"data": {}})["data"].get("text")
     refusal = is_refusal(code)
     return issued, {
@@ -236,7 +237,7 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
         raise _refuse(case, kind)
     # A letter names the bodies and payment channel recorded with its event (a conclusion or the fee
     # notice), not today's settings; a draft, or an event recorded before they were kept, uses today's.
-    named_by = case.last("issue_fee_notice") if kind == "fee_notice" else (
+    named_by = case.last(Trigger.ISSUE_FEE_NOTICE) if kind == "fee_notice" else (
         case.concluding() if kind == "response" else None)
     if named_by is not None and "named" in named_by["data"]:
         case = replace(case, profile={**case.profile, **named_by["data"]["named"]})
@@ -248,7 +249,7 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
         code = facts["outcome"]["code"]
         template, title = templates.template_name(kind, code), templates.TITLES[f"response/{facts['outcome']['group']}"]
     else:
-        event = case.last(_EVENT_OF.get(kind, "register"))
+        event = case.last(_EVENT_OF.get(kind, Trigger.REGISTER))
         assert event is not None
         issued, facts = date.fromisoformat(event["effective_on"]), _kind_facts(case, kind, event)
         template = templates.template_name(kind)
