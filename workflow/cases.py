@@ -17,7 +17,7 @@ from states.case import ActionOption, Case, Fired, Refused
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import Clock, ClockPolicy, LegalEvent, next_due
 from states.fees import FeeQuote
-from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, State, Transition, Trigger, find_trigger
+from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, Role, State, Transition, Trigger, find_trigger
 from states.machine import NEW
 from states.outcomes import OUTCOMES
 from workflow import fees
@@ -191,9 +191,9 @@ def policy_of(session: Session, agency_id: int) -> ClockPolicy:
 class _Conflict(Exception):
     """Another writer changed the case between our read and our write."""
 
-    def __init__(self, application_id: int, number: str) -> None:
+    def __init__(self, application_id: int, number: str, agency_id: int, role: Role) -> None:
         super().__init__(number)
-        self.application_id, self.number = application_id, number
+        self.application_id, self.number, self.agency_id, self.role = application_id, number, agency_id, role
 
 
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
@@ -235,7 +235,7 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
             event = _save(session, ctx, actor, fired, today, cached)
             return _result(ctx, actor, event, today)
     except _Conflict as conflict:
-        raise StaleCase(_conflict_text(db, conflict)) from None
+        raise StaleCase(_conflict_text(db, conflict, today)) from None
 
 
 def _quote(session: Session, app: Application, method: str, pages: int | None) -> FeeQuote | str:
@@ -264,13 +264,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _conflict_text(db: Database, conflict: _Conflict) -> str:
-    """The loser of a race is told, in a fresh transaction, who changed the case first and when."""
+def _conflict_text(db: Database, conflict: _Conflict, today: date) -> str:
+    """The loser of a race is told, in a fresh transaction, who changed the case first and when, and where
+    the case now stands."""
     with db.unit_of_work() as session:
-        events = list(session.exec(select(Event).where(Event.application_id == conflict.application_id)
-                                   .order_by(col(Event.seq).desc()).limit(1)).all())
-    return (f"案件 {conflict.number} 刚刚已被他人更新（{_last_change(events)}），你的操作未执行、未保存任何内容；"
-            "请重新查看案件后再操作")
+        ctx = load_case(session, conflict.agency_id, conflict.number)
+        standing = ctx.case.standing(conflict.role, today)[0]
+    return (f"案件 {conflict.number} 刚刚已被他人更新（{_last_change(ctx.events)}），你的操作未执行、未保存任何内容；"
+            f"请重新查看案件后再操作\n{standing}")
 
 
 def _approvals(session: Session, app: Application, transition: Transition, actor: Actor, d: ActionInput) -> None:
@@ -308,7 +309,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
     The flush updates the application row `WHERE version = <seen>`: a concurrent writer makes it fail.
     """
     app, case, e = ctx.app, ctx.case, fired.event
-    number = app.number  # read now: after a failed flush the session can no longer load it
+    number, agency_id = app.number, app.agency_id  # read now: after a failed flush the session cannot load them
     app.state = fired.to_state.value
     app.outcome, app.concluded_on = case.outcome, case.concluded_on
     app.updated_at = utcnow()
@@ -328,7 +329,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
     except (StaleDataError, IntegrityError) as exc:
         if isinstance(exc, IntegrityError) and fired.from_state is None:
             raise  # a registration's number was taken meanwhile: `register` tries the next one
-        raise _Conflict(app_id, number) from exc
+        raise _Conflict(app_id, number, agency_id, actor.role) from exc
     return event
 
 
