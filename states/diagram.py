@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from states.clocks import RULES
-from states.lifecycle import ROLE_LABELS, STATE_LABELS, TRANSITIONS
+from states.lifecycle import ROLE_LABELS, STATE_LABELS, TRANSITIONS, State
 
 BEGIN = "<!-- BEGIN GENERATED: python -m states.diagram --write docs/lifecycle.md -->"
 END = "<!-- END GENERATED -->"
@@ -25,7 +25,7 @@ def mermaid() -> str:
         for source in t.sources or ("[*]",):
             src = source if isinstance(source, str) else source.value
             lines.append(f"    {src} --> {t.dest.value}: {t.trigger.value} ({roles})")
-    lines.append(f"    {TRANSITIONS[-1].dest.value} --> [*]")
+    lines.append(f"    {State.CONCLUDED.value} --> [*]")  # the one end state, whatever the table's order
     return "\n".join(lines)
 
 

@@ -5,7 +5,9 @@ from datetime import date
 from pathlib import Path
 
 from states.case import compute_clocks
+from states.clocks import ClockKind
 from states.deadlines import LegalEvent
+from states.lifecycle import Trigger
 from workflow.calendar import WorkingCalendar
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "deadlines.md").read_text(encoding="utf-8")
@@ -23,10 +25,30 @@ def test_documented_worked_examples_match_the_engine() -> None:
         assert ("provisional" in note) == CAL.provisional(start, date.fromisoformat(plus40))
 
 
+PAUSE = re.compile(rf"received {DAY} goes out to a third party on {DAY}\.\s*The reply arrives {DAY}, so (\d+) "
+                   rf"working days are not counted\. The response is due on\s*{DAY} instead of {DAY}")
+EXPLAINED = re.compile(rf"Example \(received\s*{DAY}, no pauses\):\s*```\n(.*?)```", re.S)
+
+
 def test_documented_pause_example_matches_the_engine() -> None:
-    events = [LegalEvent("register", date(2025, 3, 3)),
-              LegalEvent("start_consultation", date(2025, 3, 10), {"party": "third_party"}),
-              LegalEvent("end_consultation", date(2025, 3, 19), {"reply": "consent"})]
-    response = compute_clocks(events, CAL, date(2025, 3, 19))["response"]
-    assert response.due_on == date(2025, 4, 10)
-    assert "2025-04-10" in DOC and "2025-03-31" in DOC
+    found = PAUSE.search(DOC)
+    assert found, "docs/deadlines.md lost its pause example"
+    received, sent, replied, excluded, due, unpaused = found.groups()
+    events = [LegalEvent(Trigger.REGISTER, date.fromisoformat(received)),
+              LegalEvent(Trigger.START_CONSULTATION, date.fromisoformat(sent), {"party": "third_party"}),
+              LegalEvent(Trigger.END_CONSULTATION, date.fromisoformat(replied), {"reply": "consent"})]
+    paused = compute_clocks(events, CAL, date.fromisoformat(replied))[ClockKind.RESPONSE]
+    plain = compute_clocks(events[:1], CAL, date.fromisoformat(received))[ClockKind.RESPONSE]
+    assert (paused.due_on.isoformat(), plain.due_on.isoformat()) == (due, unpaused)
+    assert CAL.count_working_days(date.fromisoformat(sent), date.fromisoformat(replied)) == int(excluded)
+
+
+def test_documented_explanation_is_what_ogi_show_explain_prints() -> None:
+    found = EXPLAINED.search(DOC)
+    assert found, "docs/deadlines.md lost its day-by-day example"
+    received = date.fromisoformat(found.group(1))
+    response = compute_clocks([LegalEvent(Trigger.REGISTER, received)], CAL, received)[ClockKind.RESPONSE]
+    engine = [f"  {line.day}  {line.note}" for line in response.explanation(received)]
+    shown = [line for line in found.group(2).splitlines() if line.strip() != "…"]
+    assert shown and all(line in engine for line in shown), sorted(set(shown) - set(engine))
+    assert shown[0] == engine[0] and shown[-1] == engine[-1]  # from the start day to the due date

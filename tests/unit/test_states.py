@@ -113,3 +113,10 @@ def test_response_cannot_claim_a_system_outcome() -> None:
     reasons = blockers(t, State.RECEIVED, Role.CLERK, CaseFacts(on=date(2025, 1, 6), outcome="6.1"))
     assert "自动产生" in reasons[0]
     assert "不存在" in blockers(t, State.RECEIVED, Role.CLERK, CaseFacts(on=date(2025, 1, 6), outcome="7"))[0]
+
+
+def test_the_lifecycle_diagram_ends_in_concluded_only() -> None:
+    from states import diagram
+
+    ends = [line.split("-->")[0].strip() for line in diagram.mermaid().splitlines() if line.endswith("--> [*]")]
+    assert ends == [State.CONCLUDED.value]
