@@ -125,7 +125,7 @@ class Case:
             f.outcome = e.data.get("outcome", row.outcome)
             for kind in f.runs:
                 f.end(kind, ClockStatus.CLOSED, e.on, "案件已办结")
-        self.state = row.dest
+        self.state = row.leads_from(self.state)
         self.events.append(e)
 
     # --- what the case knows -------------------------------------------------------------------------------
@@ -139,6 +139,11 @@ class Case:
     def concluded_on(self) -> date | None:
         """The legal date the case was concluded on, else None."""
         return self._fold.concluded_on
+
+    @property
+    def assignee(self) -> str | None:
+        """The 承办人 a head assigned, if any (else the clerk who registered the case)."""
+        return self._fold.assignee
 
     @property
     def received_on(self) -> date | None:

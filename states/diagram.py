@@ -13,6 +13,7 @@ _REQUIREMENTS = {
     "channel": "渠道", "received_on": "收到申请之日", "applicant_type": "申请人类型", "request": "申请内容",
     "text": "--text", "period": "--until 或 --days", "party": "--party", "reply": "--reply",
     "method": "--method", "amount": "--amount", "outcome": "--outcome", "comment": "--text（意见）",
+    "assignee": "承办人（ogi assign）",
 }
 
 
@@ -24,7 +25,8 @@ def mermaid() -> str:
         roles = "/".join(sorted(r.value for r in t.roles))
         for source in t.sources or ("[*]",):
             src = source if isinstance(source, str) else source.value
-            lines.append(f"    {src} --> {t.dest.value}: {t.trigger.value} ({roles})")
+            dest = t.leads_from(State(src) if t.sources else None).value
+            lines.append(f"    {src} --> {dest}: {t.trigger.value} ({roles})")
     lines.append(f"    {State.CONCLUDED.value} --> [*]")  # the one end state, whatever the table's order
     return "\n".join(lines)
 
@@ -38,7 +40,8 @@ def table() -> str:
         roles = "、".join(ROLE_LABELS[r] for r in sorted(t.roles))
         needs = "、".join(_REQUIREMENTS.get(r, r) for r in t.requires) or "—"
         late = RULES[t.late_after].label if t.late_after else "—"
-        rows.append(f"| `{t.trigger.value}` | {t.label} | {sources} | {t.dest.value} | {roles} | {needs} | "
+        dest = t.dest.value if t.dest is not None else "(unchanged)"
+        rows.append(f"| `{t.trigger.value}` | {t.label} | {sources} | {dest} | {roles} | {needs} | "
                     f"{late} | {t.basis} |")
     return "\n".join(rows)
 

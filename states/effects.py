@@ -117,6 +117,11 @@ def approve_response(f: CaseFold, e: LegalEvent) -> None:
     f.end(ClockKind.RESPONSE, ClockStatus.MET, e.on, "已答复")
 
 
+def assign(f: CaseFold, e: LegalEvent) -> None:
+    """The head named another 承办人: reminders go to them from now on."""
+    f.assignee = e.data.get("assignee")
+
+
 def return_response(f: CaseFold, e: LegalEvent) -> None:
     """The head sent the response back: nothing waits for sign-off."""
     f.proposed_outcome = None

@@ -24,6 +24,7 @@ class CaseFold:
     extension: str | None = None  # None, "pending", "approved" or "rejected"
     extension_requested_on: date | None = None
     proposed_outcome: str | None = None  # the outcome of the response awaiting the head's sign-off
+    assignee: str | None = None  # the 承办人 a head assigned (None: the registering clerk)
     undone: frozenset[str] = frozenset()  # the lapses (trigger values) a clerk has undone, per period
 
     def open(self, kind: ClockKind, start: date, length: int | None = None, until: date | None = None) -> Run:

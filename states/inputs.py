@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "pages": "页数（--pages）",
     "period": "期限（--until 日期 或 --days 工作日数）",
     "comment": "退回意见（--text）",
+    "assignee": "承办人（用户名）",
 }
 
 

@@ -83,6 +83,7 @@ class Trigger(StrEnum):
     WITHDRAW = "withdraw"
     UNDO_LAPSE_CORRECTION = "undo_lapse_correction"
     UNDO_LAPSE_FEE = "undo_lapse_fee"
+    ASSIGN = "assign"
 
 
 Effect = Callable[[CaseFold, LegalEvent], None]
@@ -108,7 +109,7 @@ class Transition:
 
     trigger: Trigger
     sources: tuple[State, ...]
-    dest: State
+    dest: State | None  # None: the case stays in the state it is in
     roles: frozenset[Role]
     label: str
     basis: str
@@ -123,11 +124,19 @@ class Transition:
     outcome: str | None = None  # the report outcome a conclusion by this action records (else the proposed one)
     quotes_fee: bool = False  # the fee it charges is quoted from the applicant's other applications
     names_bodies: bool = False  # its letter names the agency's bodies and payment channel of the day
+    assigns: bool = False  # it names the case's 承办人, a user of the agency
 
     @property
     def concludes(self) -> bool:
         """Whether the case is concluded by this action."""
         return self.dest is State.CONCLUDED
+
+    def leads_from(self, state: State | None) -> State:
+        """The state this action leads to from `state` (the same one, for an action that does not move)."""
+        if self.dest is not None:
+            return self.dest
+        assert state is not None, "an action that does not move is taken on a registered case"
+        return state
 
 
 def _fee_pause(f: CaseFold, clocks: Mapping[ClockKind, Clock], on: date) -> dict[str, Any]:
@@ -214,6 +223,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                "纠错：补正实际已按时送达等情形", ("reason",), guards=(guards.undoes(Trigger.LAPSE_CORRECTION),)),
     Transition(Trigger.UNDO_LAPSE_FEE, (_DONE,), _AF, _CLERK, "撤销逾期未缴费的自动办结",
                "纠错：费用实际已按时缴纳等情形", ("reason",), guards=(guards.undoes(Trigger.LAPSE_FEE),)),
+    Transition(Trigger.ASSIGN, OPEN_STATES, None, _HEAD, "指派承办人",
+               "内部分工：案件由登记的承办人办理，负责人可改派", ("assignee",), effect=effects.assign, assigns=True),
 )
 
 TRANSITION_BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}

@@ -21,7 +21,7 @@ def build_machine() -> Machine:
             {
                 "trigger": t.trigger.value,
                 "source": [s.value for s in t.sources] or [NEW],
-                "dest": t.dest.value,
+                "dest": t.dest.value if t.dest is not None else None,  # None: an internal transition
             }
             for t in TRANSITIONS
         ],

@@ -17,7 +17,16 @@ from states.case import ActionOption, Case, Fired, Refused
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import Clock, ClockPolicy, LegalEvent, next_due
 from states.fees import FeeQuote
-from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, Role, State, Transition, Trigger, find_trigger
+from states.lifecycle import (
+    ROLE_LABELS,
+    STATE_LABELS,
+    TRANSITION_BY_TRIGGER,
+    Role,
+    State,
+    Transition,
+    Trigger,
+    find_trigger,
+)
 from states.machine import NEW
 from states.outcomes import OUTCOMES
 from workflow import fees
@@ -28,10 +37,20 @@ from workflow.db import Database
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.locks import acting_role, guard
-from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile, Application, Approval, CaseClock, Event, utcnow
+from workflow.models import (
+    NAMED_IN_LETTERS,
+    Agency,
+    AgencyProfile,
+    Application,
+    Approval,
+    CaseClock,
+    Event,
+    User,
+    utcnow,
+)
 
-__all__ = ["ActionResult", "CaseContext", "act", "available_actions", "load_case", "policy_of", "refresh_clocks",
-           "register", "where_it_stands"]
+__all__ = ["ActionResult", "CaseContext", "act", "assign", "available_actions", "context", "legal_event", "load_case",
+           "policy_of", "refresh_clocks", "register", "where_it_stands"]
 
 
 @dataclass
@@ -221,6 +240,7 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
             # Undoing a lapse also alters the day the case lapsed: that day's year must not be locked either.
             alters = case.concluded_on if t.value in lapses.BY_UNDO else None
             role = acting_role(session, actor, transition, min(data.on, alters or data.on))
+            assignee = _assignee(session, ctx, transition, data, role)
             try:
                 fired = case.fire(t, role=role, inputs=data, today=today,
                                   quote=lambda method, pages: _quote(session, ctx.app, method, pages),
@@ -232,10 +252,40 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
                   reason=data.reason, action=f"{transition.label}（{t.value}）", case_number=number,
                   application_id=ctx.app.id, alters=alters)
             _approvals(session, ctx.app, transition, actor, data)
+            if assignee is not None:
+                ctx.app.assignee_id = assignee.id
             event = _save(session, ctx, actor, fired, today, cached)
             return _result(ctx, actor, event, today)
     except _Conflict as conflict:
         raise StaleCase(_conflict_text(db, conflict, today)) from None
+
+
+def assign(db: Database, *, actor_name: str | None, number: str, assignee: str, today: date,
+           on: date | None = None) -> ActionResult:
+    """A head names the case's 承办人 (recorded as an event); reminders then go to them."""
+    return act(db, actor_name=actor_name, number=number, trigger=Trigger.ASSIGN.value,
+               data=ActionInput(on=on or today, assignee=assignee), today=today)
+
+
+def _assignee(session: Session, ctx: CaseContext, transition: Transition, data: ActionInput,
+              role: Role | None) -> User | None:
+    """The user an assigning action names: an active clerk or head of the case's agency, not already its 承办人."""
+    if not transition.assigns or data.assignee is None:
+        return None
+    user = session.exec(select(User).where(User.username == data.assignee,
+                                           User.agency_id == ctx.app.agency_id)).first()
+    problem = None
+    if user is None or not user.active:
+        problem = f"用户 {data.assignee} 不存在或已停用（用 ogi user list 查看本机关的用户）"
+    elif user.role not in (Role.CLERK, Role.HEAD):
+        problem = f"用户 {data.assignee} 是{ROLE_LABELS[Role(user.role)]}，承办人须为承办人或负责人"
+    elif user.id == ctx.app.assignee_id:
+        problem = f"{data.assignee} 已是案件 {ctx.app.number} 的承办人"
+    if problem is not None:
+        headline = f"不能对案件 {ctx.app.number} 执行「{transition.label}」（{transition.trigger.value}）："
+        refusal = ctx.case.refusal(role, data.on, headline, [problem])
+        raise TransitionNotAllowed(str(refusal), state=refusal.state, allowed=refusal.allowed)
+    return user
 
 
 def _quote(session: Session, app: Application, method: str, pages: int | None) -> FeeQuote | str:

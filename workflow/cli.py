@@ -107,6 +107,23 @@ def act(
 
 
 @app.command()
+def assign(
+    number: str = typer.Argument(..., help="案件编号"),
+    user: str = typer.Argument(..., help="新的承办人（用户名）"),
+    on: str | None = typer.Option(None, "--on", help="指派日期 YYYY-MM-DD（默认今天）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出办理结果"),
+) -> None:
+    """负责人指派案件的承办人（记入办理记录；此后提醒发给新的承办人）。"""
+    day = parse_date(on, "--on")
+    result = run(lambda: cases.assign(database(), actor_name=G.user, number=number, assignee=user, today=G.today,
+                                      on=day))
+    if as_json:
+        print_json(result.as_data())
+    else:
+        out.print(f"{result.message}；承办人：{user}", highlight=False)
+
+
+@app.command()
 def show(
     number: str = typer.Argument(..., help="案件编号"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),

@@ -53,6 +53,7 @@ class ActionInput(_Input):
     text: str | None = Field(default=None, min_length=1)
     served_on: date | None = None
     pages: int | None = Field(default=None, ge=1, le=1_000_000)
+    assignee: str | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("amount")
     @classmethod

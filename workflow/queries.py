@@ -17,7 +17,7 @@ from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, load_case
 from workflow.db import Database
 from workflow.errors import InputError
-from workflow.models import Application, Approval, CaseClock, Event
+from workflow.models import Application, Approval, CaseClock, Event, User
 
 
 def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
@@ -29,11 +29,14 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
         app = ctx.app
         clocks = ctx.clocks(today)
         actions = available_actions(ctx, actor, today) if app.state != State.CONCLUDED else []
+        assignee = session.get(User, app.assignee_id) if app.assignee_id is not None else None
         approvals = session.exec(select(Approval).where(Approval.application_id == app.id)
                                  .order_by(col(Approval.id))).all()
         result: dict[str, Any] = {
             **_summary(app),
             "version": app.version,
+            "assignee": assignee.username if assignee else None,
+            "assignee_name": (assignee.display_name or assignee.username) if assignee else None,
             "request": app.request,
             "applicant_contact": app.applicant_contact,
             "clocks": {k.value: c.as_data() for k, c in clocks.items()},

@@ -56,11 +56,15 @@ SPEC_TABLE = {  # SPEC §5: trigger -> (sources, dest, who)
     # Beyond SPEC §5 (issue 4): a clerk undoes a wrong automatic lapse, with a reason.
     "undo_lapse_correction": (("concluded",), "awaiting_correction", {"clerk"}),
     "undo_lapse_fee": (("concluded",), "awaiting_fee", {"clerk"}),
+    # Beyond SPEC §5 (issue 10): a head assigns another 承办人; the case stays where it is.
+    "assign": (("received", "awaiting_correction", "consulting", "awaiting_fee", "awaiting_reasons",
+                "under_review"), None, {"head"}),
 }
 
 
 def test_transition_table_is_spec_section_5() -> None:
-    actual = {t.trigger.value: (tuple(s.value for s in t.sources), t.dest.value, {r.value for r in t.roles})
+    actual = {t.trigger.value: (tuple(s.value for s in t.sources), t.dest.value if t.dest else None,
+                                {r.value for r in t.roles})
               for t in TRANSITIONS}
     assert actual == SPEC_TABLE
 
