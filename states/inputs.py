@@ -4,6 +4,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from states.lifecycle import ROLE_LABELS, Role
+from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS
+
 FIELD_LABELS = {
     "applicant_name": "申请人（--applicant）",
     "applicant_type": "申请人类型（--type）",
@@ -28,6 +31,38 @@ FIELD_LABELS = {
     "comment": "退回意见（--text）",
     "assignee": "承办人（用户名）",
 }
+
+
+# Every enumerated input: its codes, each with its official label first and then the short forms a clerk
+# types (`--reply 同意`). A code or any of its names is accepted wherever the input is asked for.
+CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "applicant_type": {t.value: (label,) for t, label in APPLICANT_LABELS.items()},
+    "channel": {c.value: (label,) for c, label in CHANNEL_LABELS.items()},
+    "party": {"third_party": ("第三方",), "other_agency": ("共同制作机关", "其他机关", "其他行政机关")},
+    "reply": {"consent": ("同意公开", "同意"), "objection": ("不同意公开", "不同意"),
+              "none": ("逾期未提出意见", "未提出意见", "无意见")},
+    "method": {"per_item": ("按件计收", "按件"), "per_page": ("按量计收", "按量")},
+    "role": {r.value: (ROLE_LABELS[r],) for r in (Role.CLERK, Role.HEAD, Role.ADMIN)},
+}
+
+
+def choice_code(field: str, value: str) -> str | None:
+    """The code a value names, by its code or any of its Chinese names (None when it names none)."""
+    value = value.strip()
+    options = CHOICES[field]
+    if value in options:
+        return value
+    return next((code for code, names in options.items() if value in names), None)
+
+
+def choice_label(field: str, code: str) -> str:
+    """The official Chinese label of a code."""
+    return CHOICES[field][code][0]
+
+
+def choices_text(field: str) -> str:
+    """The options of an input for a message: `consent（同意公开）、objection（不同意公开）…`."""
+    return "、".join(f"{code}（{names[0]}）" for code, names in CHOICES[field].items())
 
 
 class ActionInputs(Protocol):

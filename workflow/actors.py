@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from states.deadlines import ClockPolicy
+from states.inputs import choice_code, choices_text
 from states.lifecycle import ROLE_LABELS, Role
-from workflow.errors import NotFound, TransitionNotAllowed
+from workflow.errors import InputError, NotFound, TransitionNotAllowed
 from workflow.models import Agency, User
 
 SYSTEM_ACTOR = "system"
@@ -40,8 +41,10 @@ def resolve_actor(session: Session, username: str | None, *, agency_id: int | No
         return Actor(SYSTEM_ACTOR, Role.SYSTEM, agency.id, policy=agency_policy(agency))
     found = session.exec(select(User, Agency).join(Agency, col(User.agency_id) == col(Agency.id))
                          .where(User.username == username)).first()
-    if found is None or not found[0].active or found[0].id is None:
-        raise NotFound(f"用户 {username} 不存在或已停用（用 ogi user add 添加）")
+    if found is None or found[0].id is None:
+        raise NotFound(f"用户 {username} 不存在（用 ogi user list 查看，ogi user add 添加）")
+    if not found[0].active:
+        raise NotFound(f"用户 {username} 已停用，不能操作（管理员可用 ogi user enable {username} 恢复）")
     user, agency = found
     return Actor(user.username, Role(user.role), user.agency_id, user.id, agency_policy(agency))
 
@@ -70,3 +73,11 @@ def default_agency_id(session: Session) -> int:
     if agency is None or agency.id is None:
         raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
     return agency.id
+
+
+def role_code(role: str) -> str:
+    """A user role named by its code or Chinese label (承办人、负责人、管理员), or a refusal listing them."""
+    code = choice_code("role", role)
+    if code is None:
+        raise InputError(f"角色 {role!r} 无效，可选：{choices_text('role')}")
+    return code

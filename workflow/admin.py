@@ -12,7 +12,7 @@ from states.appeals import CLOCK_OF, AppealKind, AppealState
 from states.lifecycle import Role, State
 from states.workdays import DAY_KIND_LABELS
 from workflow import calendar_store
-from workflow.actors import Actor, require_role, resolve_actor
+from workflow.actors import Actor, require_role, resolve_actor, role_code
 from workflow.appeal_clock import appeal_due
 from workflow.calendar import BASE_YEARS, WorkingCalendar
 from workflow.cases import context, policy_of, refresh_clocks
@@ -41,9 +41,8 @@ def init(db: Database, *, agency: str, admin: str = "admin") -> None:
 
 def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
              display_name: str | None = None, email: str | None = None) -> None:
-    """Add a clerk, head or admin to the acting admin's agency."""
-    if role not in (Role.CLERK, Role.HEAD, Role.ADMIN):
-        raise InputError(f"角色 {role!r} 无效，可选：clerk（承办人）、head（负责人）、admin（管理员）")
+    """Add a clerk, head or admin to the acting admin's agency (the role by its code or Chinese label)."""
+    role = role_code(role)
     if not username.strip() or username == "system":
         raise InputError(f"用户名 {username!r} 不可用")
     with db.unit_of_work() as session:

@@ -131,7 +131,7 @@ def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str,
         raise InputError(f"年度 {year} 无效：应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     with db.unit_of_work() as session:
         agency_id, actor = _who(session, actor_name)
-        actor = require_role(actor, (Role.CLERK, Role.HEAD, Role.ADMIN), "填报年度报告内容")
+        actor = require_role(actor, (Role.HEAD, Role.ADMIN), "填报年度报告内容")  # the head answers for the report
         lock = lock_of(session, agency_id, year)
         if lock is not None:
             raise _locked(lock, "修改其填报内容（第二部分数字和第一、五、六部分文字）")

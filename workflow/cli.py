@@ -9,7 +9,7 @@ from rich.table import Table
 
 from states.clocks import RULES, ClockKind
 from states.fees import quote_data
-from workflow import admin, cases, queries
+from workflow import admin, cases, queries, users
 from workflow.cli_base import G, app, database, fail, out, parse_date, print_json, run, sqlite_path, write_output
 from workflow.db import resolve_url
 from workflow.errors import WorkflowError
@@ -34,7 +34,7 @@ def init(agency: str = typer.Option(..., "--agency", help="机关名称")) -> No
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="用户名"),
-    role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员）"),
+    role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员），代码或中文均可"),
     display_name: str | None = typer.Option(None, "--name", help="姓名"),
     email: str | None = typer.Option(None, "--email", help="电子邮箱（接收邮件提醒）"),
 ) -> None:
@@ -42,6 +42,50 @@ def user_add(
     run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name,
                                email=email))
     out.print(f"已添加用户 {name}（{role}）", highlight=False)
+
+
+@user_app.command("list")
+def user_list(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+    """列出本机关的用户：角色、状态和名下未办结的案件数。"""
+    rows = run(lambda: users.list_users(database(), actor_name=G.user))
+    if as_json:
+        print_json([r.as_data() for r in rows])
+        return
+    table = Table(title=f"用户（共 {len(rows)} 人）")
+    for column in ("用户名", "姓名", "角色", "电子邮箱", "状态", "名下未办结案件"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.username, r.display_name, r.role_label, r.email or "", "启用" if r.active else "[red]已停用[/]",
+                      str(r.open_cases))
+    out.print(table)
+
+
+def _user_changed(row: users.UserRow, what: str) -> None:
+    out.print(f"已{what}：{row.username}（{row.role_label}，{'启用' if row.active else '已停用'}）", highlight=False)
+    if not row.active and row.open_cases:
+        out.print(f"注意：{row.username} 名下还有 {row.open_cases} 件未办结的案件，提醒将无人接收；"
+                  "请负责人用 ogi assign 改派", highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """停用用户：此后该用户的任何操作都被拒绝，其已有的办理记录保留。"""
+    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, username=name, active=False)), "停用")
+
+
+@user_app.command("enable")
+def user_enable(name: str = typer.Argument(..., help="用户名")) -> None:
+    """重新启用已停用的用户。"""
+    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, username=name, active=True)), "启用")
+
+
+@user_app.command("role")
+def user_role(
+    name: str = typer.Argument(..., help="用户名"),
+    role: str = typer.Argument(..., help="clerk（承办人）| head（负责人）| admin（管理员），代码或中文"),
+) -> None:
+    """修改用户的角色。"""
+    _user_changed(run(lambda: users.set_role(database(), actor_name=G.user, username=name, role=role)), "修改角色")
 
 
 @app.command()

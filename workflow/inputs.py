@@ -8,17 +8,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from states.inputs import FIELD_LABELS
+from states.inputs import CHOICES, FIELD_LABELS, choice_code, choices_text
 from states.outcomes import ApplicantType, Channel
 from workflow.errors import InputError
-
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "applicant_type": tuple(ApplicantType),
-    "channel": tuple(Channel),
-    "party": ("third_party", "other_agency"),
-    "reply": ("consent", "objection", "none"),
-    "method": ("per_item", "per_page"),
-}
 
 
 class _Input(BaseModel):
@@ -88,8 +80,12 @@ _BOUND_WORDS = {"greater_than_equal": "不能小于", "greater_than": "应大于
 
 def validate(model: type[M], **values: object) -> M:
     """Validate input into `model`, turning pydantic errors into one Chinese InputError."""
+    given = {k: v for k, v in values.items() if v is not None}
+    for name, value in given.items():  # an enumerated input may be named by its Chinese label
+        if name in CHOICES and isinstance(value, str) and (code := choice_code(name, value)) is not None:
+            given[name] = code
     try:
-        return model.model_validate({k: v for k, v in values.items() if v is not None})
+        return model.model_validate(given)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -98,8 +94,8 @@ def validate(model: type[M], **values: object) -> M:
             value = err.get("input")
             if err["type"] == "missing":
                 lines.append(f"缺少{label}")
-            elif name in _CHOICES:
-                lines.append(f"{label}的值 {value!r} 无效，可选：{'、'.join(_CHOICES[name])}")
+            elif name in CHOICES:
+                lines.append(f"{label}的值 {value!r} 无效，可选：{choices_text(name)}")
             elif err["type"].startswith("date"):
                 lines.append(f"{label}的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
             elif err["type"] == "string_too_short":

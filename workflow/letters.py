@@ -12,6 +12,7 @@ from notifications import letters as templates
 from states.case import compute_clocks
 from states.clocks import ClockKind
 from states.deadlines import Clock
+from states.inputs import CHOICES
 from states.lifecycle import Trigger
 from states.outcomes import OUTCOMES, RECEIPT_RULES, ApplicantType, Channel, is_refusal
 from workflow.actors import default_agency_id, resolve_actor
@@ -22,9 +23,9 @@ from workflow.models import NAMED_IN_LETTERS, Agency, AgencyProfile
 from workflow.queries import show_case
 
 NEW_REMEDY_LAW = date(2024, 1, 1)  # 行政复议法（2023年修订）施行之日: refusals go to reconsideration first
-PARTY_LABELS = {"third_party": "第三方", "other_agency": "共同制作机关"}
-REPLY_LABELS = {"consent": "同意公开", "objection": "不同意公开", "none": "逾期未提出意见"}
-METHOD_LABELS = {"per_item": "按件计收", "per_page": "按量计收"}
+PARTY_LABELS = {code: names[0] for code, names in CHOICES["party"].items()}
+REPLY_LABELS = {code: names[0] for code, names in CHOICES["reply"].items()}
+METHOD_LABELS = {code: names[0] for code, names in CHOICES["method"].items()}
 _EVENT_OF: dict[str, str] = {
     "correction_notice": Trigger.REQUEST_CORRECTION,
     "reasons_notice": Trigger.REQUEST_REASONS,

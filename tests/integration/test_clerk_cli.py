@@ -99,3 +99,50 @@ def test_an_action_prints_its_result_in_chinese_from_one_use_case(sh: Shell) -> 
     assert (result["state"], result["version"], result["next_due_clock"]) == ("received", 3, "response")
     assert result["event"]["label"] == "收到补正" and result["next_due_on"] == "2025-04-07"  # 04-04 清明节
     assert {"trigger": "submit_response", "label": "提交答复送审"} in result["available"]
+
+
+def test_users_are_listed_disabled_enabled_and_given_roles(sh: Shell) -> None:
+    number = _receive(sh)
+    listed = {u["username"]: u for u in sh.json("user", "list", as_="head")}
+    assert listed["clerk"]["role_label"] == "承办人" and listed["clerk"]["open_cases"] == 1
+    assert set(listed) == {"admin", "clerk", "clerk2", "head"}
+    done = sh.ok("user", "disable", "clerk", as_="admin")
+    assert "已停用：clerk" in done.stdout and "名下还有 1 件未办结的案件" in done.stdout
+    # A disabled user is refused everywhere, reading included, and nothing changes.
+    before = sh.json("show", number, as_="head")
+    for args in (("show", number), ("cases",), ("act", number, "withdraw", "--text", "撤回")):
+        assert "用户 clerk 已停用，不能操作" in sh.refused(*args, as_="clerk")
+    assert sh.json("show", number, as_="head") == before
+    sh.ok("user", "enable", "clerk", as_="admin")
+    sh.ok("show", number, as_="clerk")
+    assert "已修改角色：clerk2（负责人" in sh.ok("user", "role", "clerk2", "负责人", as_="admin").stdout
+    assert "只能由管理员执行" in sh.refused("user", "disable", "clerk2", as_="head")
+    assert "唯一启用的管理员" in sh.refused("user", "role", "admin", "clerk", as_="admin")
+    assert "不能停用自己" in sh.refused("user", "disable", "admin", as_="admin")
+    assert "角色 '组长' 无效，可选：clerk（承办人）" in sh.refused("user", "role", "clerk2", "组长", as_="admin")
+
+
+def test_enumerated_options_take_their_code_or_chinese_label(sh: Shell) -> None:
+    made = sh.json("receive", "--applicant", "某公司", "--type", "商业企业", "--channel", "互联网渠道",
+                   "--received-on", "2025-03-03", "--request", "某项目批复", today="2025-03-03")
+    number = made["number"]
+    shown = sh.json("show", number)
+    assert (shown["applicant_type"], shown["channel"]) == ("commercial", "online")
+    sh.ok("act", number, "征求意见", "--party", "第三方", "--on", "2025-03-04")
+    sh.ok("act", number, "收到意见（或期满无意见）", "--reply", "同意", "--on", "2025-03-06")
+    shown = sh.json("show", number)
+    assert [e["trigger"] for e in shown["events"]][-2:] == ["start_consultation", "end_consultation"]
+    assert shown["events"][-1]["data"]["reply"] == "consent"
+    done = sh.ok("act", number, "提交答复送审", "--outcome", "1", "--text", "予以公开", "--on", "2025-03-07")
+    assert "提交答复送审（第 4 版），当前状态：答复待审核" in done.stdout
+    stderr = sh.refused("act", number, "审核同意，出具答复", "--reply", "随便")
+    assert "意见（--reply）的值 '随便' 无效，可选：consent（同意公开）、objection（不同意公开）" in stderr
+    assert "未知的操作 '盖章'" in sh.refused("act", number, "盖章", as_="head")
+
+
+def test_only_a_head_or_admin_enters_the_annual_report_inputs(sh: Shell, tmp_path: Path) -> None:
+    inputs = tmp_path / "input.toml"
+    inputs.write_text('[narrative]\noverview = "概述"\n', encoding="utf-8")
+    assert "只能由负责人、管理员执行，当前用户 clerk 是承办人" in sh.refused(
+        "report", "input", "2025", "--file", str(inputs), as_="clerk", today="2026-01-10")
+    sh.ok("report", "input", "2025", "--file", str(inputs), as_="head", today="2026-01-10")
