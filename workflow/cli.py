@@ -188,24 +188,29 @@ def show(
 
 @app.command("cases")
 def list_cases(
-    state: str | None = typer.Option(None, "--state", help="只看某一状态"),
+    state: str | None = typer.Option(None, "--state", help="只看某一状态（concluded：已办结）"),
     overdue: bool = typer.Option(False, "--overdue", help="只看已逾期的"),
     due_within: int | None = typer.Option(None, "--due-within", help="只看 N 个工作日内到期的"),
     lapsed: bool = typer.Option(False, "--lapsed", help="只看系统自动办结（逾期不补正、逾期未缴费）且仍可撤销的"),
+    mine: bool = typer.Option(False, "--mine", help="只看我承办的"),
+    search: str | None = typer.Option(None, "--search", help="按编号、申请人或申请内容查找"),
+    all_: bool = typer.Option(False, "--all", help="包括已办结的案件"),
+    limit: int = typer.Option(50, "--limit", help="最多列出 N 件（默认 50）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """案件列表，按紧急程度排序。"""
-    rows = run(lambda: queries.list_cases(database(), actor_name=G.user, today=G.today, state=state,
-                                          overdue=overdue, due_within=due_within, lapsed=lapsed))
+    """案件列表，按紧急程度排序；默认只列未办结的案件。"""
+    page = run(lambda: queries.case_page(database(), actor_name=G.user, today=G.today, state=state, overdue=overdue,
+                                         due_within=due_within, lapsed=lapsed, limit=limit, closed=all_, mine=mine,
+                                         search=search))
     if as_json:
-        print_json(rows)
+        print_json(page.rows)
         return
     from workflow.render import render_cases, render_lapses
 
     if lapsed:
-        render_lapses(out, rows)
+        render_lapses(out, page.rows)
     else:
-        render_cases(out, rows, G.today)
+        render_cases(out, page.rows, G.today, total=page.total)
 
 
 @app.command()

@@ -1,9 +1,10 @@
 """Read-only use cases: one case in full, and the case list sorted by urgency. They return plain data."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import exists, func, or_
 from sqlmodel import col, select
 
 from states import lapses
@@ -87,10 +88,31 @@ def _summary(app: Application) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list and how many cases match in all."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    limit: int | None
+
+
 def list_cases(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
                overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
-               limit: int | None = None) -> list[dict[str, Any]]:
-    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last.
+               limit: int | None = None, closed: bool = True, mine: bool = False,
+               search: str | None = None) -> list[dict[str, Any]]:
+    """The rows of `case_page` (every matching case unless `limit` is given)."""
+    return case_page(db, actor_name=actor_name, today=today, state=state, overdue=overdue, due_within=due_within,
+                     lapsed=lapsed, limit=limit, closed=closed, mine=mine, search=search).rows
+
+
+def case_page(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
+              overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
+              limit: int | None = None, closed: bool = True, mine: bool = False,
+              search: str | None = None) -> CasePage:
+    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last, or left out
+    unless `closed` (or asked for by `state`). `mine`: assigned to the acting user; `search`: in the number,
+    the applicant and the request text.
 
     `lapsed`: only cases the sweep concluded (逾期不补正 / 逾期未缴费) whose lapse is still their latest
     event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
@@ -99,6 +121,10 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         raise InputError(f"未知的状态 {state!r}；可选：{'、'.join(State)}")
     if due_within is not None and due_within < 0:
         raise InputError("--due-within 应为非负整数（工作日数）")
+    if limit is not None and limit < 1:
+        raise InputError("--limit 应为正整数")
+    if mine and actor_name is None:
+        raise InputError("--mine 需要用 --as（或环境变量 OGI_USER）指定你是谁")
     with db.unit_of_work() as session:
         actor = resolve_actor(session, actor_name)
         agency_id = actor.agency_id if actor else default_agency_id(session)
@@ -107,6 +133,14 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
                                           col(Application.received_on) <= today)
         if state is not None:
             query = query.where(Application.state == state)
+        elif not closed and not lapsed:
+            query = query.where(col(Application.state).in_([s.value for s in OPEN_STATES]))
+        if mine and actor is not None:
+            query = query.where(Application.assignee_id == actor.user_id)
+        if search is not None and search.strip():
+            pattern = f"%{search.strip()}%"
+            query = query.where(or_(col(Application.number).ilike(pattern), col(Application.applicant_name).ilike(
+                pattern), col(Application.request).ilike(pattern)))
         if overdue:
             query = query.where(col(Application.next_due_on) < today)
         if due_within is not None:
@@ -123,12 +157,13 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
         open_values = [s.value for s in OPEN_STATES]
         query = query.order_by(col(Application.state).not_in(open_values), col(Application.next_due_on).is_(None),
                                col(Application.next_due_on), col(Application.number))
+        total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
         if limit is not None:
             query = query.limit(limit)
         rows = session.exec(query).all()
         clocks: dict[int, dict[str, Any]] = {}
-        listed = query.with_only_columns(col(Application.id)).order_by(None)
-        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed.scalar_subquery()))):
+        listed = [r.id for r in rows]  # exactly this page's cases
+        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed))):
             status = status_on(ClockKind(c.kind), ClockStatus(c.status), c.due_on, today)
             clocks.setdefault(c.application_id, {})[c.kind] = {
                 "due_on": c.due_on.isoformat(), "status": status.value, "provisional": c.provisional}
@@ -144,4 +179,4 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
                 item["lapse_label"] = TRANSITION_BY_TRIGGER[period.lapse].label
                 item["undo_action"], item["undo_label"] = period.undo.value, TRANSITION_BY_TRIGGER[period.undo].label
             out.append(item)
-        return out
+        return CasePage(out, total, limit)

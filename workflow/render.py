@@ -80,12 +80,14 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
             out.print(f"[{style}]{text}[/]" if style else text, highlight=False)
 
 
-def render_cases(out: Console, rows: list[dict[str, Any]], today: date) -> None:
-    """The case list, most urgent first."""
+def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: int | None = None) -> None:
+    """The case list, most urgent first; with `total`, says how many match beyond the page shown."""
     if not rows:
         out.print("没有符合条件的案件。")
         return
-    table = Table(title=f"案件列表（{today}，共 {len(rows)} 件）")
+    total = len(rows) if total is None else total
+    shown = f"共 {total} 件" if total == len(rows) else f"共 {total} 件，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
+    table = Table(title=f"案件列表（{today}，{shown}）")
     for column in ("编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期"):
         table.add_column(column)
     for r in rows:

@@ -146,3 +146,23 @@ def test_only_a_head_or_admin_enters_the_annual_report_inputs(sh: Shell, tmp_pat
     assert "只能由负责人、管理员执行，当前用户 clerk 是承办人" in sh.refused(
         "report", "input", "2025", "--file", str(inputs), as_="clerk", today="2026-01-10")
     sh.ok("report", "input", "2025", "--file", str(inputs), as_="head", today="2026-01-10")
+
+
+def test_the_case_list_pages_filters_and_searches(sh: Shell) -> None:
+    numbers = [_receive(sh, f"2025-03-0{d}") for d in (3, 4, 5, 6, 7)]
+    sh.ok("assign", numbers[1], "clerk2", as_="head")
+    sh.ok("act", numbers[4], "withdraw", "--text", "申请人撤回", "--on", "2025-03-07")
+    sh.ok("receive", "--applicant", "李四", "--type", "natural", "--channel", "online", "--received-on",
+          "2025-03-07", "--request", "某小区规划许可证", today="2025-03-07")
+    table = sh.ok("cases", "--limit", "2").stdout
+    assert "共 5 件，显示最紧急的 2 件" in table  # the withdrawn case is closed: left out
+    page = sh.json("cases", "--limit", "2")
+    assert [r["number"] for r in page] == numbers[:2]
+    for row in page:  # each row carries its own clocks (not another case's)
+        assert row["clocks"]["response"]["due_on"] == sh.json("show", row["number"])["clocks"]["response"]["due_on"]
+    assert numbers[4] in [r["number"] for r in sh.json("cases", "--all")]
+    assert [r["number"] for r in sh.json("cases", "--state", "concluded")] == [numbers[4]]
+    assert [r["number"] for r in sh.json("cases", "--mine", as_="clerk2")] == [numbers[1]]
+    assert [r["applicant_name"] for r in sh.json("cases", "--search", "规划许可")] == ["李四"]
+    assert [r["number"] for r in sh.json("cases", "--search", numbers[2])] == [numbers[2]]
+    assert "--limit 应为正整数" in sh.refused("cases", "--limit", "0")

@@ -121,8 +121,9 @@ def test_cases_sorted_by_urgency_with_filters(ogi: Ogi) -> None:
     new = receive(ogi, "2025-12-30")
     done = receive(ogi, "2025-12-01")
     ogi("act", done, "withdraw", "--on", "2025-12-02")
-    rows = ogi.json("cases", today="2025-12-31")
+    rows = ogi.json("cases", "--all", today="2025-12-31")
     assert [r["number"] for r in rows] == [old, mid, new, done]
+    assert [r["number"] for r in ogi.json("cases", today="2025-12-31")] == [old, mid, new]  # open cases only
     assert rows[0]["overdue"] is True and rows[0]["working_days_left"] < 0
     assert [r["number"] for r in ogi.json("cases", "--overdue", today="2025-12-31")] == [old]
     assert [r["number"] for r in ogi.json("cases", "--due-within", "5", today="2025-12-31")] == [old, mid]
