@@ -10,7 +10,19 @@ from rich.table import Table
 from states.clocks import RULES, ClockKind
 from states.fees import quote_data
 from workflow import admin, cases, queries, users
-from workflow.cli_base import G, app, database, fail, out, parse_date, print_json, run, sqlite_path, write_output
+from workflow.cli_base import (
+    G,
+    app,
+    database,
+    fail,
+    out,
+    parse_date,
+    print_json,
+    run,
+    sqlite_path,
+    text_input,
+    write_output,
+)
 from workflow.db import resolve_url
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
@@ -94,12 +106,14 @@ def receive(
     type_: str = typer.Option(..., "--type", help="natural|commercial|research|public_interest|legal_service|other"),
     channel: str = typer.Option(..., "--channel", help="in_person|post_signed|post_ordinary|online|fax|email"),
     received_on: str = typer.Option(..., "--received-on", help="收到申请之日 YYYY-MM-DD（条例第三十一条）"),
-    request: str = typer.Option(..., "--request", help="申请公开的政府信息内容"),
+    request: str | None = typer.Option(None, "--request", help="申请公开的政府信息内容"),
+    request_file: Path | None = typer.Option(None, "--request-file", help="从文件读取申请内容（- 表示标准输入）"),
     contact: str | None = typer.Option(None, "--contact", help="联系方式"),
     reason: str | None = typer.Option(None, "--reason", help="理由（收到日期在已锁定的报告年度时，管理员必填）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """登记一件政府信息公开申请，输出案件编号。"""
+    request = text_input(request, request_file, "--request")
     data = run(lambda: validate(ApplicationCreate, applicant_name=applicant, applicant_type=type_, channel=channel,
                                 received_on=received_on, request=request, applicant_contact=contact, reason=reason))
     result = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
@@ -124,12 +138,14 @@ def act(
     method: str | None = typer.Option(None, "--method", help="per_item（按件）|per_page（按量）"),
     amount: str | None = typer.Option(None, "--amount", help="金额（元）"),
     text: str | None = typer.Option(None, "--text", help="内容：补正事项、答复内容、意见等"),
+    text_file: Path | None = typer.Option(None, "--text-file", help="从文件读取 --text 的内容（- 表示标准输入）"),
     served_on: str | None = typer.Option(None, "--served-on", help="对方收到文书之日（默认同 --on）"),
     pages: int | None = typer.Option(None, "--pages", help="按量计收的页数"),
     expect_version: int | None = typer.Option(None, "--expect-version", help="仅当案件仍为该版本时执行"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出办理结果"),
 ) -> None:
     """对案件执行一项操作（SPEC §5 的触发器名称）。"""
+    text = text_input(text, text_file, "--text")
     if amount is not None:
         try:
             Decimal(amount)

@@ -59,6 +59,28 @@ def write_output(path: Path, data: bytes) -> None:
         fail(f"无法写入 {path}：{os_problem(exc)}")
 
 
+def text_input(value: str | None, file: Path | None, option: str) -> str | None:
+    """Long text given inline (`--text`) or read from a file (`--text-file`, `-` for standard input), in UTF-8."""
+    if file is None:
+        return value
+    if value is not None:
+        fail(f"{option} 与 {option}-file 只能给出一个", code=2)
+    if str(file) == "-":
+        raw = sys.stdin.buffer.read()
+        where = "标准输入"
+    else:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            fail(f"无法读取 {file}：{os_problem(exc)}")
+        where = str(file)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"{where} 不是 UTF-8 编码的文本（请另存为 UTF-8 后重试）")
+    return text.strip() or None
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a refusal to stderr and exit non-zero."""
     err.print(f"[bold red]错误：[/]{escape(message)}", highlight=False, markup=True)  # [section2] is text, not markup

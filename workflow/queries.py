@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from states import lapses
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import status_on, working_days_left
+from states.history import action_label, event_details
 from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
 from workflow.actors import SYSTEM_ACTOR, default_agency_id, resolve_actor
@@ -42,7 +43,8 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
             "applicant_contact": app.applicant_contact,
             "clocks": {k.value: c.as_data() for k, c in clocks.items()},
             "events": [{
-                "seq": e.seq, "trigger": e.trigger, "effective_on": e.effective_on.isoformat(),
+                "seq": e.seq, "trigger": e.trigger, "label": action_label(e.trigger),
+                "details": event_details(e.trigger, e.data), "effective_on": e.effective_on.isoformat(),
                 "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "role": e.role,
                 "from_state": e.from_state, "to_state": e.to_state, "data": e.data,
             } for e in ctx.events],

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from states.clocks import RULES, ClockKind
@@ -28,7 +29,7 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
     """One case: header, clocks, actions, history, and an explanation when asked."""
     out.print(f"[bold]案件 {d['number']}[/]  {d['state_label']}（{d['state']}）  第 {d['version']} 版", highlight=False)
     out.print(f"申请人：{d['applicant_name']}（{d['applicant_type_label']}）  渠道：{d['channel_label']}  "
-              f"收到申请之日：{d['received_on']}", highlight=False)
+              f"收到申请之日：{d['received_on']}  承办人：{d.get('assignee_name') or '—'}", highlight=False)
     out.print(f"申请内容：{d['request']}", highlight=False)
     if d["outcome"]:
         out.print(f"办理结果：{d['outcome']} {d['outcome_label']}  办结日期：{d['concluded_on']}", highlight=False)
@@ -65,12 +66,15 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
                   highlight=False)
     out.print("[bold]办理记录[/]")
     for e in d["events"]:
-        late = e["data"].get("late")
-        extra = f"  [red]逾期办理，理由：{late['reason']}[/]" if late else ""
         role = ROLE_LABELS.get(Role(e["role"]), e["role"])
         before = STATE_LABELS[State(e["from_state"])] if e["from_state"] else "—"
-        out.print(f"  {e['seq']:>2}. {e['effective_on']} {e['trigger']}  {e['actor']}（{role}）"
-                  f"  {before} → {STATE_LABELS[State(e['to_state'])]}{extra}", highlight=False)
+        after = STATE_LABELS[State(e["to_state"])]
+        moved = f"{before} → {after}" if before != after else after
+        out.print(f"  {e['seq']:>2}. {e['effective_on']} [bold]{escape(e['label'])}[/]  {escape(e['actor'])}（{role}）"
+                  f"  {moved}", highlight=False)
+        for line in e["details"]:
+            style = "red" if line.startswith("逾期办理") else "dim"
+            out.print(f"      [{style}]{escape(line)}[/]", highlight=False)
     if "explanation" in d:
         kind = ClockKind(d["explanation"]["clock"])
         out.print(f"[bold]{RULES[kind].label}逐日计算[/]（{RULES[kind].basis}）", highlight=False)

@@ -166,3 +166,34 @@ def test_the_case_list_pages_filters_and_searches(sh: Shell) -> None:
     assert [r["applicant_name"] for r in sh.json("cases", "--search", "规划许可")] == ["李四"]
     assert [r["number"] for r in sh.json("cases", "--search", numbers[2])] == [numbers[2]]
     assert "--limit 应为正整数" in sh.refused("cases", "--limit", "0")
+
+
+def test_the_history_reads_in_chinese_with_what_each_step_carried(sh: Shell, tmp_path: Path) -> None:
+    items = tmp_path / "items.txt"
+    items.write_text("一、请写明所需信息的名称；\n二、请提供身份证明。\n", encoding="utf-8")
+    made = sh.json("receive", "--applicant", "张三", "--type", "natural", "--channel", "online",
+                   "--received-on", "2025-03-03", "--request-file", "-", today="2025-03-03",
+                   stdin="某街道 2024 年的拆迁补偿标准\n（含附件）\n")
+    number = made["number"]
+    assert sh.json("show", number)["request"] == "某街道 2024 年的拆迁补偿标准\n（含附件）"
+    sh.ok("act", number, "request_correction", "--text-file", str(items), "--days", "10", "--on", "2025-03-04")
+    sh.ok("act", number, "receive_correction", "--on", "2025-03-06")
+    sh.ok("act", number, "start_consultation", "--party", "third_party", "--party-name", "某置业公司",
+          "--on", "2025-03-07")
+    sh.ok("act", number, "end_consultation", "--reply", "objection", "--text", "涉及商业秘密", "--on", "2025-03-10")
+    text = sh.ok("show", number).stdout
+    assert "request_correction" not in text.split("办理记录")[1]  # the history names actions by their label
+    for shown in ("一次性告知补正", "内容：一、请写明所需信息的名称；", "期限（工作日）：10", "收到补正",
+                  "征求意见", "征求对象：某置业公司", "意见：不同意公开", "内容：涉及商业秘密"):
+        assert shown in text, shown
+    events = sh.json("show", number)["events"]
+    assert events[1]["label"] == "一次性告知补正" and "内容：一、请写明所需信息的名称；\n二、请提供身份证明。" in events[1]["details"]
+    assert "--text 与 --text-file 只能给出一个" in sh("act", number, "withdraw", "--text", "a", "--text-file",
+                                                       str(items)).stderr
+    assert "不是 UTF-8 编码的文本" in sh.refused("act", number, "withdraw", "--text-file", _gbk(tmp_path))
+
+
+def _gbk(tmp_path: Path) -> str:
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("申请人撤回".encode("gbk"))
+    return str(path)
