@@ -187,7 +187,8 @@ def test_the_history_reads_in_chinese_with_what_each_step_carried(sh: Shell, tmp
                   "征求意见", "征求对象：某置业公司", "意见：不同意公开", "内容：涉及商业秘密"):
         assert shown in text, shown
     events = sh.json("show", number)["events"]
-    assert events[1]["label"] == "一次性告知补正" and "内容：一、请写明所需信息的名称；\n二、请提供身份证明。" in events[1]["details"]
+    assert events[1]["label"] == "一次性告知补正"
+    assert "内容：一、请写明所需信息的名称；\n二、请提供身份证明。" in events[1]["details"]
     assert "--text 与 --text-file 只能给出一个" in sh("act", number, "withdraw", "--text", "a", "--text-file",
                                                        str(items)).stderr
     assert "不是 UTF-8 编码的文本" in sh.refused("act", number, "withdraw", "--text-file", _gbk(tmp_path))
