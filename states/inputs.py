@@ -61,8 +61,9 @@ def choice_label(field: str, code: str) -> str:
 
 
 def choices_text(field: str) -> str:
-    """The options of an input for a message: `consent（同意公开）、objection（不同意公开）…`."""
-    return "、".join(f"{code}（{names[0]}）" for code, names in CHOICES[field].items())
+    """The options of an input for a message: `consent、objection、none（或中文：同意公开、不同意公开、…）`."""
+    options = CHOICES[field]
+    return f"{'、'.join(options)}（或中文：{'、'.join(names[0] for names in options.values())}）"
 
 
 class ActionInputs(Protocol):

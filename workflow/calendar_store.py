@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from workflow.calendar import CalendarData, Override, WorkingCalendar, calendar_for
-from workflow.errors import CalendarError
+from workflow.errors import CalendarError, InputError
 from workflow.inputs import toml_problem
 from workflow.models import CalendarDay, CalendarYear, utcnow
+from workflow.textfiles import read_text
 
 _cache: dict[str, tuple[tuple[Any, ...], WorkingCalendar]] = {}
 
@@ -95,9 +96,9 @@ def _expand(items: Iterable[Any], field: str) -> list[date]:
 def parse_notice(path: Path) -> YearNotice:
     """Read and validate a year's TOML notice; the year must be complete and consistent."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CalendarError(f"文件不存在：{path}") from exc
+        raw = tomllib.loads(read_text(path))
+    except InputError as exc:
+        raise CalendarError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise CalendarError(f"{path} {toml_problem(exc)}") from exc
     problems = [f"缺少字段 {k}" for k in ("year", "source", "rest_days", "working_days") if k not in raw]

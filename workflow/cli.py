@@ -23,7 +23,7 @@ from workflow.cli_base import (
     text_input,
     write_output,
 )
-from workflow.db import resolve_url
+from workflow.db import resolve_url, shown_url
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
 
@@ -40,7 +40,7 @@ def init(agency: str = typer.Option(..., "--agency", help="机关名称")) -> No
     """建库并创建机关与 admin 用户。"""
     db = database(create=True)
     run(lambda: admin.init(db, agency=agency))
-    out.print(f"已初始化：{agency}（数据库 {db.url}）。管理员用户：admin", highlight=False)
+    out.print(f"已初始化：{agency}（数据库 {shown_url(db.url)}）。管理员用户：admin", highlight=False)
 
 
 @user_app.command("add")

@@ -1,7 +1,6 @@
 """What every `ogi` command shares: the root app, global options, the database, refusals in Chinese."""
 
 
-import errno
 import json
 import os
 import sys
@@ -18,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from workflow.actors import SYSTEM_ACTOR
 from workflow.calendar import local_today
 from workflow.cli_errors import ChineseGroup
-from workflow.db import Database, failure_text, resolve_url
+from workflow.db import Database, failure_text, resolve_url, shown_url, url_problem
 from workflow.errors import WorkflowError
+from workflow.textfiles import decode, os_problem, read_text
 
 app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, cls=ChineseGroup)
@@ -43,14 +43,6 @@ def agency_today() -> date:
     return local_today()
 
 
-def os_problem(exc: OSError) -> str:
-    """Why a file could not be read or written, in Chinese."""
-    reasons = {errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有访问权限", errno.EPERM: "没有访问权限",
-               errno.EISDIR: "这是一个目录", errno.ENOTDIR: "路径中有一段不是目录", errno.ENOSPC: "磁盘空间不足",
-               errno.EROFS: "文件系统只读"}
-    return reasons.get(exc.errno or 0, f"系统错误 {exc.errno}")
-
-
 def write_output(path: Path, data: bytes) -> None:
     """Write an export or letter to `path`, or refuse in Chinese naming why (no directory, no permission…)."""
     try:
@@ -65,19 +57,7 @@ def text_input(value: str | None, file: Path | None, option: str) -> str | None:
         return value
     if value is not None:
         fail(f"{option} 与 {option}-file 只能给出一个", code=2)
-    if str(file) == "-":
-        raw = sys.stdin.buffer.read()
-        where = "标准输入"
-    else:
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            fail(f"无法读取 {file}：{os_problem(exc)}")
-        where = str(file)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        fail(f"{where} 不是 UTF-8 编码的文本（请另存为 UTF-8 后重试）")
+    text = run(lambda: decode(sys.stdin.buffer.read(), "标准输入") if str(file) == "-" else read_text(file))
     return text.strip() or None
 
 
@@ -117,13 +97,18 @@ def sqlite_path(url: str) -> Path | None:
 def database(*, create: bool = False) -> Database:
     """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file."""
     url = resolve_url(G.db)
+    problem = url_problem(url)
+    if problem is not None:
+        fail(problem)
     path = sqlite_path(url)
+    if path is not None and create and not path.parent.is_dir():
+        fail(f"目录 {path.parent} 不存在：请先建立该目录，或用 --db 指定其他位置")
     if path is not None and not create and not path.exists():
         fail(f"数据库 {path} 不存在：请先运行 ogi init --agency 机关名称（或用 --db 指定已有的数据库）")
     try:
         return Database(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        fail(f"无法打开数据库 {url}：{exc}")
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        fail(f"无法打开数据库 {shown_url(url)}：{type(exc).__name__}")
 
 
 def print_json(data: Any) -> None:

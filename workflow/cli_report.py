@@ -14,8 +14,9 @@ from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli_base import G, app, database, fail, os_problem, out, print_json, run, write_output
+from workflow.cli_base import G, app, database, fail, out, print_json, run, write_output
 from workflow.report import FORMATS, render
+from workflow.textfiles import read_text
 
 DEFAULT_COMMAND = "export"
 BINARY_FORMATS = frozenset({"xlsx", "docx"})
@@ -130,12 +131,7 @@ def report_input(
     file: Path = typer.Option(..., "--file", help="TOML 文件（格式见 docs/examples/report-input.toml）"),
 ) -> None:
     """填报年度报告中机关掌握的内容：第二部分数字，第一、五、六部分文字（覆盖该年度已填内容）。"""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"无法读取 {file}：{os_problem(exc)}")
-    except UnicodeDecodeError:
-        fail(f"无法读取 {file}：不是 UTF-8 编码的文本文件（请另存为 UTF-8）")
+    text = run(lambda: read_text(file))
     data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, year=year, text=text,
                                                                 today=G.today))
     figures = sum(len(fields) for rows in data["section2"].values() for fields in rows.values())

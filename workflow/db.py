@@ -3,10 +3,11 @@
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflow import models  # noqa: F401 - registers every table before create_all
@@ -41,13 +42,56 @@ def resolve_url(db: str | None = None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
+SUPPORTED = "SQLite（文件路径或 sqlite:///路径）或 PostgreSQL（postgresql+psycopg://用户@主机/库名）"
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "（无法解析的数据库地址）"
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` names no database ogi can use (None when it names one)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"无法打开数据库：地址 {url!r} 无法解析，应为 {SUPPORTED}"
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        return f"无法打开数据库 {shown_url(url)}：不支持 {parsed.get_backend_name()}，ogi 使用 {SUPPORTED}"
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+        return f"无法打开数据库 {shown_url(url)}：PostgreSQL 请用 postgresql+psycopg:// 连接"
+    return None
+
+
+_SERVER_REASONS = (
+    ("Connection refused", "连接被拒绝（数据库服务器未启动，或主机、端口不对）"),
+    ("password authentication failed", "用户名或密码不正确"),
+    ("no password supplied", "服务器要求密码，但地址中没有给出"),
+    ("does not exist", "服务器上没有这个数据库或用户（请先建库）"),
+    ("timeout expired", "连接超时（检查网络和防火墙）"),
+    ("could not translate host name", "无法解析主机名"),
+)
+
+
 def failure_text(exc: SQLAlchemyError) -> str:
-    """A database failure in Chinese, with the driver's own reason but never the SQL or its parameters
-    (they may hold applicants' names)."""
-    reason = str(getattr(exc, "orig", None) or str(exc).split("\n", 1)[0]).strip()
+    """A database failure in Chinese, with the driver's own reason but never the SQL, its parameters (they
+    may hold applicants' names) or a password."""
+    reason = str(getattr(exc, "orig", None) or str(exc)).strip().split("\n", 1)[0]
+    if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+        return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+    if "file is not a database" in reason or "database disk image is malformed" in reason:
+        return "该文件不是 ogi 的 SQLite 数据库（或已损坏）：请用 --db 指定正确的数据库文件"
+    if "readonly database" in reason or "read-only" in reason:
+        return "数据库是只读的，不能保存任何修改（查看类命令仍可使用）：请检查数据库文件及其目录的写权限"
+    if "unable to open database file" in reason:
+        return "无法打开数据库文件：请检查路径中的目录是否存在、是否有读写权限"
     if isinstance(exc, OperationalError):
-        if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
-            return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+        for known, chinese in _SERVER_REASONS:
+            if known in reason:
+                return f"无法连接数据库服务器：{chinese}"
         return f"无法访问数据库：{reason}"
     return f"数据库错误：{reason}"
 
@@ -55,20 +99,48 @@ def failure_text(exc: SQLAlchemyError) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    _shared_pragmas(cursor)
+
+
+def _read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    _shared_pragmas(dbapi_connection.cursor())  # the journal mode is the file's own: it cannot be changed
+
+
+def _shared_pragmas(cursor: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+
+
 class Database:
-    """An engine plus the one way to run a unit of work on it."""
+    """An engine plus the one way to run a unit of work on it.
+
+    A SQLite file this process may not write (an archived copy, a read-only mount) is opened read-only:
+    every command that only reads works, and one that writes is refused in Chinese.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.read_only = False
         if url.startswith("sqlite"):
-            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            path = _sqlite_file(url)
+            if path is not None and path.exists() and not (os.access(path, os.W_OK)
+                                                           and os.access(path.parent, os.W_OK)):
+                self.read_only = True
+                # immutable: with no right to write the directory, SQLite could not make the WAL index
+                extra = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
+                self.engine: Engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro{extra}&uri=true",
+                                                    connect_args={"check_same_thread": False})
+                event.listen(self.engine, "connect", _read_only_pragmas)
+            else:
+                self.engine = create_engine(url, connect_args={"check_same_thread": False})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
 

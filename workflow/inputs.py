@@ -78,6 +78,11 @@ _BOUND_WORDS = {"greater_than_equal": "不能小于", "greater_than": "应大于
                 "less_than": "应小于"}
 
 
+def _shown(value: object) -> object:
+    """A value as a message may quote it: long text is cut, never echoed whole."""
+    return value if not isinstance(value, str) or len(value) <= 40 else f"{value[:20]}…（共 {len(value)} 字）"
+
+
 def validate(model: type[M], **values: object) -> M:
     """Validate input into `model`, turning pydantic errors into one Chinese InputError."""
     given = {k: v for k, v in values.items() if v is not None}
@@ -91,7 +96,7 @@ def validate(model: type[M], **values: object) -> M:
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
             label = FIELD_LABELS.get(name, name)
-            value = err.get("input")
+            value = _shown(err.get("input"))
             if err["type"] == "missing":
                 lines.append(f"缺少{label}")
             elif name in CHOICES:
@@ -100,6 +105,9 @@ def validate(model: type[M], **values: object) -> M:
                 lines.append(f"{label}的值 {value!r} 不是有效日期（应为 YYYY-MM-DD）")
             elif err["type"] == "string_too_short":
                 lines.append(f"{label}不能为空")
+            elif err["type"] == "string_too_long":
+                limit = (err.get("ctx") or {}).get("max_length")
+                lines.append(f"{label}过长：{len(str(err.get('input')))} 字，最多 {limit} 字")
             elif err["type"] in _BOUND_WORDS:
                 bound = next(iter((err.get("ctx") or {}).values()), "")
                 lines.append(f"{label}的值 {value!r} 无效：{_BOUND_WORDS[err['type']]} {bound}")

@@ -18,9 +18,13 @@ class Shell:
     def __init__(self, path: Path) -> None:
         self.db = str(path)
 
+    def argv(self, *args: str, as_: str | None = "clerk", today: str = "2025-03-10") -> list[str]:
+        """The command line of one `ogi` call."""
+        return [OGI, "--db", self.db, "--today", today, *(["--as", as_] if as_ else []), *args]
+
     def __call__(self, *args: str, as_: str | None = "clerk", today: str = "2025-03-10",
                  stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        argv = [OGI, "--db", self.db, "--today", today, *(["--as", as_] if as_ else []), *args]
+        argv = self.argv(*args, as_=as_, today=today)
         env = {k: v for k, v in os.environ.items() if k not in ("OGI_USER", "OGI_DB")}
         return subprocess.run(argv, capture_output=True, text=True, input=stdin, env=env, timeout=60)
 
@@ -119,7 +123,8 @@ def test_users_are_listed_disabled_enabled_and_given_roles(sh: Shell) -> None:
     assert "只能由管理员执行" in sh.refused("user", "disable", "clerk2", as_="head")
     assert "唯一启用的管理员" in sh.refused("user", "role", "admin", "clerk", as_="admin")
     assert "不能停用自己" in sh.refused("user", "disable", "admin", as_="admin")
-    assert "角色 '组长' 无效，可选：clerk（承办人）" in sh.refused("user", "role", "clerk2", "组长", as_="admin")
+    wrong = sh.refused("user", "role", "clerk2", "组长", as_="admin")
+    assert "角色 '组长' 无效，可选：clerk、head、admin（或中文：承办人、负责人、管理员）" in wrong
 
 
 def test_enumerated_options_take_their_code_or_chinese_label(sh: Shell) -> None:
@@ -136,7 +141,7 @@ def test_enumerated_options_take_their_code_or_chinese_label(sh: Shell) -> None:
     done = sh.ok("act", number, "提交答复送审", "--outcome", "1", "--text", "予以公开", "--on", "2025-03-07")
     assert "提交答复送审（第 4 版），当前状态：答复待审核" in done.stdout
     stderr = sh.refused("act", number, "审核同意，出具答复", "--reply", "随便")
-    assert "意见（--reply）的值 '随便' 无效，可选：consent（同意公开）、objection（不同意公开）" in stderr
+    assert "意见（--reply）的值 '随便' 无效，可选：consent、objection、none（或中文：同意公开、不同意公开" in stderr
     assert "未知的操作 '盖章'" in sh.refused("act", number, "盖章", as_="head")
 
 
@@ -191,7 +196,8 @@ def test_the_history_reads_in_chinese_with_what_each_step_carried(sh: Shell, tmp
     assert "内容：一、请写明所需信息的名称；\n二、请提供身份证明。" in events[1]["details"]
     assert "--text 与 --text-file 只能给出一个" in sh("act", number, "withdraw", "--text", "a", "--text-file",
                                                        str(items)).stderr
-    assert "不是 UTF-8 编码的文本" in sh.refused("act", number, "withdraw", "--text-file", _gbk(tmp_path))
+    gbk = sh.refused("act", number, "withdraw", "--text-file", _gbk(tmp_path))
+    assert "不是 UTF-8 编码的文本文件（看来是 GBK/GB18030 编码）" in gbk
 
 
 def _gbk(tmp_path: Path) -> str:
