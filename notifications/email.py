@@ -10,7 +10,7 @@ from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from notifications.channels import DeliveryError, checked_timeout, config_table, network_problem
+from notifications.delivery import DeliveryError, checked_timeout, config_table, network_problem
 from states.clocks import RULES, ClockKind
 
 _N = TypeVar("_N", int, float)

@@ -9,10 +9,8 @@ from typing import Any, Literal
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -25,6 +23,8 @@ from jinja2 import (
     UndefinedError,
     select_autoescape,
 )
+
+from notifications.docx_text import chinese_run
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -181,14 +181,6 @@ def _clean(text: str) -> str:
 
 
 _ALIGN = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
-
-
-def chinese_run(paragraph: Paragraph, text: str, *, size: float, face: str = "仿宋", bold: bool = False) -> Run:
-    """Add a run with its East Asian font set too (w:eastAsia): otherwise Word shows Chinese in its default face."""
-    run = paragraph.add_run(text)
-    run.font.size, run.font.bold, run.font.name = Pt(size), bold, face
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
-    return run
 
 
 def _font(paragraph: Paragraph, text: str, *, size: float, bold: bool = False, face: str = "仿宋") -> None:

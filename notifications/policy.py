@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from notifications.toml_errors import toml_problem
 from states.clocks import RULES, ClockKind
-from workflow.inputs import toml_problem
 
 CHANNELS = ("inbox", "log", "email", "webhook")
 ALERT_KIND_LABELS = {"reminder": "到期提醒", "overdue": "逾期预警", "escalation": "逾期督办"}

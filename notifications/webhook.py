@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any, Literal
 
-from notifications.channels import DeliveryError, checked_timeout, config_table, network_problem
+from notifications.delivery import DeliveryError, checked_timeout, config_table, network_problem
 
 Mode = Literal["json", "robot"]
 MODES: tuple[Mode, ...] = ("json", "robot")

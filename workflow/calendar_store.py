@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from notifications.toml_errors import toml_problem
 from workflow.calendar import CalendarData, Override, WorkingCalendar, calendar_for
 from workflow.errors import CalendarError, InputError
-from workflow.inputs import toml_problem
 from workflow.models import CalendarDay, CalendarYear, utcnow
 from workflow.textfiles import read_text
 

@@ -4,9 +4,9 @@ import tomllib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from notifications.toml_errors import toml_problem
 from states.report_format import SECTION2, SECTION_TITLES
 from workflow.errors import InputError
-from workflow.inputs import toml_problem
 
 # TOML key of each narrative section → the report's section number.
 NARRATIVE_KEYS: dict[str, str] = {"overview": "1", "problems": "5", "other": "6"}

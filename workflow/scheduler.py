@@ -9,7 +9,7 @@ from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from notifications.channels import Channel
+from notifications.delivery import Channel
 from notifications.policy import AlertPolicy
 from workflow.alerts import SweepResult, sweep
 from workflow.calendar import LOCAL_ZONE

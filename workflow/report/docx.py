@@ -10,7 +10,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from notifications.letters import chinese_run
+from notifications.docx_text import chinese_run
 from states.report_format import SECTIONS
 from workflow.report.layout import (
     LATE_CHANGE_HEADER,
