@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from sqlmodel import col, select
 
 from states.lifecycle import State, Trigger
@@ -20,7 +19,6 @@ from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.models import Application, Approval
-from workflow.render import render_cases
 
 T = Trigger  # short, for the tables of steps below
 
@@ -177,8 +175,29 @@ def _refuse_to_overwrite(path: Path) -> None:
         raise WorkflowError(f"{path} 不是演示数据库，不会覆盖它；请用 --db-file 指定另一个文件")
 
 
-def build_demo(path: Path, *, today: date, console: Console) -> None:
-    """Recreate the demo database at `path`, replay a year of cases up to `today`, and show the clerk's view."""
+@dataclass(frozen=True)
+class DemoView:
+    """What the demo built, and what its clerk looks at first (the CLI prints it)."""
+
+    path: Path
+    today: date
+    applications: int
+    actions: int
+    open_by_state: dict[str, int]  # state label → open cases
+    concluded: int
+    overdue: int
+    due_soon: int  # within 5 working days, not overdue
+    pending_approvals: int
+    next_year_known: bool  # whether next year's holidays are in the calendar
+    shown: list[dict[str, Any]]  # the case list rows to show first: overdue and due soon, else some open ones
+    example: str | None  # a case number worth `ogi show --explain`
+    agency: str = AGENCY
+    clerk: str = CLERKS[0]
+    head: str = HEAD
+
+
+def build_demo(path: Path, *, today: date) -> DemoView:
+    """Recreate the demo database at `path`, replay a year of cases up to `today`; returns the clerk's first view."""
     _refuse_to_overwrite(path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -211,7 +230,7 @@ def build_demo(path: Path, *, today: date, console: Console) -> None:
     last_year = today.year - 1
     annual.set_inputs(db, actor_name=HEAD, year=last_year, text=_REPORT_INPUT.format(year=last_year))
     annual.lock_year(db, actor_name=HEAD, year=last_year, today=today)
-    _first_view(db, console, today, total, actions + appealed, path)
+    return _first_view(db, today, total, actions + appealed, path)
 
 
 # The figures and words of last year's report that only the agency knows (docs/examples/report-input.toml).
@@ -275,7 +294,7 @@ def _appeals(db: Database, today: date, rng: random.Random) -> int:
     return actions
 
 
-def _first_view(db: Database, console: Console, today: date, total: int, actions: int, path: Path) -> None:
+def _first_view(db: Database, today: date, total: int, actions: int, path: Path) -> DemoView:
     rows = queries.list_cases(db, actor_name=CLERKS[0], today=today)
     open_rows = [r for r in rows if r["state"] != State.CONCLUDED]
     overdue = [r for r in open_rows if r["overdue"]]
@@ -284,27 +303,11 @@ def _first_view(db: Database, console: Console, today: date, total: int, actions
     with db.unit_of_work() as session:
         pending = session.exec(select(Approval).where(Approval.status == "pending")).all()
         cal = load_calendar(session)
-    console.print(f"[bold]演示数据库已生成：{path}[/]（{AGENCY}，{total} 件申请，{actions} 项办理操作，今天 {today}）",
-                  highlight=False)
     by_state: dict[str, int] = {}
     for r in open_rows:
         by_state[r["state_label"]] = by_state.get(r["state_label"], 0) + 1
-    console.print("在办：" + "，".join(f"{k} {v} 件" for k, v in by_state.items()) +
-                  f"；已办结 {len(rows) - len(open_rows)} 件", highlight=False)
-    console.print(f"[bold red]已逾期 {len(overdue)} 件[/]，5 个工作日内到期 {len(soon)} 件，"
-                  f"待负责人审批 {len(pending)} 项", highlight=False)
-    if not cal.known(today.year + 1):
-        console.print(f"[yellow]注意：{today.year + 1} 年放假安排尚未导入，跨年期限均为暂定"
-                      f"（发布后用 ogi calendar import 导入）[/]", highlight=False)
-    render_cases(console, overdue + soon or open_rows[:10], today)
-    example = (overdue or soon or open_rows or rows)[0]["number"] if rows else None
-    console.print("\n试试：", highlight=False)
-    console.print(f"  ogi --db {path} --as {CLERKS[0]} cases --overdue", highlight=False)
-    if example:
-        console.print(f"  ogi --db {path} --as {CLERKS[0]} show {example} --explain response", highlight=False)
-    console.print(f"  ogi --db {path} --as {HEAD} cases --state under_review", highlight=False)
-    console.print(f"  ogi --db {path} calendar show {today.year + 1}", highlight=False)
-    console.print(f"  ogi --db {path} --as {HEAD} appeal list", highlight=False)
-    console.print(f"  ogi --db {path} --as {HEAD} report {today.year - 1} --format html --out 年报{today.year - 1}.html"
-                  "   # 年度报告（已锁定），每个非零数字链接到对应案件", highlight=False)
-    console.print(f"  ogi --db {path} --as {HEAD} report cell {today.year - 1} carried_out total", highlight=False)
+    return DemoView(path=path, today=today, applications=total, actions=actions, open_by_state=by_state,
+                    concluded=len(rows) - len(open_rows), overdue=len(overdue), due_soon=len(soon),
+                    pending_approvals=len(pending), next_year_known=cal.known(today.year + 1),
+                    shown=overdue + soon or open_rows[:10],
+                    example=(overdue or soon or open_rows or rows)[0]["number"] if rows else None)

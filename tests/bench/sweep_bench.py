@@ -24,6 +24,7 @@ from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import State
 from tests.bench.fixture import AGENCY, CLERK, HEAD, BenchDb, copy, random_application, url
 from workflow import admin, alerts, cases
+from workflow.alerts import due
 from workflow.calendar import WorkingCalendar
 from workflow.db import Database
 
@@ -168,7 +169,7 @@ class _Counter:
 @contextmanager
 def _counting_due_alerts() -> Iterator[_Counter]:
     counter = _Counter()
-    original = getattr(alerts, "_Due")  # noqa: B009 - patched where raise_alerts looks it up
+    original = getattr(due, "_Due")  # noqa: B009 - patched where raise_alerts looks it up
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         if counter.first_call is None:
@@ -176,18 +177,18 @@ def _counting_due_alerts() -> Iterator[_Counter]:
         counter.calls += 1
         return original(*args, **kwargs)
 
-    setattr(alerts, "_Due", counted)  # noqa: B010
+    setattr(due, "_Due", counted)  # noqa: B010
     try:
         yield counter
     finally:
-        setattr(alerts, "_Due", original)  # noqa: B010
+        setattr(due, "_Due", original)  # noqa: B010
 
 
 @contextmanager
 def _timing(names: tuple[str, ...]) -> Iterator[dict[str, float]]:
-    """Time the steps that `alerts.sweep` calls through module globals (lapse_expired, raise_alerts, deliver)."""
+    """Time the steps that `alerts.sweep` calls through the globals of `due` (lapse_expired, raise_alerts, deliver)."""
     spent: dict[str, float] = {}
-    originals = {name: getattr(alerts, name) for name in names}
+    originals = {name: getattr(due, name) for name in names}
 
     def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -199,12 +200,12 @@ def _timing(names: tuple[str, ...]) -> Iterator[dict[str, float]]:
         return wrapper
 
     for name, func in originals.items():
-        setattr(alerts, name, timed(name, func))
+        setattr(due, name, timed(name, func))
     try:
         yield spent
     finally:
         for name, func in originals.items():
-            setattr(alerts, name, func)
+            setattr(due, name, func)
 
 
 def _python_alerts(conn: sqlite3.Connection, today: date, policy: AlertPolicy, cal: WorkingCalendar) -> int:

@@ -13,6 +13,7 @@ from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY, due_alerts, load_policy
 from tests.integration.conftest import World
 from workflow import alerts, monitor
+from workflow.alerts import due, outbox
 from workflow.calendar import WorkingCalendar
 from workflow.errors import WorkflowError
 from workflow.models import Alert, AlertQueue, Application, Delivery, User
@@ -135,7 +136,7 @@ def test_status_warns_about_a_dead_scheduler_and_next_years_calendar(world: Worl
     fresh = monitor.status(world.db, today=D("2026-10-30"), max_age=timedelta(hours=26))
     assert fresh["warnings"] == [] and fresh["last_sweep"]["as_of"] == "2026-11-02"
     stale = monitor.status(world.db, today=D("2026-10-30"), max_age=timedelta(hours=26),
-                           now=alerts.utcnow() + timedelta(hours=30))
+                           now=outbox.utcnow() + timedelta(hours=30))
     assert any("小时没有运行提醒扫描" in w for w in stale["warnings"])
 
 
@@ -280,7 +281,7 @@ def test_bulk_written_alerts_read_back_exactly_like_orm_rows(backend: str, reque
         queued = session.exec(select(AlertQueue.alert_id)).all()
         assert queued == [session.exec(select(Alert.id)).one()]  # raised and queued, not fanned out yet
         assert session.exec(select(Delivery)).first() is None
-    assert alerts.dispatch(world.db, fan_out=("inbox", "log"), now=alerts.utcnow()) == 1
+    assert alerts.dispatch(world.db, fan_out=("inbox", "log"), now=outbox.utcnow()) == 1
     with world.db.unit_of_work() as session:
         raw = session.connection().exec_driver_sql(
             "SELECT a.raised_at, a.recipients, a.due_on, d.next_attempt_at FROM alert a "
@@ -310,9 +311,9 @@ def test_an_alert_written_twice_is_stored_queued_and_reported_once(backend: str,
               "kind": "reminder", "due_on": D("2025-10-09"), "fire_on": D("2025-09-26"), "raised_on": D("2025-09-26"),
               "recipients": ["clerk"], "message": "提醒"}, number)]
     with world.db.unit_of_work() as session:
-        first = alerts._write_alerts(session.connection(), part, alerts.utcnow())
+        first = due._write_alerts(session.connection(), part, outbox.utcnow())
     with world.db.unit_of_work() as session:
-        second = alerts._write_alerts(session.connection(), part, alerts.utcnow())
+        second = due._write_alerts(session.connection(), part, outbox.utcnow())
     assert (len(first), second) == (1, [])
     with world.db.unit_of_work() as session:
         assert len(session.exec(select(Alert)).all()) == 1 and len(session.exec(select(AlertQueue)).all()) == 1
@@ -331,10 +332,10 @@ def test_the_fan_out_uses_the_addresses_known_when_it_runs(backend: str, request
         clerk = session.exec(select(User).where(User.username == "clerk")).one()
         clerk.email = "clerk@example.gov.cn"
         alert_id = session.exec(select(Alert.id)).one()
-    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=alerts.utcnow())
+    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=outbox.utcnow())
     with world.db.unit_of_work() as session:  # a second process that read the queue row before it went
         session.add(AlertQueue(alert_id=alert_id))
-    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=alerts.utcnow())
+    alerts.dispatch(world.db, fan_out=("inbox", "email"), now=outbox.utcnow())
     with world.db.unit_of_work() as session:
         rows = sorted((d.channel, d.recipient) for d in session.exec(select(Delivery)).all())
     assert rows == [("email", "clerk"), ("inbox", "clerk")]
@@ -351,8 +352,8 @@ def test_a_stalled_send_never_makes_another_process_send_its_rows_again(backend:
     for _ in range(5):
         world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)  # 5 reminders to the clerk
-    clock = [alerts.utcnow()]
-    monkeypatch.setattr(alerts, "utcnow", lambda: clock[0])
+    clock = [outbox.utcnow()]
+    monkeypatch.setattr(outbox, "utcnow", lambda: clock[0])
     arrived: Counter[tuple[str, int]] = Counter()
 
     class Recording:
@@ -396,7 +397,7 @@ def test_a_failed_sweep_is_recorded_in_chinese_without_sql_or_names(world: World
         raise OperationalError("INSERT INTO alert (message) VALUES (?)", ("案件 2025-0001（张三）",),
                                Exception("database is locked"))
 
-    monkeypatch.setattr(alerts, "raise_alerts", locked)
+    monkeypatch.setattr(due, "raise_alerts", locked)
     with pytest.raises(OperationalError):
         alerts.sweep(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY, channels={})
     warnings = monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["warnings"]

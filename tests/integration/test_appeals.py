@@ -11,10 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-import workflow.cli  # noqa: F401 - registers every command on the root app
 from states.appeals import DECISIONS, Column
 from workflow import appeals
-from workflow.cli_base import app as cli_app
+from workflow.cli import app as cli_app
 from workflow.errors import InputError, NotFound, TransitionNotAllowed, YearLocked
 from workflow.models import Agency, Appeal, AppealEvent, AppealMapping, LockedChange, ReportLock
 

@@ -19,9 +19,7 @@ from workflow import alerts
 from workflow.actors import default_agency_id
 from workflow.cli import app
 from workflow.errors import InputError, TransitionNotAllowed
-from workflow.ledger import ImportRejected, import_applications
-from workflow.ledger_appeals import import_appeals
-from workflow.ledger_read import APPEAL_HEADERS, APPLICATION_HEADERS
+from workflow.ledger import APPEAL_HEADERS, APPLICATION_HEADERS, ImportRejected, import_appeals, import_applications
 from workflow.models import Alert, Appeal, AppealEvent, Application, CaseClock, Event, ReportLock
 
 TODAY = date(2025, 12, 31)

@@ -9,10 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from notifications.policy import ALERT_KIND_LABELS
-from workflow.cli_base import G, agency_today, app, database, fail, out, print_json, run
+from workflow.cli.base import G, agency_today, database, fail, out, print_json, run
 
 alerts_app = typer.Typer(help="到期提醒、逾期预警与自动办结", no_args_is_help=True)
-app.add_typer(alerts_app, name="alerts")
+commands = typer.Typer()
+commands.add_typer(alerts_app, name="alerts")
 
 
 def _alert_setup(config: Path | None) -> tuple[Any, Any]:
@@ -112,7 +113,7 @@ def alerts_retry() -> None:
     out.print(f"已重新排队 {count} 条发送失败的提醒。")
 
 
-@app.command()
+@commands.command()
 def status(
     max_age_hours: float = typer.Option(26, "--max-age-hours", help="超过多少小时没有扫描即告警"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
@@ -138,7 +139,7 @@ def status(
         out.print(f"[bold yellow]警告：[/]{escape(w)}", highlight=False)
 
 
-@app.command()
+@commands.command()
 def scheduler(
     config: Path | None = _CONFIG,
     interval: float = typer.Option(15, "--interval", min=1, max=1440, help="扫描间隔（分钟，1–1440）"),

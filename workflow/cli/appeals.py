@@ -4,11 +4,12 @@ import typer
 
 from states.appeals import COLUMN_LABELS, DECISIONS, Column
 from workflow import appeals
-from workflow.appeal_render import render_appeal, render_appeal_list, render_decisions
-from workflow.cli_base import G, app, database, out, parse_date, print_json, run
+from workflow.cli.appeal_render import render_appeal, render_appeal_list, render_decisions
+from workflow.cli.base import G, database, out, parse_date, print_json, run
 
 appeal_app = typer.Typer(help="行政复议与行政诉讼", no_args_is_help=True)
-app.add_typer(appeal_app, name="appeal")
+commands = typer.Typer()
+commands.add_typer(appeal_app, name="appeal")
 
 _JSON = typer.Option(False, "--json", help="以 JSON 输出")
 _REASON = typer.Option(None, "--reason", help="理由（在已锁定年度办理时，管理员必填，记入记录）")

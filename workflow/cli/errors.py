@@ -9,12 +9,14 @@ pages' frame (usage line, panel titles, `--help` itself) is worded in Chinese to
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from typer import Abort, rich_utils
+from typer import Abort
 from typer._click import exceptions as cx
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _TYPES = {"int": "整数", "integer": "整数", "number": "数字", "decimal": "数字", "float": "数字", "date": "日期",
           "datetime": "日期时间", "Path": "路径", "bool": "是/否",
@@ -90,7 +92,7 @@ def chinese(error: cx.ClickException) -> str:
     return _rewrite(error.message, _USAGE) or f"命令行用法错误：{error.format_message()}"
 
 
-def show(error: cx.ClickException, console: Console, program: str = "ogi") -> None:
+def show(error: cx.ClickException, console: "Console", program: str = "ogi") -> None:
     """Print the error, the command's usage (when known) and where to find help, in Chinese."""
     console.print(f"[bold red]错误：[/]{chinese(error)}", highlight=False, markup=True, soft_wrap=True)
     ctx = error.ctx if isinstance(error, cx.UsageError) else None
@@ -102,38 +104,63 @@ def show(error: cx.ClickException, console: Console, program: str = "ogi") -> No
 
 
 HELP_OPTION_TEXT = "显示本帮助并退出"
-# The words Typer's help pages are framed with (module settings of typer.rich_utils, read when help prints).
-rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE = "参数", "选项"
-rich_utils.COMMANDS_PANEL_TITLE = "命令"
-rich_utils.REQUIRED_LONG_STRING, rich_utils.DEFAULT_STRING = "[必填]", "[默认：{}]"
-rich_utils.ENVVAR_STRING, rich_utils.DEPRECATED_STRING = "[环境变量：{}]", "（已停用）"
+
+
+def _chinese_frame() -> None:
+    """The words Typer's help pages are framed with (module settings of typer.rich_utils, read when help prints).
+
+    Set just before a help page is drawn: rich_utils loads all of rich, which a command that runs never needs.
+    """
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE = "参数", "选项"
+    rich_utils.COMMANDS_PANEL_TITLE = "命令"
+    rich_utils.REQUIRED_LONG_STRING, rich_utils.DEFAULT_STRING = "[必填]", "[默认：{}]"
+    rich_utils.ENVVAR_STRING, rich_utils.DEPRECATED_STRING = "[环境变量：{}]", "（已停用）"
+
+
+def _framed(draw: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """A command's help drawing, framed in Chinese first."""
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        _chinese_frame()
+        draw(ctx, formatter)
+
+    return format_help
 
 
 def _chinese_usage(usage: str) -> str:
     return usage.replace("Usage: ", "用法：", 1)
 
 
-def _chinese_help_option(command: Any, ctx: Any) -> None:
-    """Give every command under `command` a Chinese `--help` description and usage line."""
+def chinese_help_option(command: Any, ctx: Any) -> None:
+    """Give `command` and every command under it a Chinese `--help` description and usage line."""
     option = command.get_help_option(ctx)
     if option is not None:
         option.help = HELP_OPTION_TEXT
     if not getattr(command, "_chinese_usage", False):
-        english = command.get_usage
+        english, drawn = command.get_usage, command.format_help
         command.get_usage = lambda ctx: _chinese_usage(english(ctx))
+        command.format_help = _framed(drawn)
         command._chinese_usage = True
     for sub in getattr(command, "commands", {}).values():
-        _chinese_help_option(sub, ctx)
+        chinese_help_option(sub, ctx)
 
 
 class ChineseGroup(TyperGroup):
     """The root command group: usage errors and `--help` described in Chinese; everything else is Typer's own."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        """Before parsing, describe every command's `--help` in Chinese (Click words it in English)."""
-        ctx = super().make_context(info_name, args, parent, **extra)
-        _chinese_help_option(self, ctx)
-        return ctx
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A sub-command, its `--help` described in Chinese (Click words it in English)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            chinese_help_option(command, ctx)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The root's help page, framed in Chinese like every other."""
+        _chinese_frame()
+        super().format_help(ctx, formatter)
 
     def get_usage(self, ctx: Any) -> str:
         """The root's usage line, in Chinese like every other."""
@@ -160,11 +187,15 @@ class ChineseGroup(TyperGroup):
         except Abort:
             if not standalone_mode:
                 raise
+            from rich.console import Console
+
             Console(stderr=True).print("已中止。", highlight=False)
             sys.exit(1)
         except cx.ClickException as error:
             if not standalone_mode:
                 raise
+            from rich.console import Console
+
             show(error, Console(stderr=True), prog_name or "ogi")
             sys.exit(error.exit_code)
         if standalone_mode:

@@ -23,8 +23,8 @@ from workflow.appeal_clock import appeal_due
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.ledger import ImportResult, importer, locked_dates
-from workflow.ledger_read import APPEAL_HEADERS, APPEAL_OPTIONAL, ImportRejected, Row, parse_date, read_rows
+from workflow.ledger.applications import ImportResult, importer, locked_dates
+from workflow.ledger.rows import APPEAL_HEADERS, APPEAL_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.models import Appeal, AppealEvent, Application, utcnow
 
 __all__ = ["import_appeals"]

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
-from workflow import ledger_values as values
 from workflow.actors import Actor, require_role, resolve_actor
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
@@ -20,7 +19,8 @@ from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import WorkflowError
-from workflow.ledger_read import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
+from workflow.ledger import values
+from workflow.ledger.rows import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.locks import lock_reaching
 from workflow.models import Application, CaseClock, Event, utcnow
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import typer
 
-from workflow.cli_base import G, app, database, fail, out, print_json, run
+from workflow.cli.base import G, database, fail, out, print_json, run
 from workflow.db import Database
-from workflow.ledger import ImportRejected, ImportResult, import_applications
-from workflow.ledger_appeals import import_appeals
+from workflow.ledger import ImportRejected, ImportResult, import_appeals, import_applications
 
 Importer = Callable[..., ImportResult]
 
@@ -35,8 +34,10 @@ def _run_import(use_case: Importer, path: Path, dry_run: bool, as_json: bool, wh
     for year, count in result.by_year.items():
         out.print(f"  {year} 年收到：{count} 件", highlight=False)
 
+commands = typer.Typer()
 
-@app.command("import")
+
+@commands.command("import")
 def import_ledger(
     file: Path = typer.Argument(..., help="台账文件（.csv 或 .xlsx），列名见 docs/import.md"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只检查并报告将导入的内容，不写入"),
@@ -46,7 +47,7 @@ def import_ledger(
     run(lambda: _run_import(import_applications, file, dry_run, as_json, "申请"))
 
 
-@app.command("import-appeals")
+@commands.command("import-appeals")
 def import_appeals_ledger(
     file: Path = typer.Argument(..., help="复议、诉讼台账文件（.csv 或 .xlsx），列名见 docs/import.md"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只检查并报告将导入的内容，不写入"),

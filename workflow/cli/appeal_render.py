@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from states.appeals import APPEAL_STATE_LABELS, AppealState
-from workflow.render import status_markup
+from workflow.cli.render import status_markup
 
 _EXPLAIN_STYLES = {"rest": "dim", "due": "bold", "note": "cyan"}
 

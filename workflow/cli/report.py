@@ -14,7 +14,7 @@ from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli_base import G, app, database, fail, out, print_json, run, write_output
+from workflow.cli.base import G, database, fail, out, print_json, run, write_output
 from workflow.report import FORMATS, render
 from workflow.textfiles import read_text
 
@@ -34,7 +34,8 @@ class ReportGroup(TyperGroup):
 
 report_app = typer.Typer(help="政府信息公开工作年度报告：ogi report 年度 [--format …] 导出；cell、check、input、lock",
                          no_args_is_help=True, cls=ReportGroup)
-app.add_typer(report_app, name="report")
+commands = typer.Typer()
+commands.add_typer(report_app, name="report")
 
 _YEAR = typer.Argument(..., help="报告年度，如 2025")
 

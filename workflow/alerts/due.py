@@ -1,16 +1,10 @@
-"""The sweep: lapse expired correction and fee periods, raise due alerts exactly once, deliver the outbox."""
+"""The sweep: what is due — lapse expired correction and fee periods, raise due alerts once — and its heartbeat."""
 
-import gc
-import os
-import socket
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
-from uuid import uuid4
 
-from sqlalchemy import ColumnElement, Connection, delete, exists, func, insert, update
+from sqlalchemy import ColumnElement, Connection, exists, func, insert
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from notifications.channels import Channel, DeliveryError
+from notifications.delivery import Channel
 from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
 from states import lapses
 from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
@@ -26,25 +20,16 @@ from states.clocks import RULES, ClockKind, ClockStatus
 from states.lifecycle import State
 from workflow import cases
 from workflow.actors import SYSTEM_ACTOR
+from workflow.alerts.outbox import deliver, process_name
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
+from workflow.collector import collector_paused
 from workflow.db import Database, failure_text
 from workflow.deadlines import working_days_left
 from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
-from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Delivery, Event, SweepRun, User, utcnow
-
-MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
-RENEW_CLAIM = STALE_CLAIM / 4  # a live process restamps its claim this often: only a send stalled for
-# minutes (channels cap each network wait at notifications.channels.MAX_TIMEOUT seconds) can lose it
-
-
-
-def process_name() -> str:
-    """host:pid, to tell sweeps and claims of different processes apart."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Event, SweepRun, User, utcnow
 
 
 @dataclass
@@ -165,24 +150,6 @@ def _message(case: _Due, alert: DueAlert, when: str) -> str:
     return f"案件 {case.number}（{case.applicant_name}）{appeal}{when}"
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a sweep builds and writes its rows.
-
-    A catch-up sweep holds hundreds of thousands of small containers at once (candidate rows, keys,
-    alert rows); each allocation burst makes the collector rescan all of them, which cost 0.8 s of a
-    2 s catch-up sweep over 100,000 cases when measured (the `make bench` (d) database). None of these
-    objects form cycles, so reference counting frees them anyway; the collector resumes when the block ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int = 2000) -> list[dict[str, Any]]:
     """Create the alerts due by `today`, each once by its key, and queue them for `deliver`'s fan-out.
 
@@ -191,7 +158,7 @@ def raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int =
     chunk its own short transaction, so clerks' actions never wait long for the write lock. A race with
     another process is harmless: a key it raised first is skipped.
     """
-    with _collector_paused():
+    with collector_paused():  # hundreds of thousands of rows, keys and alerts, none in a cycle
         return _raise_alerts(db, today=today, policy=policy, chunk=chunk)
 
 
@@ -290,137 +257,6 @@ def _recipients(case: _Due, roles: tuple[str, ...], assignees: dict[int | None, 
         elif role == "head":
             names.extend(heads.get(case.agency_id, []))
     return tuple(dict.fromkeys(names))
-
-
-def dispatch(db: Database, *, fan_out: Sequence[str], now: datetime, batch: int = 1000) -> int:
-    """Fan queued alerts out into deliveries: one per channel and recipient; returns how many alerts.
-
-    When another channel (the inbox) reaches everyone, an email delivery is made only for a recipient
-    with an address (looked up now, so an address added after the alert was raised is used). When email
-    is the only channel, a recipient without an address still gets an email delivery, which fails
-    visibly (「没有登记电子邮箱」) instead of the alert vanishing. The deliveries' unique key
-    (alert, channel, recipient) makes a fan-out that two processes race on create each row once; on
-    PostgreSQL the queue rows are taken `FOR UPDATE SKIP LOCKED` so they do not race at all.
-    """
-    done = 0
-    elsewhere = any(channel != "email" for channel in fan_out)  # another channel reaches everyone
-    while True:
-        with db.unit_of_work() as session:
-            taken = select(AlertQueue.alert_id).order_by(col(AlertQueue.alert_id)).limit(batch)
-            if not db.is_sqlite:
-                taken = taken.with_for_update(skip_locked=True)
-            ids = list(session.exec(taken).all())
-            if not ids:
-                return done
-            emails = dict(session.exec(select(User.username, User.email)).all())
-            found = session.exec(select(Alert.id, Alert.recipients).where(col(Alert.id).in_(ids))).all()
-            bulk_insert(session.connection(), table_of(Delivery), [
-                {"alert_id": alert_id, "channel": channel, "recipient": recipient, "status": "pending",
-                 "attempts": 0, "next_attempt_at": now}
-                for alert_id, recipients in found for channel in fan_out for recipient in recipients
-                if channel != "email" or emails.get(recipient) or not elsewhere], skip_existing=True)
-            session.exec(delete(AlertQueue).where(col(AlertQueue.alert_id).in_(ids)))
-            done += len(ids)
-
-
-def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: datetime | None = None,
-            batch: int = 100, fan_out: Sequence[str] | None = None) -> tuple[int, int]:
-    """Fan out queued alerts (through `fan_out`, by default the given channels), then send pending
-    deliveries; returns (sent, failed).
-
-    Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
-    token and time; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never
-    take the same row. Each result is recorded right after its send, so a process killed mid-batch
-    leaves at most one sent-but-unrecorded row; rows it left in 'sending' are reclaimed after
-    STALE_CLAIM. A live process renews its claim while it works through a slow batch, and skips any row
-    another process took over after a stall, so a slow channel never makes a row go out twice.
-    `now` (tests, replays) shifts the clock; time still runs from it.
-    """
-    shift = (now - utcnow()) if now else timedelta(0)
-
-    def clock() -> datetime:
-        return utcnow() + shift
-
-    dispatch(db, fan_out=tuple(channels) if fan_out is None else fan_out, now=clock())
-    sent = failed = 0
-    while True:
-        token, claimed_at = f"{process}:{uuid4().hex[:12]}", clock()
-        with db.unit_of_work() as session:
-            claimable = _claimable(claimed_at)
-            ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch)
-            if not db.is_sqlite:  # PostgreSQL: rows another process is claiming are skipped, not waited for
-                ids = ids.with_for_update(skip_locked=True)
-            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids.scalar_subquery()), claimable)
-                                   .values(status="sending", claimed_by=token, next_attempt_at=claimed_at)).rowcount
-        if not claimed:
-            return sent, failed
-        rows = _claimed(db, token)
-        mine, renewed = {row[0] for row in rows}, claimed_at
-        for delivery_id, attempts, channel_name, recipient, message in rows:
-            if clock() - renewed >= RENEW_CLAIM:
-                renewed = clock()
-                mine = _renew(db, token, renewed)
-            if delivery_id not in mine:
-                continue  # this process stalled past STALE_CLAIM and another one took the row over
-            error = _send(channels, channel_name, recipient, message)
-            tries = attempts + 1
-            result: dict[str, Any] = (
-                {"status": "sent", "sent_at": utcnow(), "last_error": None} if error is None else
-                {"status": "failed" if tries >= MAX_ATTEMPTS else "pending", "last_error": error,
-                 "next_attempt_at": clock() + timedelta(minutes=2 ** tries)})
-            recorded = _record(db, delivery_id, token, tries, result)
-            sent += recorded and error is None
-            failed += recorded and error is not None
-
-
-def _claimable(at: datetime) -> ColumnElement[bool]:
-    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead."""
-    return ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
-            | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
-
-
-def _renew(db: Database, token: str, at: datetime) -> set[int]:
-    """Restamp this claim's rows still in hand; returns their ids (a row taken over is no longer ours)."""
-    outbox = table_of(Delivery)
-    with db.unit_of_work() as session:
-        session.connection().execute(update(outbox).where(outbox.c.claimed_by == token).values(next_attempt_at=at))
-        return set(session.exec(select(Delivery.id).where(col(Delivery.claimed_by) == token)).all())  # type: ignore[arg-type]
-
-
-def _record(db: Database, delivery_id: int, token: str, tries: int, result: dict[str, Any]) -> bool:
-    """One short write per result, only while the claim is still ours: a kill loses at most this one."""
-    outbox = table_of(Delivery)
-    with db.unit_of_work() as session:
-        return bool(session.connection().execute(
-            update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
-            .values(attempts=tries, claimed_by=None, **result)).rowcount)
-
-
-def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[str, Any]]]:
-    """The rows this claim took, each with the message to send (case, clock, text, recipient's address)."""
-    with db.unit_of_work() as session:
-        rows = session.exec(
-            select(Delivery, Alert, col(Application.number), col(User.email))
-            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
-            .join(Application, col(Application.id) == col(Alert.application_id))
-            .join(User, col(User.username) == col(Delivery.recipient), isouter=True)
-            .where(col(Delivery.claimed_by) == token).order_by(col(Delivery.id))).all()
-        return [(d.id or 0, d.attempts, d.channel, d.recipient, {
-            "alert_id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
-            "message": a.message, "recipient_email": email}) for d, a, number, email in rows]
-
-
-def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict[str, Any]) -> str | None:
-    channel = channels.get(name)
-    if channel is None:
-        return f"渠道 {name} 未配置"
-    try:
-        channel.send(recipient, message)
-    except DeliveryError as exc:  # the channel's own explanation, in Chinese
-        return str(exc)
-    except Exception as exc:  # any failure of one channel is recorded, never fatal to the sweep
-        return f"发送出错（{type(exc).__name__}: {exc}）"
-    return None
 
 
 def _failure(exc: BaseException) -> str:

@@ -1,45 +1,74 @@
-"""What every `ogi` command shares: the root app, global options, the database, refusals in Chinese."""
+"""What every `ogi` command shares: the global options, the database, output, refusals in Chinese.
 
+Nothing heavy loads here: rich, SQLAlchemy and the engine are imported by the first call that needs
+them, so that `ogi --help` stays fast (see workflow/cli/root.py).
+"""
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 
-from workflow.actors import SYSTEM_ACTOR
-from workflow.calendar import local_today
-from workflow.cli_errors import ChineseGroup
-from workflow.db import Database, failure_text, resolve_url, shown_url, url_problem
 from workflow.errors import WorkflowError
 from workflow.textfiles import decode, os_problem, read_text
 
-app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, cls=ChineseGroup)
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+    from workflow.db import Database
+
 T = TypeVar("T")
 
 
 class _Globals:
+    """The global options of this invocation (set by the root callback)."""
+
     db: str | None = None
     user: str | None = None
-    today: date = date.min
+    _today: date | None = None
+
+    def begin(self, *, db: str | None, user: str | None, today: date | None) -> None:
+        """A new invocation: its --db, --as and --today."""
+        self.db, self.user, self._today = db, user, today
+
+    @property
+    def today(self) -> date:
+        """The legal 'today': --today, or the agency's date when first asked (one date for the whole command)."""
+        if self._today is None:
+            self._today = agency_today()
+        return self._today
 
 
 G = _Globals()
 
 
+class _LazyConsole:
+    """A rich Console made on first use: a command that prints JSON never loads rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out = cast("Console", _LazyConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160))
+err = cast("Console", _LazyConsole(stderr=True, soft_wrap=True))
+
+
 def agency_today() -> date:
     """Today in the agency's zone (Asia/Shanghai): legal dates are Beijing dates."""
+    from workflow.calendar import local_today
+
     return local_today()
 
 
@@ -63,6 +92,8 @@ def text_input(value: str | None, file: Path | None, option: str) -> str | None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a refusal to stderr and exit non-zero."""
+    from rich.markup import escape
+
     err.print(f"[bold red]错误：[/]{escape(message)}", highlight=False, markup=True)  # [section2] is text, not markup
     raise typer.Exit(code)
 
@@ -79,6 +110,10 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 def run(use_case: Callable[[], T]) -> T:
     """Run a use case, turning any refusal or database failure into a Chinese message and exit code 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workflow.db import failure_text
+
     try:
         return use_case()
     except WorkflowError as exc:
@@ -94,8 +129,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def database(*, create: bool = False) -> Database:
+def database(*, create: bool = False) -> "Database":
     """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workflow.db import Database, resolve_url, shown_url, url_problem
+
     url = resolve_url(G.db)
     problem = url_problem(url)
     if problem is not None:
@@ -114,20 +153,3 @@ def database(*, create: bool = False) -> Database:
 def print_json(data: Any) -> None:
     """JSON on stdout, Chinese kept readable."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-@app.callback()
-def main(
-    db: str | None = typer.Option(None, "--db",
-                                  help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
-    as_user: str | None = typer.Option(None, "--as", help="以哪个用户操作（或环境变量 OGI_USER）"),
-    today: str | None = typer.Option(None, "--today", help="系统视为“今天”的日期 YYYY-MM-DD（默认真实日期）"),
-) -> None:
-    """ogi-workflow：政府信息公开申请办理引擎。"""
-    G.db = db
-    G.user = as_user or os.environ.get("OGI_USER") or None
-    if G.user == SYSTEM_ACTOR:
-        fail("system 是系统内部身份，不能在命令行使用；需要手动执行到期处理时，请以管理员身份（--as admin）操作")
-    G.today = parse_date(today, "--today") or agency_today()
-
-
