@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench docs clean
+.PHONY: setup run test lint typecheck pytest bench bench-cli docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: lint typecheck pytest
 
 bench: setup
 	$(BIN)/python -m tests.bench.run
+
+bench-cli: setup
+	$(BIN)/python -m tests.bench.run --only cli
 
 docs: setup
 	$(BIN)/python -m states.diagram --write docs/lifecycle.md

@@ -1,10 +1,11 @@
-"""`make bench`: working-day arithmetic, one action, memory per case, the alert sweep, annual statistics, ledger import.
+"""`make bench`: working days, one action, memory per case, the alert sweep, statistics, ledger import, CLI start-up.
 
 Run from the repository root:
 
     .venv/bin/python -m tests.bench.run                # print the results
     .venv/bin/python -m tests.bench.run --write-docs   # also rewrite docs/performance.md
     .venv/bin/python -m tests.bench.run --quick        # smaller sizes, to check the benchmarks themselves
+    .venv/bin/python -m tests.bench.run --only cli     # just (g), the CLI start-up (with --write-docs: its section)
 
 Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
 Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
@@ -21,6 +22,7 @@ from pathlib import Path
 from tests.bench import (
     action_bench,
     calendar_bench,
+    cli_bench,
     fixture,
     import_bench,
     memory_bench,
@@ -43,6 +45,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
+    parser.add_argument("--only", choices=["cli"], help="run only this part: cli = (g) the command-line start-up")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -79,13 +82,32 @@ def measure(sizes: Sizes, profile_top: int = 30) -> report.Results:
         stats = stats_bench.run(workdir, sizes.stats_applications)
         _say(f"(f) importing a ledger of {sizes.ledger_rows:,} rows…")
         ledger = import_bench.run(workdir, sizes.ledger_rows)
+        _say("(g) command-line start-up…")
+        cli = cli_bench.run(workdir, sizes.cli_runs)
     return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile, sweep,
-                          stats, ledger)
+                          stats, ledger, cli)
+
+
+def only_cli(args: argparse.Namespace) -> int:
+    """(g) alone: print it and, with --write-docs, rewrite its section of the docs."""
+    runs = Sizes.quick().cli_runs if args.quick else Sizes().cli_runs
+    info = machine_info()
+    _say(f"(g) building a demo database, then {runs} runs of each command…")
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        cli = cli_bench.run(Path(tmp), runs)
+    print(report.cli_text(cli))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), report.CLI_HEADING,
+                                              report.cli_markdown(cli, info)), encoding="utf-8")
+        _say(f"wrote the (g) section of {DOC}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
     args = _arguments(argv)
+    if args.only == "cli":
+        return only_cli(args)
     results = measure(Sizes.quick() if args.quick else Sizes(), args.profile_top)
     print(report.text(results))
     if args.profile_top > 0:

@@ -5,6 +5,7 @@
 on which it registers its commands and command groups, exactly as on the root.
 """
 
+import gc
 import importlib
 from collections.abc import Iterator, Mapping, MutableMapping
 from functools import cache
@@ -23,6 +24,9 @@ def _module_commands(module: str) -> Mapping[str, Command]:
     """The Click commands of one command module (built once per process)."""
     with collector_paused():  # the engine's modules: many objects, all kept for the whole process
         holder = importlib.import_module(module).commands
+        # Modules, classes and tables live as long as the process: frozen, no later collection scans them
+        # again, nor the full one Python makes at exit (together about a tenth of `ogi show`, make bench (g)).
+        gc.freeze()
     return typer.main.get_group(holder).commands
 
 

@@ -1,5 +1,6 @@
 """The root of `ogi`: the global options, and every command by name and help, its module imported only when it runs."""
 
+import gc
 import os
 
 import typer
@@ -8,7 +9,7 @@ from workflow.cli.base import G, fail, parse_date
 from workflow.cli.lazy import LazyGroup
 
 # Every command: the module under workflow/cli/ that defines it, and its one-line help as the help page
-# lists it (the command's own docstring or group help; tests/integration/test_cli_usage.py checks that
+# lists it (the command's own docstring or group help; tests/integration/test_cli_startup.py checks that
 # the two agree and that no command is missing). Commands first, then groups, as Typer orders them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("admin", "建库并创建机关与 admin 用户。"),
@@ -63,4 +64,5 @@ def main(
 
 def entrypoint() -> None:
     """Console script entry point."""
+    gc.freeze()  # what start-up imported lives as long as the process (see workflow/cli/lazy.py)
     app()
