@@ -75,7 +75,7 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
     common = rng.choices(["1", "2", "3.1", "3.4", "3.5", "3.6", "3.7", "4.1", "4.2", "5.1", "5.2", "5.3", "5.5",
                           "6.3"], weights=(38, 14, 1, 4, 3, 6, 2, 18, 4, 3, 3, 2, 1, 1))[0]
     path = rng.choices(["plain", "correction", "correction_lapse", "consult", "fee", "fee_lapse", "extension",
-                        "reasons", "withdraw", "slow", "rejected", "returned"],
+                        "reasons", "withdrawn", "slow", "rejected", "returned"],
                        weights=(42, 9, 3, 9, 4, 2, 7, 2, 3, 4, 2, 3))[0]
     if path == "plain":
         return respond(common, rng.randint(3, 16))
@@ -108,7 +108,7 @@ def _scenario(rng: random.Random, clerk: str) -> list[Step]:
     if path == "reasons":
         return [(rng.randint(2, 6), T.REQUEST_REASONS, clerk, {"days": 10}),
                 (rng.randint(3, 9), T.RECEIVE_REASONS, clerk, {}), *respond("5.4", rng.randint(1, 5))]
-    if path == "withdraw":
+    if path == "withdrawn":
         return [(rng.randint(1, 10), T.WITHDRAW, clerk, {"text": "申请人来电撤回"})]
     if path == "rejected":
         return [(rng.randint(8, 12), T.REQUEST_EXTENSION, clerk, {"text": "材料较多"}),

@@ -1,7 +1,5 @@
 """Validated inputs (non-table models: table models do not validate), with Chinese error messages."""
 
-import re
-import tomllib
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -120,13 +118,3 @@ def validate(model: type[M], **values: object) -> M:
             else:
                 lines.append(f"{label}的值 {value!r} 无效：{err['msg']}")
         raise InputError("输入有误：" + "；".join(lines)) from exc
-
-
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def toml_problem(exc: tomllib.TOMLDecodeError) -> str:
-    """Where a TOML file is malformed, in Chinese (the parser's own words are English)."""
-    found = _TOML_AT.search(str(exc))
-    where = f"第 {found[1]} 行第 {found[2]} 列附近" if found else "文件中"
-    return f"不是有效的 TOML：{where}有格式错误（检查方括号、引号、等号和逗号）"

@@ -124,3 +124,32 @@ def test_the_lifecycle_diagram_ends_in_concluded_only() -> None:
 
     ends = [line.split("-->")[0].strip() for line in diagram.mermaid().splitlines() if line.endswith("--> [*]")]
     assert ends == [State.CONCLUDED.value]
+
+
+def test_no_trigger_is_named_by_a_string_outside_the_lifecycle_table() -> None:
+    """One place per action: everything but the table names an action by `Trigger.X`, never by its code."""
+    import ast
+    from pathlib import Path
+
+    from states.appeals import AppealTrigger
+
+    root = Path(__file__).resolve().parents[2]
+    codes = {t.value for t in Trigger}
+    # the table itself, and the CLI's table of command names (`ogi assign` is a command, not a trigger)
+    allowed = {root / "states" / "lifecycle.py", root / "workflow" / "cli" / "root.py"}
+    found = []
+    for package in ("states", "workflow", "notifications"):
+        for path in sorted((root / package).rglob("*.py")):
+            if path in allowed:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            exported = {id(c) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)
+                        for c in ast.walk(n.value)}  # function names such as `register`
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and node.value in codes and id(node) not in exported:
+                    # an appeal's own trigger of the same name is defined in its enum
+                    if path.name == "appeals.py" and node.value in {t.value for t in AppealTrigger}:
+                        continue
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.value!r}")
+    assert found == []

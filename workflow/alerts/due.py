@@ -17,6 +17,7 @@ from notifications.policy import AlertPolicy, DueAlert, due_alerts, horizon
 from states import lapses
 from states.appeals import CLOCK_OF, KIND_LABELS, AppealKind, AppealState
 from states.clocks import RULES, ClockKind, ClockStatus
+from states.deadlines import working_days_left
 from states.lifecycle import State
 from workflow import cases
 from workflow.actors import SYSTEM_ACTOR
@@ -26,7 +27,6 @@ from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.collector import collector_paused
 from workflow.db import Database, failure_text
-from workflow.deadlines import working_days_left
 from workflow.errors import WorkflowError, YearLocked
 from workflow.inputs import ActionInput
 from workflow.models import Alert, AlertQueue, Appeal, Application, CaseClock, Event, SweepRun, User, utcnow

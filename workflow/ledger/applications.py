@@ -10,6 +10,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from states.case import compute_clocks
+from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
 from workflow.actors import Actor, require_role, resolve_actor
@@ -17,7 +19,6 @@ from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.deadlines import ClockPolicy, LegalEvent, compute_clocks, next_due
 from workflow.errors import WorkflowError
 from workflow.ledger import values
 from workflow.ledger.rows import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
