@@ -19,6 +19,7 @@ from workflow.cases import context, policy_of, refresh_clocks
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, WorkflowError
 from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow
+from workflow.progress import Progress, silent
 
 
 def init(db: Database, *, agency: str, admin: str = "admin") -> None:
@@ -69,7 +70,7 @@ class DueChange:
     new: date
 
 
-def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
+def recompute_open_cases(session: Session, today: date, progress: Progress = silent) -> list[DueChange]:
     """Recompute every open case's clocks on the current calendar; return the due dates that moved."""
     is_open = col(Application.state) != State.CONCLUDED.value
     apps = session.exec(select(Application).where(is_open)).all()
@@ -82,7 +83,9 @@ def recompute_open_cases(session: Session, today: date) -> list[DueChange]:
     calendar = calendar_store.load_calendar(session)
     policies: dict[int, Any] = {}
     changes: list[DueChange] = []
-    for app in apps:
+    for done, app in enumerate(apps):
+        if done % 200 == 0:
+            progress(done, len(apps))
         assert app.id is not None
         policy = policies.setdefault(app.agency_id, policy_of(session, app.agency_id))
         moved = refresh_clocks(session, context(app, events[app.id], calendar, policy), today, clocks[app.id])
@@ -107,23 +110,24 @@ def _recompute_open_appeals(session: Session, calendar: WorkingCalendar) -> list
 
 
 def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bool, source: str,
-                 today: date) -> list[DueChange]:
+                 today: date, progress: Progress = silent) -> list[DueChange]:
     """Override one day (admin), then recompute open cases and report moved deadlines."""
     with db.unit_of_work() as session:
         actor = _admin(session, actor_name, f"修改 {day} 的工作日安排")
         calendar_store.set_day(session, day=day, working=working, source=source, by=actor.username)
         session.flush()
-        return recompute_open_cases(session, today)
+        return recompute_open_cases(session, today, progress)
 
 
-def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: date) -> tuple[int, list[DueChange]]:
+def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: date,
+                    progress: Progress = silent) -> tuple[int, list[DueChange]]:
     """Import a whole year's notice (admin), then recompute open cases and report moved deadlines."""
     notice = calendar_store.parse_notice(path)
     with db.unit_of_work() as session:
         actor = _admin(session, actor_name, f"导入 {notice.year} 年放假安排")
         calendar_store.import_year(session, notice, by=actor.username)
         session.flush()
-        return notice.year, recompute_open_cases(session, today)
+        return notice.year, recompute_open_cases(session, today, progress)
 
 
 _NAMED = ("reconsideration_body", "court", "payment")

@@ -19,6 +19,7 @@ from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.models import Application, Approval
+from workflow.progress import Progress, silent
 
 T = Trigger  # short, for the tables of steps below
 
@@ -196,7 +197,7 @@ class DemoView:
     head: str = HEAD
 
 
-def build_demo(path: Path, *, today: date) -> DemoView:
+def build_demo(path: Path, *, today: date, progress: Progress = silent) -> DemoView:
     """Recreate the demo database at `path`, replay a year of cases up to `today`; returns the clerk's first view."""
     _refuse_to_overwrite(path)
     for suffix in ("", "-wal", "-shm"):
@@ -212,7 +213,9 @@ def build_demo(path: Path, *, today: date) -> DemoView:
     recent = _current(today, cal)
     first_recent = min(p.received_on for p in recent)
     history = [p for p in plans(today, cal) if p.received_on < first_recent]
-    for plan in sorted(history + recent, key=lambda p: p.received_on):
+    everything = sorted(history + recent, key=lambda p: p.received_on)
+    for done, plan in enumerate(everything):
+        progress(done, len(everything))
         clerk = next((a for _, _, a, _ in plan.steps if a in CLERKS), CLERKS[0])
         data = ApplicationCreate(applicant_name=plan.applicant, applicant_type=plan.applicant_type,
                                  channel=plan.channel, received_on=plan.received_on, request=plan.request)

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from states.clocks import RULES, ClockKind
 from workflow import admin, users
-from workflow.cli.base import G, database, fail, out, parse_date, print_json, run
+from workflow.cli.base import G, database, fail, out, parse_date, print_json, progress_bar, run
 from workflow.db import shown_url
 
 commands = typer.Typer()
@@ -138,12 +138,14 @@ def calendar_set(
     source: str = typer.Option(..., "--source", help="依据，如国务院办公厅通知文号"),
 ) -> None:
     """更正某一天为上班日或休息日，并重算在办案件的期限。"""
+    kind = {"上班": "workday", "上班日": "workday", "休息": "restday", "休息日": "restday"}.get(kind, kind)
     if kind not in ("workday", "restday"):
         fail(f"类型 {kind!r} 无效，可选：workday（上班）、restday（休息）")
     d = parse_date(day, "日期")
     assert d is not None
-    moves = run(lambda: admin.calendar_set(database(), actor_name=G.user, day=d, working=kind == "workday",
-                                           source=source, today=G.today))
+    with progress_bar("重算在办案件的期限") as progress:
+        moves = run(lambda: admin.calendar_set(database(), actor_name=G.user, day=d, working=kind == "workday",
+                                               source=source, today=G.today, progress=progress))
     out.print(f"已将 {d} 设为{'上班日' if kind == 'workday' else '休息日'}（依据：{source}）", highlight=False)
     _print_moves(moves)
 
@@ -151,6 +153,8 @@ def calendar_set(
 @calendar_app.command("import")
 def calendar_import(file: Path = typer.Argument(..., help="TOML 文件：year、source、rest_days、working_days")) -> None:
     """导入一整年的放假安排，并重算在办案件的期限。"""
-    year, moves = run(lambda: admin.calendar_import(database(), actor_name=G.user, path=file, today=G.today))
+    with progress_bar("重算在办案件的期限") as progress:
+        year, moves = run(lambda: admin.calendar_import(database(), actor_name=G.user, path=file, today=G.today,
+                                                        progress=progress))
     out.print(f"已导入 {year} 年放假安排（{file}）", highlight=False)
     _print_moves(moves)

@@ -6,7 +6,8 @@ them, so that `ogi --help` stays fast (see workflow/cli/root.py).
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 import typer
 
 from workflow.errors import WorkflowError
+from workflow.progress import Progress, silent
 from workflow.textfiles import decode, os_problem, read_text
 
 if TYPE_CHECKING:
@@ -53,12 +55,16 @@ class _LazyConsole:
         self._options = options
         self._console: Any = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> "Console":
+        """The Console itself (rich's own classes, such as Progress, need it)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return cast("Console", self._console)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
 
 
 out = cast("Console", _LazyConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 160))
@@ -148,6 +154,25 @@ def database(*, create: bool = False) -> "Database":
         return Database(url)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         fail(f"无法打开数据库 {shown_url(url)}：{type(exc).__name__}")
+
+
+@contextmanager
+def progress_bar(what: str, *, quiet: bool = False) -> Iterator[Progress]:
+    """A progress bar on stderr for work that takes more than a moment; nothing when piped or `quiet` (--json)."""
+    if quiet or not sys.stderr.isatty():
+        yield silent
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+             console=cast(_LazyConsole, err).real(), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield step
 
 
 def print_json(data: Any) -> None:

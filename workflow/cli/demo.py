@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from workflow.cli.base import G, fail, out, run, sqlite_path
+from workflow.cli.base import G, fail, out, progress_bar, run, sqlite_path
 
 if TYPE_CHECKING:
     from workflow.demo import DemoView
@@ -30,7 +30,8 @@ def demo(
         path = found
     else:
         path = Path("ogi-demo.db")
-    view = run(lambda: build_demo(path, today=G.today))
+    with progress_bar("生成演示数据") as progress:
+        view = run(lambda: build_demo(path, today=G.today, progress=progress))
     render_demo(view)
 
 

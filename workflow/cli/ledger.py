@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from workflow.cli.base import G, database, fail, out, print_json, run
+from workflow.cli.base import G, database, fail, out, print_json, progress_bar, run
 from workflow.db import Database
 from workflow.ledger import ImportRejected, ImportResult, import_appeals, import_applications
 
@@ -19,7 +19,8 @@ def _run_import(use_case: Importer, path: Path, dry_run: bool, as_json: bool, wh
     db: Database = database()
     today: date = G.today
     try:
-        result = use_case(db, actor_name=G.user, path=path, today=today, dry_run=dry_run)
+        with progress_bar(f"导入{what}台账", quiet=as_json) as progress:
+            result = use_case(db, actor_name=G.user, path=path, today=today, dry_run=dry_run, progress=progress)
     except ImportRejected as exc:
         if as_json:
             print_json({"imported": False, "errors": [{"line": line, "reason": reason}

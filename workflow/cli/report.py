@@ -14,7 +14,7 @@ from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli.base import G, database, fail, out, print_json, run, write_output
+from workflow.cli.base import G, database, fail, out, print_json, progress_bar, run, write_output
 from workflow.report import FORMATS, render
 from workflow.textfiles import read_text
 
@@ -51,9 +51,10 @@ def export(
         fail(f"--format 的值 {fmt!r} 无效，可选：{'、'.join(FORMATS)}")
     if fmt in BINARY_FORMATS and out_file is None:
         fail(f"{fmt} 是二进制格式，请用 --out 指定输出文件，如 --out 年报{year}.{fmt}")
-    report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today,
-                                             with_cells=fmt == "html"))
-    data = run(lambda: render(report, fmt))
+    with progress_bar(f"统计 {year} 年度报告"):  # one SQL aggregation: a bar without steps, on a terminal only
+        report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today,
+                                                 with_cells=fmt == "html"))
+        data = run(lambda: render(report, fmt))
     if out_file is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -24,6 +24,7 @@ from workflow.ledger import values
 from workflow.ledger.rows import APPLICATION_HEADERS, APPLICATION_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.locks import lock_reaching
 from workflow.models import Application, CaseClock, Event, utcnow
+from workflow.progress import Progress, silent
 
 __all__ = ["ImportRejected", "ImportResult", "import_applications", "importer"]
 
@@ -141,12 +142,15 @@ def _existing(session: Session, agency_id: int) -> dict[str, tuple[Any, ...]]:
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-def _validate(session: Session, actor: Actor, rows: list[Row], name: str, today: date) -> tuple[list[_Case], int]:
+def _validate(session: Session, actor: Actor, rows: list[Row], name: str, today: date,
+              progress: Progress) -> tuple[list[_Case], int]:
     """The cases to create and the number of identical ones to skip; raises ImportRejected listing every bad row."""
     problems: list[tuple[int, str]] = []
     cases: list[_Case] = []
     first_line: dict[str, int] = {}
-    for row in rows:
+    for i, row in enumerate(rows, 1):
+        if i % 500 == 0:
+            progress(i, len(rows))
         parsed = _parse(row, today)
         if isinstance(parsed, list):
             problems.append((row.line, "；".join(parsed)))
@@ -241,15 +245,16 @@ def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: 
 
 
 def import_applications(db: Database, *, actor_name: str | None, path: Path, today: date,
-                        dry_run: bool = False) -> ImportResult:
+                        dry_run: bool = False, progress: Progress = silent) -> ImportResult:
     """Import a ledger of past applications: all rows or none, in one transaction; identical re-imports are skipped."""
     rows = read_rows(path, APPLICATION_HEADERS, APPLICATION_OPTIONAL)
     try:
         with db.unit_of_work() as session:
             actor = importer(session, actor_name)
-            new, skipped = _validate(session, actor, rows, path.name, today)
+            new, skipped = _validate(session, actor, rows, path.name, today, progress)
             if not dry_run and new:
                 _load(session, actor, new, path.name, today)
+            progress(len(rows), len(rows))
     except IntegrityError as exc:
         raise WorkflowError("导入时另有用户登记了台账中的编号，未导入任何数据；请重新导入") from exc
     by_year: dict[int, int] = {}
