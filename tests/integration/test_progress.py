@@ -32,10 +32,11 @@ def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
 def _ledger(path: Path, rows: int) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["编号", "申请人", "申请人类型", "申请方式", "收到日期", "申请内容", "办理状态", "办理结果", "办结日期"])
+        writer.writerow(["编号", "申请人", "申请人类型", "申请方式", "收到日期", "申请内容", "办理状态", "办理结果",
+                         "办结日期"])
         for i in range(1, rows + 1):
-            writer.writerow([f"2024-{i:04d}", f"申请人{i}", "自然人", "互联网渠道", "2024-03-01", "某信息", "已办结", "1",
-                             "2024-03-20"])
+            writer.writerow([f"2024-{i:04d}", f"申请人{i}", "自然人", "互联网渠道", "2024-03-01", "某信息", "已办结",
+                             "1", "2024-03-20"])
     return path
 
 
