@@ -40,7 +40,7 @@ def receive(
 @commands.command()
 def act(
     number: str = typer.Argument(..., help="案件编号"),
-    trigger: str = typer.Argument(..., help="操作名（见 ogi show 列出的可执行操作）"),
+    trigger: str = typer.Argument(..., help="操作：代码或中文名称，如 submit_response 或 提交答复送审"),
     on: str | None = typer.Option(None, "--on", help="办理的法律日期 YYYY-MM-DD（默认今天）"),
     outcome: str | None = typer.Option(None, "--outcome", help="办理结果代码，如 1、2、3.1 … 6.3"),
     until: str | None = typer.Option(None, "--until", help="行政机关确定的期限（日期）"),
@@ -58,7 +58,7 @@ def act(
     expect_version: int | None = typer.Option(None, "--expect-version", help="仅当案件仍为该版本时执行"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出办理结果"),
 ) -> None:
-    """对案件执行一项操作（SPEC §5 的触发器名称）。"""
+    """对案件执行一项操作（操作可写代码或中文名称）。"""
     text = text_input(text, text_file, "--text")
     if amount is not None:
         try:

@@ -14,7 +14,7 @@ from workflow.cli.lazy import LazyGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("admin", "建库并创建机关与 admin 用户。"),
     "receive": ("cases", "登记一件政府信息公开申请，输出案件编号。"),
-    "act": ("cases", "对案件执行一项操作（SPEC §5 的触发器名称）。"),
+    "act": ("cases", "对案件执行一项操作（操作可写代码或中文名称）。"),
     "assign": ("cases", "负责人指派案件的承办人（记入办理记录；此后提醒发给新的承办人）。"),
     "show": ("cases", "查看案件：状态、期限、办理记录和当前可执行的操作。"),
     "cases": ("cases", "案件列表，按紧急程度排序；默认只列未办结的案件。"),

@@ -26,6 +26,7 @@ from workflow.db import Database
 from workflow.ledger.applications import ImportResult, importer, locked_dates
 from workflow.ledger.rows import APPEAL_HEADERS, APPEAL_OPTIONAL, ImportRejected, Row, parse_date, read_rows
 from workflow.models import Appeal, AppealEvent, Application, utcnow
+from workflow.progress import Progress, silent
 
 __all__ = ["import_appeals"]
 
@@ -175,7 +176,7 @@ def _load(session: Session, agency_id: int, actor: str, role: str, appeals: list
 
 
 def import_appeals(db: Database, *, actor_name: str | None, path: Path, today: date,
-                   dry_run: bool = False) -> ImportResult:
+                   dry_run: bool = False, progress: Progress = silent) -> ImportResult:
     """Import a ledger of appeals against this agency's applications: all rows or none, identical ones skipped."""
     rows = read_rows(path, APPEAL_HEADERS, APPEAL_OPTIONAL)
     with db.unit_of_work() as session:
@@ -183,6 +184,7 @@ def import_appeals(db: Database, *, actor_name: str | None, path: Path, today: d
         new, skipped = _validate(session, actor.agency_id, rows, path.name, today)
         if not dry_run:
             _load(session, actor.agency_id, actor.username, actor.role.value, new, path.name)
+        progress(len(rows), len(rows))  # appeal ledgers are short: one step when all is checked
     by_year: dict[int, int] = {}
     for a in new:
         by_year[a.received_on.year] = by_year.get(a.received_on.year, 0) + 1
