@@ -118,12 +118,14 @@ def _load(session: Session, agency_id: int, appeal_id: int) -> tuple[Appeal, App
 
 
 def act_appeal(db: Database, *, actor_name: str | None, appeal_id: int, trigger: str, on: date,
-               decision: str | None = None, reason: str | None = None, today: date) -> None:
-    """Fire one trigger of the appeal lifecycle (submit_reply, decide, withdraw) on its legal date `on`."""
+               decision: str | None = None, reason: str | None = None, today: date) -> dict[str, Any]:
+    """Fire one trigger of the appeal lifecycle (submit_reply, decide, withdraw) on its legal date `on`; returns
+    the appeal as it now stands (as `list_appeals` shows it), with the action's label."""
     with db.unit_of_work() as session:
         named = resolve_actor(session, actor_name)
         appeal, app, events = _load(session, named.agency_id if named else default_agency_id(session), appeal_id)
-        case = _appeal_case(load_calendar(session), appeal, app.number, events)
+        calendar = load_calendar(session)
+        case = _appeal_case(calendar, appeal, app.number, events)
         if trigger not in APPEAL_TRANSITIONS or trigger == AppealTrigger.FILE:
             hint = "；登记复议、诉讼请用 ogi appeal file" if trigger == AppealTrigger.FILE else ""
             raise InputError(f"未知的操作 {trigger!r}（{case.name}）{hint}\n{case.standing()[0]}")
@@ -144,6 +146,8 @@ def act_appeal(db: Database, *, actor_name: str | None, appeal_id: int, trigger:
         session.add(AppealEvent(appeal_id=appeal_id, seq=len(events) + 1, trigger=trigger, actor=named.username,
                                 role=named.role.value, effective_on=on, from_state=before.value,
                                 to_state=_state(case), data=dict(event.data)))
+        return {**_summary(appeal, app.number, calendar, today, mapping(session, appeal.agency_id)),
+                "label": transition.label}
 
 
 def _summary(appeal: Appeal, number: str, cal: WorkingCalendar, today: date,

@@ -204,3 +204,12 @@ def _gbk(tmp_path: Path) -> str:
     path = tmp_path / "gbk.txt"
     path.write_bytes("申请人撤回".encode("gbk"))
     return str(path)
+
+
+def test_appeal_actions_and_new_users_are_confirmed_in_chinese(sh: Shell) -> None:
+    number = _receive(sh)
+    sh.ok("act", number, "withdraw", "--text", "撤回", "--on", "2025-03-04")
+    sh.ok("appeal", "file", number, "--kind", "reconsideration", "--received-on", "2025-03-06")
+    done = sh.ok("appeal", "act", "1", "submit_reply", "--on", "2025-03-07")
+    assert done.stdout.startswith("已办理：#1 提交书面答复/答辩状，当前状态：已答复（答辩）"), done.stdout
+    assert "已添加用户 li（负责人）" in sh.ok("user", "add", "li", "--role", "head", as_="admin").stdout

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from states.clocks import RULES, ClockKind
+from states.inputs import choice_code, choice_label
 from workflow import admin, users
 from workflow.cli.base import G, database, fail, out, parse_date, print_json, progress_bar, run
 from workflow.db import shown_url
@@ -35,7 +36,7 @@ def user_add(
     """添加用户。"""
     run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name,
                                email=email))
-    out.print(f"已添加用户 {name}（{role}）", highlight=False)
+    out.print(f"已添加用户 {name}（{choice_label('role', choice_code('role', role) or role)}）", highlight=False)
 
 
 @user_app.command("list")

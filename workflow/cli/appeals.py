@@ -52,11 +52,10 @@ def act(
     """对复议、诉讼案件执行一项操作。"""
     day = parse_date(on, "--on")
     assert day is not None
-    run(lambda: appeals.act_appeal(database(), actor_name=G.user, appeal_id=appeal_id, trigger=trigger, on=day,
-                                   decision=decision, reason=reason, today=G.today))
-    detail = run(lambda: appeals.show_appeal(database(), actor_name=G.user, appeal_id=appeal_id, today=G.today))
+    detail = run(lambda: appeals.act_appeal(database(), actor_name=G.user, appeal_id=appeal_id, trigger=trigger,
+                                            on=day, decision=decision, reason=reason, today=G.today))
     result = f"，结果：{detail['decision_label']}（统计栏目：{detail['column_label']}）" if detail["decision"] else ""
-    out.print(f"已办理：#{appeal_id} {trigger}，当前状态：{detail['state_label']}{result}", highlight=False)
+    out.print(f"已办理：#{appeal_id} {detail['label']}，当前状态：{detail['state_label']}{result}", highlight=False)
 
 
 @appeal_app.command("show")
