@@ -93,13 +93,14 @@ class AppealCase:
     calendar: WorkingDays
     name: str = ""
     events: list[LegalEvent] = field(default_factory=list)
-    state: AppealState | None = None
-    kind: AppealKind = AppealKind.RECONSIDERATION
-    route: Route | None = None
-    received_on: date | None = None
-    replied_on: date | None = None
-    decision: str | None = None
-    decided_on: date | None = None
+    _state: AppealState | None = field(default=None, init=False)  # set by the fold only
+    # What the fold knows of the appeal (never given from outside):
+    kind: AppealKind = field(default=AppealKind.RECONSIDERATION, init=False)
+    route: Route | None = field(default=None, init=False)
+    received_on: date | None = field(default=None, init=False)
+    replied_on: date | None = field(default=None, init=False)
+    decision: str | None = field(default=None, init=False)
+    decided_on: date | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         replay, self.events = self.events, []
@@ -122,8 +123,13 @@ class AppealCase:
             self.replied_on = e.on
         else:
             self.decision, self.decided_on = e.data.get("decision"), e.on
-        self.state = APPEAL_TRANSITIONS[trigger].dest
+        self._state = APPEAL_TRANSITIONS[trigger].dest
         self.events.append(e)
+
+    @property
+    def state(self) -> AppealState | None:
+        """Where the appeal stands: what its events say, never assigned."""
+        return self._state
 
     @property
     def due_on(self) -> date:

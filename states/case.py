@@ -81,7 +81,7 @@ class Case:
     policy: ClockPolicy = field(default_factory=ClockPolicy)
     number: str = ""
     events: list[LegalEvent] = field(default_factory=list)
-    state: State | None = None  # None before registration
+    _state: State | None = field(default=None, init=False)  # set by the fold only
     _fold: CaseFold = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,10 +125,15 @@ class Case:
             f.outcome = e.data.get("outcome", row.outcome)
             for kind in f.runs:
                 f.end(kind, ClockStatus.CLOSED, e.on, "案件已办结")
-        self.state = row.leads_from(self.state)
+        self._state = row.leads_from(self._state)
         self.events.append(e)
 
     # --- what the case knows -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State | None:
+        """Where the case stands (None before registration): what its events say, never assigned."""
+        return self._state
 
     @property
     def outcome(self) -> str | None:
