@@ -83,6 +83,7 @@ class Case:
     events: list[LegalEvent] = field(default_factory=list)
     _state: State | None = field(default=None, init=False)  # set by the fold only
     _fold: CaseFold = field(init=False)
+    _settled: dict[date, dict[ClockKind, Clock]] = field(default_factory=dict, init=False)  # until the next event
 
     def __post_init__(self) -> None:
         self._fold = CaseFold(self.policy)
@@ -127,6 +128,7 @@ class Case:
                 f.end(kind, ClockStatus.CLOSED, e.on, "案件已办结")
         self._state = row.leads_from(self._state)
         self.events.append(e)
+        self._settled.clear()
 
     # --- what the case knows -------------------------------------------------------------------------------
 
@@ -162,7 +164,9 @@ class Case:
 
     def clocks(self, as_of: date) -> dict[ClockKind, Clock]:
         """Every clock the case has had, as of a day, in the order they were opened."""
-        return {kind: settle(run, self.calendar, as_of) for kind, run in self._fold.runs.items()}
+        if as_of not in self._settled:  # an action asks for the same day's clocks several times
+            self._settled[as_of] = {kind: settle(run, self.calendar, as_of) for kind, run in self._fold.runs.items()}
+        return dict(self._settled[as_of])
 
     def facts(self, on: date, inputs: ActionInputs | None = None,
               clocks: Mapping[ClockKind, Clock] | None = None) -> CaseFacts:
