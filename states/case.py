@@ -60,7 +60,6 @@ class Fired:
     event: LegalEvent
     from_state: State | None
     to_state: State
-    transition: Transition
 
 
 @dataclass
@@ -284,7 +283,7 @@ class Case:
             raise Refused(f"当前状态不允许此操作：{exc}", state=before.value if before else None) from exc
         self._apply(event)
         assert self.state is not None and self.state.value == move.state, "the fold and the machine agree"
-        return Fired(event, before, self.state, transition)
+        return Fired(event, before, self.state)
 
     def _date_problems(self, trigger: Trigger, inputs: ActionInputs, today: date) -> list[str]:
         on, problems = inputs.on, []

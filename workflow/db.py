@@ -127,12 +127,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.read_only = False
         if url.startswith("sqlite"):
             path = _sqlite_file(url)
             if path is not None and path.exists() and not (os.access(path, os.W_OK)
                                                            and os.access(path.parent, os.W_OK)):
-                self.read_only = True
                 # immutable: with no right to write the directory, SQLite could not make the WAL index
                 extra = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
                 self.engine: Engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro{extra}&uri=true",

@@ -10,7 +10,7 @@ from states.lifecycle import OPEN_STATES, ROLE_LABELS, Role
 from workflow.actors import Actor, require_role, resolve_actor, role_code
 from workflow.calendar import local_time
 from workflow.db import Database
-from workflow.errors import InputError, NotFound, TransitionNotAllowed
+from workflow.errors import InputError, NotFound
 from workflow.models import Application, User
 
 __all__ = ["UserRow", "list_users", "set_active", "set_role"]
@@ -34,13 +34,6 @@ class UserRow:
         return dict(self.__dict__)
 
 
-def _named(session: Session, actor_name: str | None) -> Actor:
-    actor = resolve_actor(session, actor_name)
-    if actor is None:
-        raise TransitionNotAllowed("未指定操作用户：请用 --as（或环境变量 OGI_USER）指定")
-    return actor
-
-
 def _open_cases(session: Session, user_id: int | None) -> int:
     return session.exec(select(func.count()).select_from(Application).where(
         Application.assignee_id == user_id, col(Application.state).in_([s.value for s in OPEN_STATES]))).one()
@@ -56,7 +49,7 @@ def _row(session: Session, user: User) -> UserRow:
 def list_users(db: Database, *, actor_name: str | None) -> list[UserRow]:
     """The users of the acting user's agency, by role then name (any named user may look: a head assigns)."""
     with db.unit_of_work() as session:
-        actor = _named(session, actor_name)
+        actor = require_role(resolve_actor(session, actor_name), (Role.CLERK, Role.HEAD, Role.ADMIN), "查看用户")
         users = session.exec(select(User).where(User.agency_id == actor.agency_id)
                              .order_by(col(User.role), col(User.username))).all()
         return [_row(session, u) for u in users]
@@ -79,7 +72,7 @@ def set_active(db: Database, *, actor_name: str | None, username: str, active: b
     """Disable a user (refused everywhere from then on, their past actions stay on record) or enable them again."""
     what = f"{'启用' if active else '停用'}用户 {username}"
     with db.unit_of_work() as session:
-        actor = require_role(_named(session, actor_name), (Role.ADMIN,), what)
+        actor = require_role(resolve_actor(session, actor_name), (Role.ADMIN,), what)
         user = _target(session, actor, username)
         if user.active == active:
             raise InputError(f"用户 {username} 已经是{'启用' if active else '停用'}状态")
@@ -97,7 +90,7 @@ def set_role(db: Database, *, actor_name: str | None, username: str, role: str) 
     """Give a user another role (承办人、负责人、管理员); the last admin keeps theirs."""
     code = role_code(role)
     with db.unit_of_work() as session:
-        actor = require_role(_named(session, actor_name), (Role.ADMIN,), f"修改用户 {username} 的角色")
+        actor = require_role(resolve_actor(session, actor_name), (Role.ADMIN,), f"修改用户 {username} 的角色")
         user = _target(session, actor, username)
         if user.role == code:
             raise InputError(f"用户 {username} 的角色已是{ROLE_LABELS[Role(code)]}")
