@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from states.lifecycle import ROLE_LABELS, Role
+from states.lifecycle import AGENCY_ROLES, PLATFORM_ROLES, ROLE_LABELS
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS
 
 FIELD_LABELS = {
@@ -42,7 +42,7 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "reply": {"consent": ("同意公开", "同意"), "objection": ("不同意公开", "不同意"),
               "none": ("逾期未提出意见", "未提出意见", "无意见")},
     "method": {"per_item": ("按件计收", "按件"), "per_page": ("按量计收", "按量")},
-    "role": {r.value: (ROLE_LABELS[r],) for r in (Role.CLERK, Role.HEAD, Role.ADMIN)},
+    "role": {r.value: (ROLE_LABELS[r],) for r in (*AGENCY_ROLES, *PLATFORM_ROLES)},
 }
 
 

@@ -44,11 +44,14 @@ OPEN_STATES: tuple[State, ...] = tuple(s for s in State if s is not State.CONCLU
 
 
 class Role(StrEnum):
-    """Who may act: clerks handle cases, heads approve, the system lapses, admins administer."""
+    """Who may act (SPEC §12): clerks handle cases, heads approve, admins administer one agency, the system
+    lapses; on a platform, the supervising office reads every agency and the platform admin runs the platform."""
 
     CLERK = "clerk"
     HEAD = "head"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    PLATFORM_ADMIN = "platform_admin"
     SYSTEM = "system"
 
 
@@ -56,8 +59,13 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CLERK: "承办人",
     Role.HEAD: "负责人",
     Role.ADMIN: "管理员",
+    Role.SUPERVISOR: "主管部门",
+    Role.PLATFORM_ADMIN: "平台管理员",
     Role.SYSTEM: "系统",
 }
+
+AGENCY_ROLES: tuple[Role, ...] = (Role.CLERK, Role.HEAD, Role.ADMIN)  # users of one agency
+PLATFORM_ROLES: tuple[Role, ...] = (Role.SUPERVISOR, Role.PLATFORM_ADMIN)  # users of the platform, of no agency
 
 
 class Trigger(StrEnum):

@@ -9,55 +9,67 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from states.appeals import CLOCK_OF, AppealKind, AppealState
-from states.lifecycle import Role, State
+from states.lifecycle import PLATFORM_ROLES, ROLE_LABELS, Role, State
 from states.workdays import DAY_KIND_LABELS
 from workflow import calendar_store
-from workflow.actors import Actor, require_role, resolve_actor, role_code
+from workflow.actors import Actor, platform_admin, require_role, resolve_actor, role_code, scope
+from workflow.agencies import DEFAULT_CODE, code_problem
 from workflow.appeal_clock import appeal_due
 from workflow.calendar import BASE_YEARS, WorkingCalendar
 from workflow.cases import context, policy_of, refresh_clocks
 from workflow.db import Database
-from workflow.errors import InputError, NotFound, WorkflowError
+from workflow.errors import InputError, WorkflowError
 from workflow.models import Agency, AgencyProfile, Appeal, Application, CaseClock, Event, User, utcnow
 from workflow.progress import Progress, silent
 
 
-def init(db: Database, *, agency: str, admin: str = "admin") -> None:
-    """Create the schema, the agency and its `admin` user (idempotent for the same agency)."""
+def init(db: Database, *, agency: str, code: str = DEFAULT_CODE, admin: str = "admin") -> None:
+    """Create the schema, the platform's first agency and its platform admin `admin` (idempotent).
+
+    A county bureau runs a one-agency platform and never meets the word: its admin administers the platform,
+    its calendar and its one agency. More agencies are added by `ogi agency add`.
+    """
     if not agency.strip():
         raise InputError("机关名称（--agency）不能为空")
+    code_problem(code)
     db.create_schema()
     with db.unit_of_work() as session:
-        existing = session.exec(select(Agency)).first()
-        if existing is not None and existing.name != agency:
-            raise WorkflowError(f"数据库已初始化为「{existing.name}」，不能再初始化为「{agency}」")
+        existing = session.exec(select(Agency).order_by(col(Agency.id))).first()
+        if existing is not None and session.exec(select(Agency).where(Agency.name == agency)).first() is None:
+            raise WorkflowError(f"数据库已初始化为「{existing.name}」，不能再初始化为「{agency}」；"
+                                f"在同一平台上增加机关请用 ogi agency add --code 代码 --name {agency}")
         if existing is None:
-            existing = Agency(name=agency)
-            session.add(existing)
-            session.flush()
+            session.add(Agency(code=code, name=agency))
         if session.exec(select(User).where(User.username == admin)).first() is None:
-            assert existing.id is not None
-            session.add(User(agency_id=existing.id, username=admin, display_name="管理员", role=Role.ADMIN.value))
+            session.add(User(agency_id=None, username=admin, display_name="平台管理员",
+                             role=Role.PLATFORM_ADMIN.value))
 
 
-def add_user(db: Database, *, actor_name: str | None, username: str, role: str,
+def add_user(db: Database, *, actor_name: str | None, username: str, role: str, agency: str | None = None,
              display_name: str | None = None, email: str | None = None) -> None:
-    """Add a clerk, head or admin to the acting admin's agency (the role by its code or Chinese label)."""
+    """Add a clerk, head or admin to an agency (the acting admin's, or the one a platform admin names), or,
+    by a platform admin, a supervisor or platform admin of the platform; the role by its code or label."""
     role = role_code(role)
     if not username.strip() or username == "system":
         raise InputError(f"用户名 {username!r} 不可用")
+    if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        raise InputError(f"电子邮箱 {email!r} 格式不正确")
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name, f"添加用户 {username}")
+        if Role(role) in PLATFORM_ROLES:
+            platform_admin(session, actor_name, f"添加{ROLE_LABELS[Role(role)]}用户 {username}")
+            if agency is not None:
+                raise InputError(f"{ROLE_LABELS[Role(role)]}属于平台而不属于某个机关：添加时不要用 --agency")
+            agency_id = None
+        else:
+            agency_id = _admin(session, actor_name, f"添加用户 {username}", agency).agency_id
         if session.exec(select(User).where(User.username == username)).first() is not None:
             raise InputError(f"用户 {username} 已存在")
-        if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
-            raise InputError(f"电子邮箱 {email!r} 格式不正确")
-        session.add(User(agency_id=actor.agency_id, username=username,
+        session.add(User(agency_id=agency_id, username=username,
                          display_name=display_name or username, role=role, email=email))
 
 
-def _admin(session: Session, actor_name: str | None, what: str) -> Actor:
-    return require_role(resolve_actor(session, actor_name), (Role.ADMIN,), what)
+def _admin(session: Session, actor_name: str | None, what: str, agency: str | None = None) -> Actor:
+    return require_role(resolve_actor(session, actor_name, agency=agency), (Role.ADMIN,), what)
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,14 @@ class DueChange:
     clock: str
     old: date
     new: date
+    agency: str = ""  # the agency's code: a platform calendar moves every agency's deadlines
 
 
 def recompute_open_cases(session: Session, today: date, progress: Progress = silent) -> list[DueChange]:
     """Recompute every open case's clocks on the current calendar; return the due dates that moved."""
     is_open = col(Application.state) != State.CONCLUDED.value
     apps = session.exec(select(Application).where(is_open)).all()
+    codes = {a.id or 0: a.code for a in session.exec(select(Agency)).all()}
     events: dict[int, list[Event]] = defaultdict(list)
     for e in session.exec(select(Event).join(Application).where(is_open).order_by(col(Event.seq))).all():
         events[e.application_id].append(e)
@@ -89,12 +103,13 @@ def recompute_open_cases(session: Session, today: date, progress: Progress = sil
         assert app.id is not None
         policy = policies.setdefault(app.agency_id, policy_of(session, app.agency_id))
         moved = refresh_clocks(session, context(app, events[app.id], calendar, policy), today, clocks[app.id])
-        changes.extend(DueChange(app.number, kind, old, new) for kind, (old, new) in moved.items())
-    changes += _recompute_open_appeals(session, calendar)
-    return sorted(changes, key=lambda c: (c.number, c.clock))
+        changes.extend(DueChange(app.number, kind, old, new, codes[app.agency_id])
+                       for kind, (old, new) in moved.items())
+    changes += _recompute_open_appeals(session, calendar, codes)
+    return sorted(changes, key=lambda c: (c.agency, c.number, c.clock))
 
 
-def _recompute_open_appeals(session: Session, calendar: WorkingCalendar) -> list[DueChange]:
+def _recompute_open_appeals(session: Session, calendar: WorkingCalendar, codes: dict[int, str]) -> list[DueChange]:
     """Re-date the reply/defence clocks of appeals still waiting for the agency (the sweep reads `due_on`)."""
     waiting = col(Appeal.state) == AppealState.FILED.value
     changes = []
@@ -104,16 +119,18 @@ def _recompute_open_appeals(session: Session, calendar: WorkingCalendar) -> list
         kind = AppealKind(appeal.kind)
         due = appeal_due(calendar, kind, appeal.received_on)
         if appeal.due_on is not None and due != appeal.due_on:
-            changes.append(DueChange(number, CLOCK_OF[kind].value, appeal.due_on, due))
+            changes.append(DueChange(number, CLOCK_OF[kind].value, appeal.due_on, due, codes[appeal.agency_id]))
         appeal.due_on = due
     return changes
 
 
 def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bool, source: str,
                  today: date, progress: Progress = silent) -> list[DueChange]:
-    """Override one day (admin), then recompute open cases and report moved deadlines."""
+    """Override one day (platform admin: one calendar for the whole platform), e.g. a rest day an autonomous
+    region declares (广西「壮族三月三」) with its notice as source; then recompute every agency's open cases and
+    report the deadlines that moved."""
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name, f"修改 {day} 的工作日安排")
+        actor = platform_admin(session, actor_name, f"修改 {day} 的工作日安排")
         calendar_store.set_day(session, day=day, working=working, source=source, by=actor.username)
         session.flush()
         return recompute_open_cases(session, today, progress)
@@ -121,10 +138,10 @@ def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bo
 
 def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: date,
                     progress: Progress = silent) -> tuple[int, list[DueChange]]:
-    """Import a whole year's notice (admin), then recompute open cases and report moved deadlines."""
+    """Import a whole year's notice (platform admin), then recompute open cases and report moved deadlines."""
     notice = calendar_store.parse_notice(path)
     with db.unit_of_work() as session:
-        actor = _admin(session, actor_name, f"导入 {notice.year} 年放假安排")
+        actor = platform_admin(session, actor_name, f"导入 {notice.year} 年放假安排")
         calendar_store.import_year(session, notice, by=actor.username)
         session.flush()
         return notice.year, recompute_open_cases(session, today, progress)
@@ -133,7 +150,8 @@ def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: 
 _NAMED = ("reconsideration_body", "court", "payment")
 
 
-def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool | None = None,
+def agency_settings(db: Database, *, actor_name: str | None, agency: str | None = None,
+                    pause_on_fee: bool | None = None,
                     pause_on_reasons: bool | None = None, named: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Show or change where the response clock pauses (SPEC §4 Decisions), for notices issued from now on.
 
@@ -146,23 +164,22 @@ def agency_settings(db: Database, *, actor_name: str | None, pause_on_fee: bool 
         raise InputError(f"未知的设置项：{'、'.join(sorted(unknown))}")
     with db.unit_of_work() as session:
         changing = (pause_on_fee, pause_on_reasons) != (None, None) or bool(changes)
-        actor = _admin(session, actor_name, "修改机关设置") if changing else None
-        agency = session.get(Agency, actor.agency_id) if actor else session.exec(select(Agency)).first()
-        if agency is None or agency.id is None:
-            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
+        actor = _admin(session, actor_name, "修改机关设置", agency) if changing else None
+        found = session.get(Agency, actor.agency_id if actor else scope(session, actor_name, agency)[1])
+        assert found is not None and found.id is not None
         if pause_on_fee is not None:
-            agency.pause_on_fee = pause_on_fee
+            found.pause_on_fee = pause_on_fee
         if pause_on_reasons is not None:
-            agency.pause_on_reasons = pause_on_reasons
-        profile = session.get(AgencyProfile, agency.id)
+            found.pause_on_reasons = pause_on_reasons
+        profile = session.get(AgencyProfile, found.id)
         if changes and actor is not None:
-            profile = profile or AgencyProfile(agency_id=agency.id, updated_by=actor.username)
+            profile = profile or AgencyProfile(agency_id=found.id, updated_by=actor.username)
             for key, value in changes.items():
                 setattr(profile, key, value.strip() or None)  # an empty value goes back to the generic wording
             profile.updated_by, profile.updated_at = actor.username, utcnow()
             session.add(profile)
-        return {"agency": agency.name, "pause_on_fee": agency.pause_on_fee,
-                "pause_on_reasons": agency.pause_on_reasons,
+        return {"agency": found.name, "agency_code": found.code, "pause_on_fee": found.pause_on_fee,
+                "pause_on_reasons": found.pause_on_reasons,
                 **{k: getattr(profile, k) if profile else None for k in _NAMED}}
 
 

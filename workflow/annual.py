@@ -10,7 +10,7 @@ from states.appeals import Column
 from states.lifecycle import Role
 from states.report_format import APPEAL_GROUPS, ROW_KEYS, cell_name
 from workflow import stats
-from workflow.actors import Actor, default_agency_id, require_role, resolve_actor
+from workflow.actors import Actor, require_role, scope
 from workflow.appeal_mapping import mapping
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, YearLocked
@@ -35,16 +35,17 @@ def _columns(session: Session, agency_id: int) -> Mapping[str, Column]:
     return mapping(session, agency_id)
 
 
-def _year(year: int, today: date) -> None:
+def check_year(year: int, today: date) -> None:
+    """Refuse a year the report cannot be made for (before the 条例, or not begun)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise InputError(f"年度 {year} 无效：应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     if year > today.year:
         raise InputError(f"{year} 年度尚未开始（今天是 {today}）")
 
 
-def _who(session: Session, actor_name: str | None) -> tuple[int, Actor | None]:
-    actor = resolve_actor(session, actor_name)
-    return (actor.agency_id if actor else default_agency_id(session)), actor
+def _who(session: Session, actor_name: str | None, agency: str | None) -> tuple[int, Actor | None]:
+    actor, agency_id = scope(session, actor_name, agency)
+    return agency_id, actor
 
 
 def _previous(session: Session, agency_id: int, year: int) -> Table:
@@ -58,14 +59,14 @@ def _previous(session: Session, agency_id: int, year: int) -> Table:
     return stats.section3(session, agency_id, year - 1)
 
 
-def _changed_since_lock(report: AnnualReport, snapshot: Mapping[str, Any]) -> list[IdentityFailure]:
+def changed_since_lock(section3: Table, section4: Table, snapshot: Mapping[str, Any]) -> list[IdentityFailure]:
     """ARCHITECTURE decision 10: every figure of a locked year that no longer matches what was published.
 
     Recorded late changes explain some; anything else (a changed appeal mapping, an edit behind the engine's
     back) would otherwise alter a published report silently.
     """
     found = []
-    for section, current in (("3", report.section3), ("4", report.section4)):
+    for section, current in (("3", section3), ("4", section4)):
         published = snapshot.get(f"section{section}", {})
         for row, cols in current.items():
             for column, now in cols.items():
@@ -94,7 +95,7 @@ def assemble(session: Session, agency_id: int, year: int, *, with_cells: bool = 
     lock = lock_of(session, agency_id, year)
     if lock is not None:
         report.locked_on, report.locked_by = lock.locked_on, lock.locked_by
-        report.checks += _changed_since_lock(report, lock.snapshot)
+        report.checks += changed_since_lock(report.section3, report.section4, lock.snapshot)
     changes = session.exec(select(LockedChange).where(LockedChange.agency_id == agency_id, LockedChange.year == year)
                            .order_by(col(LockedChange.recorded_at), col(LockedChange.id))).all()
     report.late_changes = [LateChangeRow(c.recorded_at, c.effective_on, c.case_number, c.action, c.actor, c.reason)
@@ -107,12 +108,12 @@ def assemble(session: Session, agency_id: int, year: int, *, with_cells: bool = 
     return report
 
 
-def build_report(db: Database, *, actor_name: str | None, year: int, today: date,
+def build_report(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, today: date,
                  with_cells: bool = False) -> AnnualReport:
     """条例第五十条: the year's 政府信息公开工作年度报告, as at 31 December, with its identity checks."""
-    _year(year, today)
+    check_year(year, today)
     with db.unit_of_work() as session:
-        agency_id, _ = _who(session, actor_name)
+        agency_id, _ = _who(session, actor_name, agency)
         return assemble(session, agency_id, year, with_cells=with_cells)
 
 
@@ -121,16 +122,16 @@ def _locked(lock: ReportLock, what: str) -> YearLocked:
                       f"不能再{what}")
 
 
-def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str,
+def set_inputs(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, text: str,
                today: date | None = None) -> dict[str, object]:
     """Store (replacing) a year's section 2 figures and section 1/5/6 narrative from TOML; refused once locked."""
     data = parse_inputs(text)
     if today is not None:
-        _year(year, today)
+        check_year(year, today)
     elif not FIRST_YEAR <= year <= LAST_YEAR:
         raise InputError(f"年度 {year} 无效：应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间")
     with db.unit_of_work() as session:
-        agency_id, actor = _who(session, actor_name)
+        agency_id, actor = _who(session, actor_name, agency)
         actor = require_role(actor, (Role.HEAD, Role.ADMIN), "填报年度报告内容")  # the head answers for the report
         lock = lock_of(session, agency_id, year)
         if lock is not None:
@@ -145,13 +146,13 @@ def set_inputs(db: Database, *, actor_name: str | None, year: int, text: str,
         return data
 
 
-def lock_year(db: Database, *, actor_name: str | None, year: int, today: date) -> ReportLock:
+def lock_year(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, today: date) -> ReportLock:
     """Freeze a year's report once the year has ended (head or admin); later changes need an admin and a reason."""
-    _year(year, today)
+    check_year(year, today)
     if today <= date(year, 12, 31):
         raise InputError(f"{year} 年度尚未结束（今天是 {today}），年度结束后才能锁定")
     with db.unit_of_work() as session:
-        agency_id, actor = _who(session, actor_name)
+        agency_id, actor = _who(session, actor_name, agency)
         actor = require_role(actor, (Role.HEAD, Role.ADMIN), "锁定年度报告")
         existing = lock_of(session, agency_id, year)
         if existing is not None:
@@ -174,12 +175,12 @@ def section_of(row: str) -> str:
                      f"表四的行为 {'、'.join(g for g, _ in APPEAL_GROUPS)}")
 
 
-def cell(db: Database, *, actor_name: str | None, year: int, row: str, column: str,
+def cell(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, row: str, column: str,
          section: str | None = None, today: date | None = None) -> list[CellCase]:
     """The cases (表三) or appeals (表四) counted in one cell of the year's report."""
     if today is not None:
-        _year(year, today)
+        check_year(year, today)
     with db.unit_of_work() as session:
-        agency_id, _ = _who(session, actor_name)
+        agency_id, _ = _who(session, actor_name, agency)
         columns = _columns(session, agency_id)
         return stats.cell_cases(session, agency_id, year, section or section_of(row), row, column, columns)

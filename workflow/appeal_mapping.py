@@ -1,5 +1,7 @@
 """Which 表四 column each raw decision is counted in: SPEC §7's default, overridden per agency (data, not code)."""
 
+
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -7,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from states.appeals import COLUMN_LABELS, DECISIONS, KIND_LABELS, Column
 from states.lifecycle import Role
-from workflow.actors import Actor, default_agency_id, require_role, resolve_actor
+from workflow.actors import Actor, require_role, resolve_actor, scope
 from workflow.db import Database
 from workflow.errors import InputError, YearLocked
 from workflow.models import AppealMapping, LockedChange, ReportLock, utcnow
@@ -18,10 +20,15 @@ _DECIDED_COLUMNS = tuple(c for c in Column if c is not Column.PENDING)
 
 def mapping(session: Session, agency_id: int) -> dict[str, Column]:
     """Effective decision code → report column: the defaults of SPEC §7 under the agency's own rows."""
-    effective = {code: d.column for code, d in DECISIONS.items()}
-    for row in session.exec(select(AppealMapping).where(AppealMapping.agency_id == agency_id)).all():
-        if row.decision in effective and row.column in Column.__members__.values():
-            effective[row.decision] = Column(row.column)
+    return mappings(session, [agency_id])[agency_id]
+
+
+def mappings(session: Session, agency_ids: Collection[int]) -> dict[int, dict[str, Column]]:
+    """`mapping` of each agency, in one query."""
+    effective = {a: {code: d.column for code, d in DECISIONS.items()} for a in agency_ids}
+    for row in session.exec(select(AppealMapping).where(col(AppealMapping.agency_id).in_(list(agency_ids)))).all():
+        if row.decision in effective[row.agency_id] and row.column in Column.__members__.values():
+            effective[row.agency_id][row.decision] = Column(row.column)
     return effective
 
 
@@ -36,7 +43,8 @@ def _column(value: str) -> Column:
     return found
 
 
-def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: str, today: date,
+def set_mapping(db: Database, *, actor_name: str | None, agency: str | None = None, decision: str, column: str,
+                today: date,
                 reason: str | None = None) -> None:
     """Change the agency's report column for one decision code (负责人或管理员).
 
@@ -44,7 +52,7 @@ def set_mapping(db: Database, *, actor_name: str | None, decision: str, column: 
     admin with a reason may make it, and it is recorded for each such year (ARCHITECTURE decision 10).
     """
     with db.unit_of_work() as session:
-        actor = require_role(resolve_actor(session, actor_name), (Role.HEAD, Role.ADMIN),
+        actor = require_role(resolve_actor(session, actor_name, agency=agency), (Role.HEAD, Role.ADMIN),
                              "修改复议、诉讼结果的统计栏目")
         found = DECISIONS.get(decision.strip())
         if found is None:
@@ -80,11 +88,10 @@ def _guard_locked_years(session: Session, actor: Actor, code: str, target: Colum
                                  reason=reason))
 
 
-def decision_table(db: Database, *, actor_name: str | None) -> list[dict[str, Any]]:
+def decision_table(db: Database, *, actor_name: str | None, agency: str | None = None) -> list[dict[str, Any]]:
     """Every decision with its label, kind, default column and this agency's effective column."""
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        effective = mapping(session, actor.agency_id if actor else default_agency_id(session))
+        effective = mapping(session, scope(session, actor_name, agency)[1])
     return [{"code": d.code, "label": d.label, "kind": d.kind.value, "kind_label": KIND_LABELS[d.kind],
              "default_column": d.column.value, "default_column_label": COLUMN_LABELS[d.column],
              "column": effective[d.code].value, "column_label": COLUMN_LABELS[effective[d.code]],

@@ -26,7 +26,7 @@ from states.appeals import (
 from states.case import Refused
 from states.clocks import RULES
 from states.deadlines import LegalEvent
-from workflow.actors import default_agency_id, require_role, resolve_actor
+from workflow.actors import require_role, resolve_actor, scope
 from workflow.appeal_clock import appeal_clock, clock_json
 from workflow.appeal_mapping import decision_table, mapping, set_mapping
 from workflow.calendar import WorkingCalendar
@@ -66,7 +66,8 @@ def _appeal_case(calendar: WorkingCalendar, appeal: Appeal, number: str, events:
                                   name=_name(appeal, number))
 
 
-def file_appeal(db: Database, *, actor_name: str | None, number: str, kind: str, route: str | None,
+def file_appeal(db: Database, *, actor_name: str | None, agency: str | None = None, number: str, kind: str,
+                route: str | None,
                 received_on: date, body: str | None, today: date, reason: str | None = None) -> int:
     """Record a reconsideration or lawsuit against case `number`, received on `received_on`; returns its id."""
     k, r = _kind_route(kind, route)
@@ -74,7 +75,8 @@ def file_appeal(db: Database, *, actor_name: str | None, number: str, kind: str,
     if body is not None and len(body) > 200:
         raise InputError(f"复议机关或法院名称过长（{len(body)} 字，最多 200 字）")
     with db.unit_of_work() as session:
-        actor = require_role(resolve_actor(session, actor_name), APPEAL_ROLES, f"登记案件 {number} 的{KIND_LABELS[k]}")
+        actor = require_role(resolve_actor(session, actor_name, agency=agency), APPEAL_ROLES,
+                             f"登记案件 {number} 的{KIND_LABELS[k]}")
         app = session.exec(select(Application).where(Application.agency_id == actor.agency_id,
                                                      Application.number == number)).first()
         if app is None or app.id is None:
@@ -117,13 +119,14 @@ def _load(session: Session, agency_id: int, appeal_id: int) -> tuple[Appeal, App
     return appeal, app, events
 
 
-def act_appeal(db: Database, *, actor_name: str | None, appeal_id: int, trigger: str, on: date,
+def act_appeal(db: Database, *, actor_name: str | None, agency: str | None = None, appeal_id: int, trigger: str,
+               on: date,
                decision: str | None = None, reason: str | None = None, today: date) -> dict[str, Any]:
     """Fire one trigger of the appeal lifecycle (submit_reply, decide, withdraw) on its legal date `on`; returns
     the appeal as it now stands (as `list_appeals` shows it), with the action's label."""
     with db.unit_of_work() as session:
-        named = resolve_actor(session, actor_name)
-        appeal, app, events = _load(session, named.agency_id if named else default_agency_id(session), appeal_id)
+        named, agency_id = scope(session, actor_name, agency)
+        appeal, app, events = _load(session, agency_id, appeal_id)
         calendar = load_calendar(session)
         case = _appeal_case(calendar, appeal, app.number, events)
         if trigger not in APPEAL_TRANSITIONS or trigger == AppealTrigger.FILE:
@@ -169,11 +172,11 @@ def _summary(appeal: Appeal, number: str, cal: WorkingCalendar, today: date,
     }
 
 
-def show_appeal(db: Database, *, actor_name: str | None, appeal_id: int, today: date) -> dict[str, Any]:
+def show_appeal(db: Database, *, actor_name: str | None, agency: str | None = None, appeal_id: int,
+                today: date) -> dict[str, Any]:
     """One appeal in full: summary, clock with its day-by-day explanation, history and open triggers."""
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        agency_id = actor.agency_id if actor else default_agency_id(session)
+        agency_id = scope(session, actor_name, agency)[1]
         appeal, app, events = _load(session, agency_id, appeal_id)
         cal = load_calendar(session)
         result = _summary(appeal, app.number, cal, today, mapping(session, agency_id))
@@ -198,11 +201,11 @@ def appeals_of(session: Session, application_id: int, today: date) -> list[dict[
     return [_summary(a, app.number, cal, today, columns) for a in rows]
 
 
-def list_appeals(db: Database, *, actor_name: str | None, today: date, open_only: bool = False) -> list[dict[str, Any]]:
+def list_appeals(db: Database, *, actor_name: str | None, agency: str | None = None, today: date,
+                 open_only: bool = False) -> list[dict[str, Any]]:
     """The agency's appeals, newest receipt first; `open_only` keeps those not yet decided or withdrawn."""
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        agency_id = actor.agency_id if actor else default_agency_id(session)
+        agency_id = scope(session, actor_name, agency)[1]
         query = select(Appeal, Application.number).join(Application, col(Appeal.application_id) == col(Application.id))
         query = query.where(Appeal.agency_id == agency_id)
         if open_only:

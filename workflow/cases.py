@@ -30,7 +30,7 @@ from states.lifecycle import (
 from states.machine import NEW
 from states.outcomes import OUTCOMES
 from workflow import fees
-from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor
+from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor, scope
 from workflow.calendar import WorkingCalendar, local_time
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -94,12 +94,13 @@ def available_actions(ctx: CaseContext, actor: Actor | None, on: date) -> list[A
     return ctx.case.options(actor.role if actor else None, on)
 
 
-def where_it_stands(db: Database, *, actor_name: str | None, number: str, today: date) -> str:
+def where_it_stands(db: Database, *, actor_name: str | None, number: str, today: date,
+                    agency: str | None = None) -> str:
     """The state and allowed actions of a case, for a refusal made before the case was loaded ("" if unknown)."""
     try:
         with db.unit_of_work() as session:
-            actor = resolve_actor(session, actor_name)
-            ctx = load_case(session, actor.agency_id if actor else default_agency_id(session), number)
+            actor, agency_id = scope(session, actor_name, agency)
+            ctx = load_case(session, agency_id, number)
             return ctx.case.standing(actor.role if actor else None, today)[0]
     except WorkflowError:
         return ""
@@ -166,14 +167,15 @@ def _next_number(session: Session, agency_id: int, year: int) -> str:
     return f"{prefix}{seq:04d}"
 
 
-def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date) -> ActionResult:
+def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date,
+             agency: str | None = None) -> ActionResult:
     """条例第二十九条、第三十一条: register an application received on its receipt date."""
     if data.received_on > today:
         raise InputError(f"收到申请之日 {data.received_on} 晚于今天（{today}）")
     for attempt in range(3):
         try:
             with db.unit_of_work() as session, session.no_autoflush:
-                actor = resolve_actor(session, actor_name)
+                actor = resolve_actor(session, actor_name, agency=agency)
                 transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
                 role = acting_role(session, actor, transition, data.received_on)
                 calendar = load_calendar(session)
@@ -216,15 +218,16 @@ class _Conflict(Exception):
 
 
 def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data: ActionInput,
-        today: date, expected_version: int | None = None, agency_id: int | None = None) -> ActionResult:
+        today: date, expected_version: int | None = None, agency_id: int | None = None,
+        agency: str | None = None) -> ActionResult:
     """Fire one action of SPEC §5 on a case (named by its code or Chinese label), in one transaction.
 
     `agency_id` tells the `system` actor (the sweep) which agency's case it acts on.
     """
     try:
         with db.unit_of_work() as session, session.no_autoflush:  # one flush at the end: one UPDATE per row
-            actor = resolve_actor(session, actor_name, agency_id=agency_id)
-            agency_id = actor.agency_id if actor else default_agency_id(session)
+            actor = resolve_actor(session, actor_name, agency=agency, agency_id=agency_id)
+            agency_id = actor.agency_id if actor else default_agency_id(session, agency)
             ctx = load_case(session, agency_id, number, actor.policy if actor else None)
             case, role = ctx.case, actor.role if actor else None
             t = find_trigger(trigger)
@@ -261,10 +264,10 @@ def act(db: Database, *, actor_name: str | None, number: str, trigger: str, data
 
 
 def assign(db: Database, *, actor_name: str | None, number: str, assignee: str, today: date,
-           on: date | None = None) -> ActionResult:
+           on: date | None = None, agency: str | None = None) -> ActionResult:
     """A head names the case's 承办人 (recorded as an event); reminders then go to them."""
     return act(db, actor_name=actor_name, number=number, trigger=Trigger.ASSIGN.value,
-               data=ActionInput(on=on or today, assignee=assignee), today=today)
+               data=ActionInput(on=on or today, assignee=assignee), today=today, agency=agency)
 
 
 def _assignee(session: Session, ctx: CaseContext, transition: Transition, data: ActionInput,
@@ -272,8 +275,9 @@ def _assignee(session: Session, ctx: CaseContext, transition: Transition, data: 
     """The user an assigning action names: an active clerk or head of the case's agency, not already its 承办人."""
     if not transition.assigns or data.assignee is None:
         return None
-    user = session.exec(select(User).where(User.username == data.assignee,
-                                           User.agency_id == ctx.app.agency_id)).first()
+    user = session.exec(select(User).where(  # the agency's users, and the platform's (who cannot be its 承办人)
+        User.username == data.assignee,
+        (col(User.agency_id) == ctx.app.agency_id) | col(User.agency_id).is_(None))).first()
     problem = None
     if user is None or not user.active:
         problem = f"用户 {data.assignee} 不存在或已停用（用 ogi user list 查看本机关的用户）"

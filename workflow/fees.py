@@ -7,9 +7,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.fees import FeeQuote, quote_data, quote_per_item, quote_per_page
+from workflow.actors import scope
 from workflow.db import Database
-from workflow.errors import InputError, NotFound
-from workflow.models import Agency, Application, User
+from workflow.errors import InputError
+from workflow.models import Application
 
 
 def _month(day: date) -> tuple[date, date]:
@@ -48,7 +49,7 @@ def quote_for(session: Session, app: Application, method: str, pages: int | None
 
 
 def month_quote(db: Database, *, actor_name: str | None, applicant: str, contact: str | None,
-                month: str) -> dict[str, Any]:
+                month: str, agency: str | None = None) -> dict[str, Any]:
     """`ogi fee quote --applicant … --month`: the applicant's applications that month and what each costs 按件."""
     try:
         first = date.fromisoformat(f"{month}-01")
@@ -56,11 +57,7 @@ def month_quote(db: Database, *, actor_name: str | None, applicant: str, contact
         raise InputError(f"--month 的值 {month!r} 无效（应为 YYYY-MM）") from None
     first, following = _month(first)
     with db.unit_of_work() as session:
-        user = session.exec(select(User).where(User.username == actor_name)).first() if actor_name else None
-        agency = session.get(Agency, user.agency_id) if user else session.exec(select(Agency)).first()
-        if agency is None or agency.id is None:
-            raise NotFound("数据库尚未初始化：请先运行 ogi init --agency 机关名称")
-        agency_id = agency.id
+        agency_id = scope(session, actor_name, agency)[1]
         applicant = applicant.strip()
         if contact is None:  # the name alone may stand for several applicants: the contact tells them apart
             contacts = sorted(set(session.exec(select(Application.applicant_contact).where(

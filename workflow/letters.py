@@ -15,7 +15,7 @@ from states.deadlines import Clock
 from states.inputs import CHOICES
 from states.lifecycle import Trigger
 from states.outcomes import OUTCOMES, RECEIPT_RULES, ApplicantType, Channel, is_refusal
-from workflow.actors import default_agency_id, resolve_actor
+from workflow.actors import scope
 from workflow.cases import CaseContext, legal_event, load_case
 from workflow.db import Database
 from workflow.errors import InputError, WorkflowError
@@ -86,11 +86,10 @@ class _Case:
         return None
 
 
-def _load(db: Database, number: str, actor_name: str | None, today: date) -> _Case:
-    detail = show_case(db, number=number, actor_name=actor_name, today=today)
+def _load(db: Database, number: str, actor_name: str | None, today: date, agency_code: str | None) -> _Case:
+    detail = show_case(db, number=number, actor_name=actor_name, today=today, agency=agency_code)
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        agency_id = actor.agency_id if actor else default_agency_id(session)
+        agency_id = scope(session, actor_name, agency_code)[1]
         agency = session.get(Agency, agency_id)
         profile = session.get(AgencyProfile, agency_id)
         ctx = load_case(session, agency_id, number)
@@ -228,12 +227,13 @@ def _response_facts(case: _Case, today: date) -> tuple[date, dict[str, Any]]:
     }
 
 
-def letter(db: Database, *, number: str, kind: str, actor_name: str | None, today: date) -> dict[str, Any]:
+def letter(db: Database, *, number: str, kind: str, actor_name: str | None, today: date,
+           agency: str | None = None) -> dict[str, Any]:
     """The context of one letter of a case: the template to use and every fact it states, read from the case."""
     if kind not in templates.KINDS:
         choices = "、".join(f"{k}（{v}）" for k, v in templates.KINDS.items())
         raise InputError(f"未知的文书类型 {kind!r}；可选：{choices}")
-    case = _load(db, number, actor_name, today)
+    case = _load(db, number, actor_name, today, agency)
     if kind not in available_kinds(case):
         raise _refuse(case, kind)
     # A letter names the bodies and payment channel recorded with its event (a conclusion or the fee
@@ -270,11 +270,11 @@ def template_dir_from(option: Path | None) -> Path | None:
 
 
 def render(db: Database, *, number: str, kind: str, fmt: str = "html", actor_name: str | None, today: date,
-           template_dir: Path | None = None) -> bytes:
+           template_dir: Path | None = None, agency: str | None = None) -> bytes:
     """`ogi letter NUMBER KIND`: the letter as HTML (UTF-8) or DOCX bytes, agency templates first."""
     if fmt not in ("html", "docx"):
         raise InputError(f"未知的格式 {fmt!r}；可选：html、docx")
-    context = letter(db, number=number, kind=kind, actor_name=actor_name, today=today)
+    context = letter(db, number=number, kind=kind, actor_name=actor_name, today=today, agency=agency)
     try:
         return templates.render(context["letter"]["template"], context, "docx" if fmt == "docx" else "html",
                                 template_dir=template_dir_from(template_dir))

@@ -13,9 +13,10 @@ def utcnow() -> datetime:
 
 
 class Agency(SQLModel, table=True):
-    """An agency (行政机关) and its choices where the law is silent."""
+    """An agency (行政机关) of the platform, and its choices where the law is silent."""
 
     id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)  # how users and scripts name it (`--agency CODE`)
     name: str = Field(max_length=200, unique=True)
     pause_on_fee: bool = True
     pause_on_reasons: bool = True
@@ -39,10 +40,11 @@ class AgencyProfile(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A clerk (承办人), head of office (负责人) or administrator of one agency."""
+    """A clerk (承办人), head of office (负责人) or administrator of one agency; or, with no agency, the
+    supervising office (主管部门) or a platform administrator (SPEC §12)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(foreign_key="agency.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(max_length=100)
     role: str = Field(max_length=16)

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from notifications.policy import ALERT_KIND_LABELS
 from states.clocks import RULES, ClockKind
+from workflow.actors import visible_agencies
 from workflow.alerts import expired_periods
 from workflow.calendar import local_time
 from workflow.calendar_store import load_calendar
@@ -17,14 +18,20 @@ from workflow.models import Alert, AlertQueue, Application, Delivery, SweepRun, 
 DELIVERY_STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 
 
-def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
-                limit: int = 500) -> list[dict[str, Any]]:
-    """Alerts, newest first, each with its case, clock, kind, due date, raised day, recipients and deliveries
-    (`queued`: raised but not fanned out into deliveries yet; the next delivery run does that)."""
+def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, limit: int = 500,
+                actor_name: str | None = None, agency: str | None = None,
+                all_agencies: bool = False) -> list[dict[str, Any]]:
+    """Alerts of the agency in scope (or, for the supervising office, of every agency), newest first, each with
+    its case, clock, kind, due date, raised day, recipients and deliveries (`queued`: raised but not fanned out
+    into deliveries yet; the next delivery run does that)."""
     with db.unit_of_work() as session:
-        query = (select(Alert, col(Application.number))
+        _, visible = visible_agencies(session, actor_name, agency, all_agencies)
+        codes = {a.id: a.code for a in visible}
+        query = (select(Alert, col(Application.number), col(Application.agency_id))
                  .join(Application, col(Application.id) == col(Alert.application_id))
                  .order_by(col(Alert.id).desc()).limit(limit))
+        if not all_agencies:
+            query = query.where(col(Application.agency_id).in_(list(codes)))
         if pending or failed:
             states = (["pending", "sending"] if pending else []) + (["failed"] if failed else [])
             wanted: ColumnElement[bool] = col(Alert.id).in_(
@@ -33,7 +40,7 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
                 wanted = wanted | col(Alert.id).in_(select(AlertQueue.alert_id))
             query = query.where(wanted)
         rows = session.exec(query).all()
-        ids = [a.id for a, _ in rows]
+        ids = [a.id for a, _, _ in rows]
         queued = set(session.exec(select(AlertQueue.alert_id).where(col(AlertQueue.alert_id).in_(ids))).all())
         deliveries: dict[int, list[dict[str, Any]]] = {}
         for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
@@ -41,11 +48,12 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False,
                 "channel": d.channel, "recipient": d.recipient, "status": d.status,
                 "status_label": DELIVERY_STATUS_LABELS[d.status], "attempts": d.attempts,
                 "last_error": d.last_error, "sent_at": d.sent_at.isoformat() if d.sent_at else None})
-        return [{"id": a.id, "number": number, "clock": a.clock, "clock_label": RULES[ClockKind(a.clock)].label,
+        return [{"id": a.id, "agency": codes.get(agency_id), "number": number, "clock": a.clock,
+                 "clock_label": RULES[ClockKind(a.clock)].label,
                  "kind": a.kind, "kind_label": ALERT_KIND_LABELS[a.kind], "due_on": a.due_on.isoformat(),
                  "fire_on": a.fire_on.isoformat(), "raised_on": a.raised_on.isoformat(), "recipients": a.recipients,
                  "message": a.message, "queued": a.id in queued,
-                 "deliveries": deliveries.get(a.id or 0, [])} for a, number in rows]
+                 "deliveries": deliveries.get(a.id or 0, [])} for a, number, agency_id in rows]
 
 
 def retry_failed(db: Database) -> int:

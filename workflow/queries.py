@@ -13,7 +13,7 @@ from states.deadlines import status_on, working_days_left
 from states.history import action_label, event_details
 from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
-from workflow.actors import SYSTEM_ACTOR, default_agency_id, resolve_actor
+from workflow.actors import SYSTEM_ACTOR, scope, visible_agencies
 from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
 from workflow.cases import available_actions, load_case
@@ -23,11 +23,11 @@ from workflow.models import Application, Approval, CaseClock, Event, User
 
 
 def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
-              explain: str | None = None) -> dict[str, Any]:
+              explain: str | None = None, agency: str | None = None) -> dict[str, Any]:
     """Everything about one case: state, outcome, dates, clocks, history and the actions open to the user."""
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        ctx = load_case(session, actor.agency_id if actor else default_agency_id(session), number)
+        actor, agency_id = scope(session, actor_name, agency)
+        ctx = load_case(session, agency_id, number)
         app = ctx.app
         clocks = ctx.clocks(today)
         actions = available_actions(ctx, actor, today) if app.state != State.CONCLUDED else []
@@ -102,19 +102,22 @@ class CasePage:
 def list_cases(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
                overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
                limit: int | None = None, closed: bool = True, mine: bool = False,
-               search: str | None = None) -> list[dict[str, Any]]:
+               search: str | None = None, agency: str | None = None,
+               all_agencies: bool = False) -> list[dict[str, Any]]:
     """The rows of `case_page` (every matching case unless `limit` is given)."""
     return case_page(db, actor_name=actor_name, today=today, state=state, overdue=overdue, due_within=due_within,
-                     lapsed=lapsed, limit=limit, closed=closed, mine=mine, search=search).rows
+                     lapsed=lapsed, limit=limit, closed=closed, mine=mine, search=search, agency=agency,
+                     all_agencies=all_agencies).rows
 
 
 def case_page(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
               overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
               limit: int | None = None, closed: bool = True, mine: bool = False,
-              search: str | None = None) -> CasePage:
+              search: str | None = None, agency: str | None = None, all_agencies: bool = False) -> CasePage:
     """Cases sorted by urgency (overdue first, then by next due date); concluded cases last, or left out
     unless `closed` (or asked for by `state`). `mine`: assigned to the acting user; `search`: in the number,
-    the applicant and the request text.
+    the applicant and the request text. The cases are the agency's in scope; with `all_agencies`, every
+    agency's (the supervising office's 督办 view), each row naming its agency.
 
     `lapsed`: only cases the sweep concluded (逾期不补正 / 逾期未缴费) whose lapse is still their latest
     event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
@@ -128,11 +131,12 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
     if mine and actor_name is None:
         raise InputError("--mine 需要用 --as（或环境变量 OGI_USER）指定你是谁")
     with db.unit_of_work() as session:
-        actor = resolve_actor(session, actor_name)
-        agency_id = actor.agency_id if actor else default_agency_id(session)
+        actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
+        codes = {a.id: a.code for a in visible}
         calendar = load_calendar(session)
-        query = select(Application).where(Application.agency_id == agency_id,
-                                          col(Application.received_on) <= today)
+        query = select(Application).where(col(Application.received_on) <= today)
+        if not all_agencies:
+            query = query.where(col(Application.agency_id).in_(list(codes)))
         if state is not None:
             query = query.where(Application.state == state)
         elif not closed and not lapsed:
@@ -172,6 +176,7 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         out = []
         for r in rows:
             item = _summary(r)
+            item["agency"] = codes.get(r.agency_id)
             due = r.next_due_on
             item["overdue"] = due is not None and today > due
             item["working_days_left"] = working_days_left(calendar, today, due) if due else None

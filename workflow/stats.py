@@ -1,6 +1,6 @@
 """Annual statistics by SQL aggregation, as at 31 December (格式 表三、表四; SPEC §7, §8), and their identities."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -73,12 +73,20 @@ def row_predicate(row: str, year: int) -> ColumnElement[bool]:
 
 def section3(session: Session, agency_id: int, year: int) -> Table:
     """表三 as at 31 December: one grouped query over the agency's applications."""
+    return section3_by_agency(session, year, [agency_id]).get(agency_id) or empty_section3()
+
+
+def section3_by_agency(session: Session, year: int, agency_ids: Collection[int] | None = None) -> dict[int, Table]:
+    """表三 of each agency (of `agency_ids`, or of every agency), in one grouped query: the roll-up's source."""
     sums = [func.sum(case((p, 1), else_=0)) for p in base_predicates(year).values()]
-    query = (sa_select(col(Application.applicant_type), col(Application.outcome), *sums)
-             .where(col(Application.agency_id) == agency_id, scope(year))
-             .group_by(col(Application.applicant_type), col(Application.outcome)))
-    table = empty_section3()
-    for applicant_type, outcome, *counts in session.connection().execute(query).all():
+    query = (sa_select(col(Application.agency_id), col(Application.applicant_type), col(Application.outcome), *sums)
+             .where(scope(year))
+             .group_by(col(Application.agency_id), col(Application.applicant_type), col(Application.outcome)))
+    if agency_ids is not None:
+        query = query.where(col(Application.agency_id).in_(list(agency_ids)))
+    tables: dict[int, Table] = {}
+    for agency_id, applicant_type, outcome, *counts in session.connection().execute(query).all():
+        table = tables.setdefault(agency_id, empty_section3())
         # Unknown types and outcomes still count in 总计: the identities then show them instead of losing them.
         columns = ("total", applicant_type) if applicant_type in APPLICANT_COLUMNS else ("total",)
         for base, n in zip(_BASES, counts, strict=True):
@@ -87,7 +95,7 @@ def section3(session: Session, agency_id: int, year: int) -> Table:
         if outcome in OUTCOME_KEYS:
             for c in columns:
                 table[outcome][c] += int(counts[2] or 0)
-    return table
+    return tables
 
 
 def _appeal_decided(year: int) -> ColumnElement[bool]:
@@ -106,25 +114,35 @@ def _appeal_cell(kind: str, route: str | None, decision: str | None, decided: bo
 
 
 def _appeals_in_year(agency_id: int, year: int) -> ColumnElement[bool]:
+    return and_(col(Appeal.agency_id) == agency_id, _received_in(year))
+
+
+def _received_in(year: int) -> ColumnElement[bool]:
     y = Year.of(year)
-    return and_(col(Appeal.agency_id) == agency_id, col(Appeal.received_on).between(y.first, y.last))
+    return col(Appeal.received_on).between(y.first, y.last)
 
 
 def section4(session: Session, agency_id: int, year: int, columns: Mapping[str, Column]) -> Table:
     """表四: the appeals received in the year, each with its state as at 31 December (SPEC §7 Decision)."""
+    return section4_by_agency(session, year, {agency_id: columns}).get(agency_id) or empty_section4()
+
+
+def section4_by_agency(session: Session, year: int, columns: Mapping[int, Mapping[str, Column]]) -> dict[int, Table]:
+    """表四 of each agency of `columns` (agency → its decision mapping), in one grouped query."""
     flag = case((_appeal_decided(year), 1), else_=0).label("decided")
     # Grouped through a subquery: PostgreSQL cannot match a GROUP BY expression that holds bound parameters.
-    rows = (sa_select(col(Appeal.kind), col(Appeal.route), col(Appeal.decision), flag)
-            .where(_appeals_in_year(agency_id, year)).subquery())
-    keys = (rows.c.kind, rows.c.route, rows.c.decision, rows.c.decided)
+    rows = (sa_select(col(Appeal.agency_id), col(Appeal.kind), col(Appeal.route), col(Appeal.decision), flag)
+            .where(_received_in(year), col(Appeal.agency_id).in_(list(columns))).subquery())
+    keys = (rows.c.agency_id, rows.c.kind, rows.c.route, rows.c.decision, rows.c.decided)
     query = sa_select(*keys, func.count()).group_by(*keys)
-    table = empty_section4()
-    for kind, route, decision, is_decided, n in session.connection().execute(query).all():
-        group, column = _appeal_cell(kind, route, decision, bool(is_decided), columns)
+    tables: dict[int, Table] = {}
+    for agency_id, kind, route, decision, is_decided, n in session.connection().execute(query).all():
+        table = tables.setdefault(agency_id, empty_section4())
+        group, column = _appeal_cell(kind, route, decision, bool(is_decided), columns[agency_id])
         table[group]["total"] += n
         if column is not None:
             table[group][column] += n
-    return table
+    return tables
 
 
 def check(s3: Table, s4: Table, previous: Table | None = None,
@@ -192,7 +210,8 @@ def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailu
     return failures
 
 
-def _validate(section: str, row: str, column: str) -> None:
+def validate_cell(section: str, row: str, column: str) -> None:
+    """Refuse a cell that 表三 or 表四 does not have, naming the rows or columns there are."""
     rows, columns = (ROW_KEYS, COLUMNS) if section == "3" else (tuple(g for g, _ in APPEAL_GROUPS), APPEAL_COLUMNS)
     if section not in ("3", "4"):
         raise InputError(f"表 {section!r} 无效，可选：3、4")
@@ -209,7 +228,7 @@ _CASE_COLUMNS = (col(Application.number), col(Application.applicant_name), col(A
 def cell_cases(session: Session, agency_id: int, year: int, section: str, row: str, column: str,
                columns: Mapping[str, Column]) -> list[CellCase]:
     """The cases behind one cell, selected by the very predicate the aggregation counts with."""
-    _validate(section, row, column)
+    validate_cell(section, row, column)
     if section == "3":
         query = sa_select(*_CASE_COLUMNS).where(col(Application.agency_id) == agency_id, row_predicate(row, year))
         if column != "total":

@@ -79,9 +79,9 @@ def test_inconsistent_or_incomplete_year_is_refused_and_nothing_changes(
     assert ogi.json("calendar", "show", "2027", as_=None)["known"] is False
 
 
-def test_only_an_admin_changes_the_calendar(ogi: Ogi) -> None:
+def test_only_the_platform_admin_changes_the_calendar(ogi: Ogi) -> None:
     result = ogi("calendar", "set", "2025-06-10", "restday", "--source", "x", ok=False)
-    assert "只能由管理员执行" in result.stderr
+    assert "只能由平台管理员执行，当前用户 clerk 是承办人" in result.stderr
     assert ogi("calendar", "set", "2025-06-10", "holiday", "--source", "x", as_="admin", ok=False).exit_code == 1
 
 

@@ -124,7 +124,8 @@ def test_users_are_listed_disabled_enabled_and_given_roles(sh: Shell) -> None:
     assert "唯一启用的管理员" in sh.refused("user", "role", "admin", "clerk", as_="admin")
     assert "不能停用自己" in sh.refused("user", "disable", "admin", as_="admin")
     wrong = sh.refused("user", "role", "clerk2", "组长", as_="admin")
-    assert "角色 '组长' 无效，可选：clerk、head、admin（或中文：承办人、负责人、管理员）" in wrong
+    assert ("角色 '组长' 无效，可选：clerk、head、admin、supervisor、platform_admin"
+            "（或中文：承办人、负责人、管理员、主管部门、平台管理员）") in wrong
 
 
 def test_enumerated_options_take_their_code_or_chinese_label(sh: Shell) -> None:

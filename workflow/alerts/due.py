@@ -189,7 +189,7 @@ def _raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int)
         users = {u.id: u for u in session.exec(select(User)).all()}
     heads: dict[int, list[str]] = {}
     for u in users.values():
-        if u.role == "head" and u.active:
+        if u.role == "head" and u.active and u.agency_id is not None:
             heads.setdefault(u.agency_id, []).append(u.username)
     assignees = {uid: u.username for uid, u in users.items() if u.active}
     new: list[tuple[dict[str, Any], str]] = []

@@ -19,22 +19,27 @@ commands.add_typer(calendar_app, name="calendar")
 
 
 @commands.command()
-def init(agency: str = typer.Option(..., "--agency", help="机关名称")) -> None:
+def init(agency: str = typer.Option(..., "--agency", help="机关名称（平台上的第一个机关）"),
+         code: str = typer.Option("main", "--code", help="该机关的代码（用于 --agency CODE；默认 main）")) -> None:
     """建库并创建机关与 admin 用户。"""
     db = database(create=True)
-    run(lambda: admin.init(db, agency=agency))
-    out.print(f"已初始化：{agency}（数据库 {shown_url(db.url)}）。管理员用户：admin", highlight=False)
+    run(lambda: admin.init(db, agency=agency, code=code))
+    out.print(f"已初始化：{agency}（机关代码 {code}，数据库 {shown_url(db.url)}）。"
+              "管理员用户：admin（平台管理员：管理机关、用户和日历）", highlight=False)
 
 
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="用户名"),
-    role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员），代码或中文均可"),
+    role: str = typer.Option(..., "--role", help="clerk（承办人）| head（负责人）| admin（管理员）"
+                             "| supervisor（主管部门）| platform_admin（平台管理员），代码或中文均可；"
+                             "机关用户用 --agency CODE 指定所属机关"),
     display_name: str | None = typer.Option(None, "--name", help="姓名"),
     email: str | None = typer.Option(None, "--email", help="电子邮箱（接收邮件提醒）"),
 ) -> None:
     """添加用户。"""
-    run(lambda: admin.add_user(database(), actor_name=G.user, username=name, role=role, display_name=display_name,
+    run(lambda: admin.add_user(database(), actor_name=G.user, agency=G.agency,
+                                           username=name, role=role, display_name=display_name,
                                email=email))
     out.print(f"已添加用户 {name}（{choice_label('role', choice_code('role', role) or role)}）", highlight=False)
 
@@ -42,16 +47,16 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
     """列出本机关的用户：角色、状态和名下未办结的案件数。"""
-    rows = run(lambda: users.list_users(database(), actor_name=G.user))
+    rows = run(lambda: users.list_users(database(), actor_name=G.user, agency=G.agency))
     if as_json:
         print_json([r.as_data() for r in rows])
         return
     table = Table(title=f"用户（共 {len(rows)} 人）")
-    for column in ("用户名", "姓名", "角色", "电子邮箱", "状态", "名下未办结案件"):
+    for column in ("用户名", "姓名", "所属机关", "角色", "电子邮箱", "状态", "名下未办结案件"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.username, r.display_name, r.role_label, r.email or "", "启用" if r.active else "[red]已停用[/]",
-                      str(r.open_cases))
+        table.add_row(r.username, r.display_name, r.agency or "（平台）", r.role_label, r.email or "",
+                      "启用" if r.active else "[red]已停用[/]", str(r.open_cases))
     out.print(table)
 
 
@@ -65,13 +70,15 @@ def _user_changed(row: users.UserRow, what: str) -> None:
 @user_app.command("disable")
 def user_disable(name: str = typer.Argument(..., help="用户名")) -> None:
     """停用用户：此后该用户的任何操作都被拒绝，其已有的办理记录保留。"""
-    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, username=name, active=False)), "停用")
+    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, agency=G.agency,
+                                                           username=name, active=False)), "停用")
 
 
 @user_app.command("enable")
 def user_enable(name: str = typer.Argument(..., help="用户名")) -> None:
     """重新启用已停用的用户。"""
-    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, username=name, active=True)), "启用")
+    _user_changed(run(lambda: users.set_active(database(), actor_name=G.user, agency=G.agency,
+                                                           username=name, active=True)), "启用")
 
 
 @user_app.command("role")
@@ -80,7 +87,8 @@ def user_role(
     role: str = typer.Argument(..., help="clerk（承办人）| head（负责人）| admin（管理员），代码或中文"),
 ) -> None:
     """修改用户的角色。"""
-    _user_changed(run(lambda: users.set_role(database(), actor_name=G.user, username=name, role=role)), "修改角色")
+    _user_changed(run(lambda: users.set_role(database(), actor_name=G.user, agency=G.agency,
+                                                         username=name, role=role)), "修改角色")
 
 
 @commands.command()
@@ -95,7 +103,8 @@ def settings(
 ) -> None:
     """查看或修改本机关的计时规则和告知书中的救济机关、缴费方式（修改须管理员）。"""
     named = {"reconsideration_body": body, "court": court, "payment": payment}
-    current = run(lambda: admin.agency_settings(database(), actor_name=G.user, pause_on_fee=pause_on_fee,
+    current = run(lambda: admin.agency_settings(database(), actor_name=G.user, agency=G.agency,
+                                                            pause_on_fee=pause_on_fee,
                                                 pause_on_reasons=pause_on_reasons, named=named))
     yes = {True: "暂停", False: "不暂停"}
     out.print(f"{current['agency']}：待缴费期间答复期限{yes[current['pause_on_fee']]}；"

@@ -69,12 +69,14 @@ def alerts_list(
     pending: bool = typer.Option(False, "--pending", help="只看待发送的"),
     failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
     limit: int = typer.Option(500, "--limit", min=1, help="最多列出多少条（最新的在前）"),
+    all_agencies: bool = typer.Option(False, "--all-agencies", help="列出所有机关的提醒（主管部门）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """提醒列表：案件、期限、类型、到期日、生成日、接收人和发送状态。"""
     from workflow.monitor import list_alerts
 
-    rows = run(lambda: list_alerts(database(), pending=pending, failed=failed, limit=limit))
+    rows = run(lambda: list_alerts(database(), pending=pending, failed=failed, limit=limit, actor_name=G.user,
+                                   agency=G.agency, all_agencies=all_agencies))
     if as_json:
         print_json(rows)
         return

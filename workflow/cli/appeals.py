@@ -30,10 +30,12 @@ def file(
     """登记一件行政复议或行政诉讼，输出其编号和答复（答辩）期限。"""
     on = parse_date(received_on, "--received-on")
     assert on is not None
-    appeal_id = run(lambda: appeals.file_appeal(database(), actor_name=G.user, number=number, kind=kind,
+    appeal_id = run(lambda: appeals.file_appeal(database(), actor_name=G.user, agency=G.agency,
+                                                            number=number, kind=kind,
                                                 route=route, received_on=on, body=body, today=G.today,
                                                 reason=reason))
-    detail = run(lambda: appeals.show_appeal(database(), actor_name=G.user, appeal_id=appeal_id, today=G.today))
+    detail = run(lambda: appeals.show_appeal(database(), actor_name=G.user, agency=G.agency,
+                                                         appeal_id=appeal_id, today=G.today))
     if as_json:
         print_json({"id": appeal_id, "due_on": detail["due_on"], "clock": detail["clock"]["kind"]})
         return
@@ -52,7 +54,8 @@ def act(
     """对复议、诉讼案件执行一项操作。"""
     day = parse_date(on, "--on")
     assert day is not None
-    detail = run(lambda: appeals.act_appeal(database(), actor_name=G.user, appeal_id=appeal_id, trigger=trigger,
+    detail = run(lambda: appeals.act_appeal(database(), actor_name=G.user, agency=G.agency,
+                                                        appeal_id=appeal_id, trigger=trigger,
                                             on=day, decision=decision, reason=reason, today=G.today))
     result = f"，结果：{detail['decision_label']}（统计栏目：{detail['column_label']}）" if detail["decision"] else ""
     out.print(f"已办理：#{appeal_id} {detail['label']}，当前状态：{detail['state_label']}{result}", highlight=False)
@@ -61,7 +64,8 @@ def act(
 @appeal_app.command("show")
 def show(appeal_id: int = typer.Argument(..., help="复议、诉讼案件编号"), as_json: bool = _JSON) -> None:
     """查看复议、诉讼案件：状态、期限（逐日计算）、办理记录和可执行的操作。"""
-    detail = run(lambda: appeals.show_appeal(database(), actor_name=G.user, appeal_id=appeal_id, today=G.today))
+    detail = run(lambda: appeals.show_appeal(database(), actor_name=G.user, agency=G.agency,
+                                                         appeal_id=appeal_id, today=G.today))
     if as_json:
         print_json(detail)
     else:
@@ -74,7 +78,8 @@ def list_(
     as_json: bool = _JSON,
 ) -> None:
     """本机关的复议、诉讼案件列表。"""
-    rows = run(lambda: appeals.list_appeals(database(), actor_name=G.user, today=G.today, open_only=open_only))
+    rows = run(lambda: appeals.list_appeals(database(), actor_name=G.user, agency=G.agency,
+                                                        today=G.today, open_only=open_only))
     if as_json:
         print_json(rows)
     else:
@@ -84,7 +89,7 @@ def list_(
 @appeal_app.command("decisions")
 def decisions(as_json: bool = _JSON) -> None:
     """全部复议决定、裁判结果的代码、名称，以及计入年度报告表四的栏目（默认与本机关）。"""
-    rows = run(lambda: appeals.decision_table(database(), actor_name=G.user))
+    rows = run(lambda: appeals.decision_table(database(), actor_name=G.user, agency=G.agency))
     if as_json:
         print_json(rows)
     else:
@@ -98,7 +103,8 @@ def set_column(
     reason: str | None = typer.Option(None, "--reason", help="会改变已锁定年度表四时必填（仅管理员）"),
 ) -> None:
     """修改本机关某一决定计入表四的栏目（负责人或管理员）。"""
-    run(lambda: appeals.set_mapping(database(), actor_name=G.user, decision=code, column=column, today=G.today,
+    run(lambda: appeals.set_mapping(database(), actor_name=G.user, agency=G.agency,
+                                                decision=code, column=column, today=G.today,
                                     reason=reason))
     target = next(c for c in Column if column.strip() in (c.value, COLUMN_LABELS[c]))
     out.print(f"已修改：「{DECISIONS[code.strip()].label}」（{code.strip()}）计入「{COLUMN_LABELS[target]}」",

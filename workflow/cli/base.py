@@ -31,11 +31,12 @@ class _Globals:
 
     db: str | None = None
     user: str | None = None
+    agency: str | None = None
     _today: date | None = None
 
-    def begin(self, *, db: str | None, user: str | None, today: date | None) -> None:
-        """A new invocation: its --db, --as and --today."""
-        self.db, self.user, self._today = db, user, today
+    def begin(self, *, db: str | None, user: str | None, today: date | None, agency: str | None = None) -> None:
+        """A new invocation: its --db, --as, --agency and --today."""
+        self.db, self.user, self._today, self.agency = db, user, today, agency
 
     @property
     def today(self) -> date:

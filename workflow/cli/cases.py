@@ -30,7 +30,7 @@ def receive(
     request = text_input(request, request_file, "--request")
     data = run(lambda: validate(ApplicationCreate, applicant_name=applicant, applicant_type=type_, channel=channel,
                                 received_on=received_on, request=request, applicant_contact=contact, reason=reason))
-    result = run(lambda: cases.register(database(), actor_name=G.user, data=data, today=G.today))
+    result = run(lambda: cases.register(database(), actor_name=G.user, agency=G.agency, data=data, today=G.today))
     if as_json:
         print_json({"number": result.number})  # a contract of scripts: the number alone
     else:
@@ -70,9 +70,10 @@ def act(
                         reason=reason, party=party, party_name=party_name, reply=reply, method=method, amount=amount,
                         text=text, served_on=served_on, pages=pages)
     except WorkflowError as exc:
-        context = cases.where_it_stands(database(), actor_name=G.user, number=number, today=G.today)
+        context = cases.where_it_stands(database(), actor_name=G.user, agency=G.agency, number=number, today=G.today)
         fail(f"{exc}\n{context}".strip())
-    result = run(lambda: cases.act(database(), actor_name=G.user, number=number, trigger=trigger, data=data,
+    result = run(lambda: cases.act(database(), actor_name=G.user, agency=G.agency,
+                                               number=number, trigger=trigger, data=data,
                                    today=G.today, expected_version=expect_version))
     if as_json:
         print_json(result.as_data())
@@ -89,7 +90,8 @@ def assign(
 ) -> None:
     """负责人指派案件的承办人（记入办理记录；此后提醒发给新的承办人）。"""
     day = parse_date(on, "--on")
-    result = run(lambda: cases.assign(database(), actor_name=G.user, number=number, assignee=user, today=G.today,
+    result = run(lambda: cases.assign(database(), actor_name=G.user, agency=G.agency,
+                                                  number=number, assignee=user, today=G.today,
                                       on=day))
     if as_json:
         print_json(result.as_data())
@@ -104,7 +106,7 @@ def show(
     explain: str | None = typer.Option(None, "--explain", help="逐日说明某一期限的计算，如 response"),
 ) -> None:
     """查看案件：状态、期限、办理记录和当前可执行的操作。"""
-    detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, today=G.today,
+    detail = run(lambda: queries.show_case(database(), number=number, actor_name=G.user, agency=G.agency, today=G.today,
                                            explain=explain))
     if as_json:
         print_json(detail)
@@ -126,12 +128,14 @@ def list_cases(
     search: str | None = typer.Option(None, "--search", help="按编号、申请人或申请内容查找"),
     all_: bool = typer.Option(False, "--all", help="包括已办结的案件"),
     limit: int = typer.Option(50, "--limit", help="最多列出 N 件（默认 50）"),
+    all_agencies: bool = typer.Option(False, "--all-agencies",
+                                      help="列出所有机关的案件（主管部门督办；每行注明机关）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """案件列表，按紧急程度排序；默认只列未办结的案件。"""
-    page = run(lambda: queries.case_page(database(), actor_name=G.user, today=G.today, state=state, overdue=overdue,
-                                         due_within=due_within, lapsed=lapsed, limit=limit, closed=all_, mine=mine,
-                                         search=search))
+    page = run(lambda: queries.case_page(database(), actor_name=G.user, agency=G.agency, today=G.today, state=state,
+                                         overdue=overdue, due_within=due_within, lapsed=lapsed, limit=limit,
+                                         closed=all_, mine=mine, search=search, all_agencies=all_agencies))
     if as_json:
         print_json(page.rows)
         return
@@ -157,7 +161,7 @@ def letter(
 
     if fmt == "docx" and out_file is None:
         fail("DOCX 格式须用 --out 指定输出文件")
-    data = run(lambda: letters.render(database(), number=number, kind=kind, fmt=fmt, actor_name=G.user,
+    data = run(lambda: letters.render(database(), number=number, kind=kind, fmt=fmt, actor_name=G.user, agency=G.agency,
                                       today=G.today, template_dir=templates))
     if out_file is None:
         sys.stdout.write(data.decode("utf-8"))

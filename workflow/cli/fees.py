@@ -29,7 +29,8 @@ def fee_quote(
             fail(f"--pages 应为正整数（页数），而不是 {pages}")
         data = quote_data(quote_per_page(pages))
     elif applicant and month:
-        data = run(lambda: fees.month_quote(database(), actor_name=G.user, applicant=applicant, contact=contact,
+        data = run(lambda: fees.month_quote(database(), actor_name=G.user, agency=G.agency,
+                                                        applicant=applicant, contact=contact,
                                             month=month))
     else:
         fail("请给出 --pages N（按量），或 --applicant 与 --month（按件）")

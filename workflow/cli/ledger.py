@@ -20,7 +20,8 @@ def _run_import(use_case: Importer, path: Path, dry_run: bool, as_json: bool, wh
     today: date = G.today
     try:
         with progress_bar(f"导入{what}台账", quiet=as_json) as progress:
-            result = use_case(db, actor_name=G.user, path=path, today=today, dry_run=dry_run, progress=progress)
+            result = use_case(db, actor_name=G.user, agency=G.agency,
+                                  path=path, today=today, dry_run=dry_run, progress=progress)
     except ImportRejected as exc:
         if as_json:
             print_json({"imported": False, "errors": [{"line": line, "reason": reason}

@@ -92,7 +92,9 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: i
     total = len(rows) if total is None else total
     shown = f"共 {total} 件" if total == len(rows) else f"共 {total} 件，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
     table = Table(title=f"案件列表（{today}，{shown}）")
-    for column in ("编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期"):
+    several = len({r.get("agency") for r in rows}) > 1  # the supervising office's view of every agency
+    columns = ("机关", "编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期")
+    for column in columns[0 if several else 1:]:
         table.add_column(column)
     for r in rows:
         clock = RULES[ClockKind(r["next_due_clock"])].label if r["next_due_clock"] else ""
@@ -104,7 +106,8 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: i
         else:
             left_text = str(left)
         due = (r["next_due_on"] or "") + ("（暂定）" if r["provisional"] else "")
-        table.add_row(r["number"], r["applicant_name"], r["state_label"], clock, due, left_text, r["received_on"])
+        cells = (r["number"], r["applicant_name"], r["state_label"], clock, due, left_text, r["received_on"])
+        table.add_row(*((r["agency"], *cells) if several else cells))
     out.print(table)
 
 

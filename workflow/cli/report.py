@@ -1,6 +1,7 @@
 """`ogi report …`: the annual report (国办公开办函〔2021〕30号) — statistics, inputs, lock, export, drill-down."""
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ def export(
     year: int = _YEAR,
     fmt: str = typer.Option("json", "--format", help=f"{'|'.join(FORMATS)}（默认 json）"),
     out_file: Path | None = typer.Option(None, "--out", help="输出文件（xlsx、docx 必须指定）"),
+    all_agencies: bool = typer.Option(False, "--all-agencies",
+                                      help="全平台汇总：表三、表四为各机关之和，并列出各机关的数字和锁定情况"),
 ) -> None:
     """导出年度报告（可省略 export：ogi report 2025 --format html --out 年报.html）。"""
     if fmt not in FORMATS:
@@ -52,9 +55,17 @@ def export(
     if fmt in BINARY_FORMATS and out_file is None:
         fail(f"{fmt} 是二进制格式，请用 --out 指定输出文件，如 --out 年报{year}.{fmt}")
     with progress_bar(f"统计 {year} 年度报告"):  # one SQL aggregation: a bar without steps, on a terminal only
-        report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today,
-                                                 with_cells=fmt == "html"))
-        data = run(lambda: render(report, fmt))
+        if all_agencies:
+            from workflow.rollup import rollup
+
+            summed = run(lambda: rollup(database(), actor_name=G.user, year=year, today=G.today))
+            report = summed.report
+            data = (json.dumps(summed.to_json(), ensure_ascii=False, indent=2, default=str).encode("utf-8")
+                    if fmt == "json" else run(lambda: render(report, fmt)))
+        else:
+            report = run(lambda: annual.build_report(database(), actor_name=G.user, agency=G.agency, year=year,
+                                                     today=G.today, with_cells=fmt == "html"))
+            data = run(lambda: render(report, fmt))
     if out_file is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -82,11 +93,15 @@ def cell(
                                        "litigation_direct、litigation_after_reconsideration"),
     column: str = typer.Argument(..., help="列：natural … other、total；表四为 upheld、corrected、other、pending、"
                                            "total"),
+    all_agencies: bool = typer.Option(False, "--all-agencies", help="全平台汇总的这一格：各机关的件数和案件"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """列出年度报告某一格所统计的案件（与统计使用同一条件）。"""
     section = run(lambda: annual.section_of(row))
-    found = run(lambda: annual.cell(database(), actor_name=G.user, year=year, row=row, column=column,
+    if all_agencies:
+        _rollup_cell(year, row, column, section, as_json)
+        return
+    found = run(lambda: annual.cell(database(), actor_name=G.user, agency=G.agency, year=year, row=row, column=column,
                                     section=section, today=G.today))
     if as_json:
         print_json([dataclasses.asdict(c) for c in found])
@@ -106,10 +121,32 @@ def cell(
         out.print(table)
 
 
+def _rollup_cell(year: int, row: str, column: str, section: str, as_json: bool) -> None:
+    from workflow.rollup import rollup_cell
+
+    found = run(lambda: rollup_cell(database(), actor_name=G.user, year=year, row=row, column=column,
+                                    today=G.today))
+    if as_json:
+        print_json([a.to_json() for a in found])
+        return
+    total = sum(len(a.cases) for a in found)
+    out.print(f"{year} 年度全平台汇总 {cell_name(section, row, column)}：{total} 件，来自 {len(found)} 个机关",
+              highlight=False)
+    for a in found:
+        numbers = "、".join(c.number for c in a.cases[:20]) + ("等" if len(a.cases) > 20 else "")
+        out.print(f"- {a.name}（{a.code}）：{len(a.cases)} 件：{numbers}", highlight=False)
+    if found:
+        out.print(f"查看某机关的案件明细：ogi report cell {year} {row} {column} --agency 机关代码", highlight=False)
+
+
 @report_app.command("check")
-def check(year: int = _YEAR) -> None:
+def check(year: int = _YEAR, all_agencies: bool = typer.Option(
+        False, "--all-agencies", help="核对全平台汇总及每个机关的勾稽关系")) -> None:
     """核对年度报告的全部勾稽关系；有不成立的，逐项列出并以状态 1 退出。"""
-    report = run(lambda: annual.build_report(database(), actor_name=G.user, year=year, today=G.today))
+    if all_agencies:
+        _check_rollup(year)
+        return
+    report = run(lambda: annual.build_report(database(), actor_name=G.user, agency=G.agency, year=year, today=G.today))
     if not report.checks:
         out.print(f"{year} 年度报告的勾稽关系全部成立。", highlight=False)
         return
@@ -120,10 +157,28 @@ def check(year: int = _YEAR) -> None:
     raise typer.Exit(1)
 
 
+def _check_rollup(year: int) -> None:
+    from workflow.rollup import rollup
+
+    summed = run(lambda: rollup(database(), actor_name=G.user, year=year, today=G.today))
+    failing = [(f"{a.name}（{a.code}）", a.checks) for a in summed.agencies if a.checks]
+    if summed.report.checks:
+        failing.insert(0, ("全平台汇总", summed.report.checks))
+    if not failing:
+        out.print(f"{year} 年度全平台汇总及 {len(summed.agencies)} 个机关的勾稽关系全部成立。", highlight=False)
+        return
+    for who, checks in failing:
+        out.print(f"{who}：{len(checks)} 项勾稽关系不成立", highlight=False)
+        for failure in checks:
+            cells = f"（{'、'.join(failure.cells)}）" if failure.cells else ""
+            out.print(f"  - {failure.rule}{cells}：{failure.detail}", highlight=False)
+    raise typer.Exit(1)
+
+
 @report_app.command("lock")
 def lock(year: int = _YEAR) -> None:
     """锁定年度报告（负责人或管理员，年度结束后）：此后该年度的变动须管理员填写理由并在报告中列明。"""
-    done = run(lambda: annual.lock_year(database(), actor_name=G.user, year=year, today=G.today))
+    done = run(lambda: annual.lock_year(database(), actor_name=G.user, agency=G.agency, year=year, today=G.today))
     out.print(f"已锁定 {year} 年度报告（{done.locked_on}，{done.locked_by}）", highlight=False)
 
 
@@ -134,7 +189,8 @@ def report_input(
 ) -> None:
     """填报年度报告中机关掌握的内容：第二部分数字，第一、五、六部分文字（覆盖该年度已填内容）。"""
     text = run(lambda: read_text(file))
-    data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, year=year, text=text,
+    data: dict[str, Any] = run(lambda: annual.set_inputs(database(), actor_name=G.user, agency=G.agency,
+                                                                     year=year, text=text,
                                                                 today=G.today))
     figures = sum(len(fields) for rows in data["section2"].values() for fields in rows.values())
     out.print(f"已保存 {year} 年度报告填报内容：第二部分 {figures} 项数字，文字部分 {len(data['narrative'])} 段",

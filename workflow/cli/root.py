@@ -4,6 +4,7 @@ import gc
 import os
 
 import typer
+from typer._click import Context
 
 from workflow.cli.base import G, fail, parse_date
 from workflow.cli.lazy import LazyGroup
@@ -25,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("alerts", "在前台运行定时扫描（启动时先补做一次；可多进程同时运行）。"),
     "import": ("ledger", "导入历年政府信息公开申请台账（全部通过才写入；重复导入同一文件不会重复登记）。"),
     "import-appeals": ("ledger", "导入历年行政复议、行政诉讼台账（申请案件须已登记或已导入）。"),
+    "supervise": ("supervise", "督办：各机关某年的申请、办结、按时办结、逾期、按时办结率和复议诉讼纠错率。"),
+    "agency": ("agencies", "平台上的机关：添加、列出"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),
     "fee": ("fees", "信息处理费"),
@@ -34,11 +37,48 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+_GLOBAL_VALUES = frozenset({"--db", "--as", "--today", "--agency"})  # the root's options that take a value
+_OWN_AGENCY = frozenset({"init"})  # commands whose own `--agency` means something else (init: the agency's name)
+
+
+def _command_at(args: list[str]) -> int:
+    """Where the command's name is in `args` (after the root's options), or len(args)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in _GLOBAL_VALUES else 1
+    return i
+
+
+def hoisted(args: list[str]) -> list[str]:
+    """`--agency CODE` wherever it is written (`ogi user add c1 --role clerk --agency swj`), moved in front of
+    the command, where the root takes it: it names the agency every command works in."""
+    start = _command_at(args)
+    if start >= len(args) or args[start] in _OWN_AGENCY:
+        return args
+    front, rest = list(args[:start]), list(args[start:start + 1])
+    i = start + 1
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--agency" and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 2
+            continue
+        (front if arg.startswith("--agency=") else rest).append(arg)
+        i += 1
+    return front + rest
+
+
 class RootGroup(LazyGroup):
     """`ogi`: the commands of COMMANDS, each loaded from its module under workflow/cli/ when it runs."""
 
     PACKAGE = "workflow.cli"
     LAZY = COMMANDS
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoisted(args))
 
 
 app = typer.Typer(help="ogi-workflow：政府信息公开申请办理引擎", no_args_is_help=True, add_completion=False,
@@ -50,6 +90,8 @@ def main(
     db: str | None = typer.Option(None, "--db",
                                   help="数据库 URL 或 SQLite 文件路径（默认 ./ogi.db，或环境变量 OGI_DB）"),
     as_user: str | None = typer.Option(None, "--as", help="以哪个用户操作（或环境变量 OGI_USER）"),
+    agency: str | None = typer.Option(None, "--agency", metavar="CODE",
+                                      help="在哪个机关办理（机关代码，可写在命令中任意位置；平台只有一个机关时不必写）"),
     today: str | None = typer.Option(None, "--today", help="系统视为“今天”的日期 YYYY-MM-DD（默认真实日期）"),
 ) -> None:
     """ogi-workflow：政府信息公开申请办理引擎。"""
@@ -59,7 +101,7 @@ def main(
 
         if user == SYSTEM_ACTOR:
             fail("system 是系统内部身份，不能在命令行使用；需要手动执行到期处理时，请以管理员身份（--as admin）操作")
-    G.begin(db=db, user=user, today=parse_date(today, "--today"))
+    G.begin(db=db, user=user, today=parse_date(today, "--today"), agency=agency or os.environ.get("OGI_AGENCY") or None)
 
 
 def entrypoint() -> None:

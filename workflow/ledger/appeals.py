@@ -176,11 +176,12 @@ def _load(session: Session, agency_id: int, actor: str, role: str, appeals: list
 
 
 def import_appeals(db: Database, *, actor_name: str | None, path: Path, today: date,
-                   dry_run: bool = False, progress: Progress = silent) -> ImportResult:
+                   dry_run: bool = False, progress: Progress = silent,
+                   agency: str | None = None) -> ImportResult:
     """Import a ledger of appeals against this agency's applications: all rows or none, identical ones skipped."""
     rows = read_rows(path, APPEAL_HEADERS, APPEAL_OPTIONAL)
     with db.unit_of_work() as session:
-        actor = importer(session, actor_name)
+        actor = importer(session, actor_name, agency)
         new, skipped = _validate(session, actor.agency_id, rows, path.name, today)
         if not dry_run:
             _load(session, actor.agency_id, actor.username, actor.role.value, new, path.name)

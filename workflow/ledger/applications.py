@@ -50,9 +50,10 @@ class ImportResult:
     dry_run: bool = False
 
 
-def importer(session: Session, actor_name: str | None) -> Actor:
-    """The user importing: a clerk, head or admin of the agency."""
-    return require_role(resolve_actor(session, actor_name), (Role.CLERK, Role.HEAD, Role.ADMIN), "导入台账")
+def importer(session: Session, actor_name: str | None, agency: str | None = None) -> Actor:
+    """The user importing: a clerk, head or admin of the agency (a platform admin names it)."""
+    return require_role(resolve_actor(session, actor_name, agency=agency), (Role.CLERK, Role.HEAD, Role.ADMIN),
+                        "导入台账")
 
 
 @dataclass(frozen=True)
@@ -245,12 +246,13 @@ def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: 
 
 
 def import_applications(db: Database, *, actor_name: str | None, path: Path, today: date,
-                        dry_run: bool = False, progress: Progress = silent) -> ImportResult:
+                        dry_run: bool = False, progress: Progress = silent,
+                        agency: str | None = None) -> ImportResult:
     """Import a ledger of past applications: all rows or none, in one transaction; identical re-imports are skipped."""
     rows = read_rows(path, APPLICATION_HEADERS, APPLICATION_OPTIONAL)
     try:
         with db.unit_of_work() as session:
-            actor = importer(session, actor_name)
+            actor = importer(session, actor_name, agency)
             new, skipped = _validate(session, actor, rows, path.name, today, progress)
             if not dry_run and new:
                 _load(session, actor, new, path.name, today)
