@@ -172,19 +172,19 @@ def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, t
         except Refused as exc:
             raise TransitionNotAllowed(str(exc)) from None
         assert actor is not None, "a case is registered by a named user (the role check says so)"
-        # The transaction's first write: it holds the agency's counter for the year until the commit, and a
-        # registration refused from here on (a locked year) gives its number back.
-        number = next_number(session, actor.agency_id, data.received_on.year)
+        app = Application(agency_id=actor.agency_id, number="", state=NEW,  # numbered below
+                          assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
+        # The transaction's first write, as late as it can be: the agency's counter for the year is held from
+        # here to the commit (other registrations wait), and a registration refused from here on (a locked
+        # year) gives its number back.
+        app.number = case.number = next_number(session, actor.agency_id, data.received_on.year)
         guard(session, agency_id=actor.agency_id, on=data.received_on, actor=actor.username,
               role=actor.role, reason=data.reason, action=f"{transition.label}（{transition.trigger.value}）",
-              case_number=number)
-        app = Application(agency_id=actor.agency_id, number=number, state=NEW,
-                          assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
+              case_number=app.number)
         session.add(app)
-        case.number = number
         ctx = CaseContext(app, [], calendar, case.policy, case)
         event = _save(session, ctx, actor, fired, today, [])
-        return _result(ctx, actor, event, today)
+    return _result(ctx, actor, event, today)  # after the commit: the counter is held for the writes only
 
 
 def policy_of(session: Session, agency_id: int) -> ClockPolicy:
@@ -364,7 +364,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
         session.flush()
     except (StaleDataError, IntegrityError) as exc:
         if isinstance(exc, IntegrityError) and fired.from_state is None:
-            raise  # a registration's number was taken meanwhile: `register` tries the next one
+            raise  # a new case races nobody for its row (its number comes from the counter): not a lost race
         raise _Conflict(app_id, number, agency_id, actor.role) from exc
     return event
 
