@@ -605,8 +605,11 @@ def registrations_markdown(r: RegistrationResult, machine: MachineInfo,
         registrations_table(r).markdown(),
         _para(f"""Sharing one counter, {WRITERS[-1]} writers of one agency registered at {_sharing(r)} the rate of
             {WRITERS[-1]} writers of {WRITERS[-1]} agencies. This machine has {machine.cpus_usable} usable
-            cores: beyond that, the writer processes (and on PostgreSQL the server's processes, one per
-            connection) take turns on the processor, with or without a shared counter."""),
+            cores, so more writers than that (and on PostgreSQL the server's process for each connection) take
+            turns on the processor. A writer that loses the processor while it holds the counter, from its
+            first write to its commit, makes the agency's other writers wait; writers of other agencies do
+            not wait for it on PostgreSQL, while on SQLite every writer waits for the database's one write
+            lock. Whatever the rate, no registration failed and no number was lost or repeated."""),
         targets_table(registration_targets(r)).markdown(),
     ])
 
