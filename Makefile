@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench bench-cli docs clean
+.PHONY: setup run test lint typecheck pytest bench bench-cli bench-registrations docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: setup
 
 bench-cli: setup
 	$(BIN)/python -m tests.bench.run --only cli
+
+bench-registrations: setup
+	$(BIN)/python -m tests.bench.run --only registrations
 
 docs: setup
 	$(BIN)/python -m states.diagram --write docs/lifecycle.md

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -48,6 +47,7 @@ from workflow.models import (
     User,
     utcnow,
 )
+from workflow.numbering import next_number
 
 __all__ = ["ActionResult", "CaseContext", "act", "assign", "available_actions", "context", "legal_event", "load_case",
            "policy_of", "refresh_clocks", "register", "where_it_stands"]
@@ -157,50 +157,36 @@ def _result(ctx: CaseContext, actor: Actor, event: Event, today: date) -> Action
         available=tuple((t.trigger.value, t.label) for t in ctx.case.available(actor.role, today)))
 
 
-def _next_number(session: Session, agency_id: int, year: int) -> str:
-    prefix = f"{year}-"
-    # Longest first, then highest: "2026-10000" follows "2026-9999".
-    last = session.exec(select(Application.number).where(
-        Application.agency_id == agency_id, col(Application.number).startswith(prefix),
-    ).order_by(func.length(Application.number).desc(), col(Application.number).desc()).limit(1)).first()
-    seq = int(last.split("-")[1]) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
-
-
 def register(db: Database, *, actor_name: str | None, data: ApplicationCreate, today: date,
              agency: str | None = None) -> ActionResult:
     """条例第二十九条、第三十一条: register an application received on its receipt date."""
     if data.received_on > today:
         raise InputError(f"收到申请之日 {data.received_on} 晚于今天（{today}）")
-    for attempt in range(3):
+    with db.unit_of_work() as session, session.no_autoflush:
+        actor = resolve_actor(session, actor_name, agency=agency)
+        transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
+        role = acting_role(session, actor, transition, data.received_on)
+        calendar = load_calendar(session)
+        case = Case(calendar, actor.policy if actor else ClockPolicy())
         try:
-            with db.unit_of_work() as session, session.no_autoflush:
-                actor = resolve_actor(session, actor_name, agency=agency)
-                transition = TRANSITION_BY_TRIGGER[Trigger.REGISTER]
-                role = acting_role(session, actor, transition, data.received_on)
-                calendar = load_calendar(session)
-                case = Case(calendar, actor.policy if actor else ClockPolicy())
-                try:
-                    fired = case.register(role=role, on=data.received_on, data={
-                        "channel": data.channel.value, "applicant_type": data.applicant_type.value})
-                except Refused as exc:
-                    raise TransitionNotAllowed(str(exc)) from None
-                assert actor is not None, "a case is registered by a named user (the role check says so)"
-                number = _next_number(session, actor.agency_id, data.received_on.year)
-                guard(session, agency_id=actor.agency_id, on=data.received_on, actor=actor.username,
-                      role=actor.role, reason=data.reason, action=f"{transition.label}（{transition.trigger.value}）",
-                      case_number=number)
-                app = Application(agency_id=actor.agency_id, number=number, state=NEW,
-                                  assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
-                session.add(app)
-                case.number = number
-                ctx = CaseContext(app, [], calendar, case.policy, case)
-                event = _save(session, ctx, actor, fired, today, [])
-                return _result(ctx, actor, event, today)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+            fired = case.register(role=role, on=data.received_on, data={
+                "channel": data.channel.value, "applicant_type": data.applicant_type.value})
+        except Refused as exc:
+            raise TransitionNotAllowed(str(exc)) from None
+        assert actor is not None, "a case is registered by a named user (the role check says so)"
+        app = Application(agency_id=actor.agency_id, number="", state=NEW,  # numbered below
+                          assignee_id=actor.user_id, **data.model_dump(exclude={"reason"}))
+        # The transaction's first write, as late as it can be: the agency's counter for the year is held from
+        # here to the commit (other registrations wait), and a registration refused from here on (a locked
+        # year) gives its number back.
+        app.number = case.number = next_number(session, actor.agency_id, data.received_on.year)
+        guard(session, agency_id=actor.agency_id, on=data.received_on, actor=actor.username,
+              role=actor.role, reason=data.reason, action=f"{transition.label}（{transition.trigger.value}）",
+              case_number=app.number)
+        session.add(app)
+        ctx = CaseContext(app, [], calendar, case.policy, case)
+        event = _save(session, ctx, actor, fired, today, [])
+    return _result(ctx, actor, event, today)  # after the commit: the counter is held for the writes only
 
 
 def policy_of(session: Session, agency_id: int) -> ClockPolicy:
@@ -382,7 +368,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
         session.flush()
     except (StaleDataError, IntegrityError) as exc:
         if isinstance(exc, IntegrityError) and fired.from_state is None:
-            raise  # a registration's number was taken meanwhile: `register` tries the next one
+            raise  # a new case races nobody for its row (its number comes from the counter): not a lost race
         raise _Conflict(app_id, number, agency_id, actor.role) from exc
     return event
 

@@ -90,6 +90,21 @@ class Application(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class CaseNumberCounter(SQLModel, table=True):
+    """The last case number used in one agency and year (2026-0042 → 42): registrations take the next one.
+
+    Taken by `UPDATE … SET last_used = last_used + 1` in the registering transaction, the row serialises the
+    agency's registrations of that year (a row lock on PostgreSQL, the write lock on SQLite), and a rolled-back
+    registration gives its number back. An import raises it to the highest number it brings (workflow/numbering.py).
+    """
+
+    __tablename__ = "case_number"
+
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last_used: int
+
+
 class CaseClock(SQLModel, table=True):
     """Cached result of one clock, recomputed in the same transaction as every action."""
 

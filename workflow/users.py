@@ -62,7 +62,8 @@ def list_users(db: Database, *, actor_name: str | None, agency: str | None = Non
             return [_row(session, u) for u in users]
         actor = require_role(resolve_actor(session, actor_name, agency=agency), (*AGENCY_ROLES, *PLATFORM_ROLES),
                              "查看用户")
-        users = session.exec(select(User).where((col(User.agency_id) == actor.agency_id) | col(User.agency_id).is_(None))
+        here = (col(User.agency_id) == actor.agency_id) | col(User.agency_id).is_(None)
+        users = session.exec(select(User).where(here)
                              .order_by(col(User.agency_id).is_(None), col(User.role), col(User.username))).all()
         return [_row(session, u) for u in users]
 

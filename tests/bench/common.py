@@ -125,13 +125,16 @@ class Sizes:
     stats_applications: int = 1_000_000  # applications aggregated for the annual statistics in (e)
     ledger_rows: int = 100_000  # rows of the ledger imported in (f)
     cli_runs: int = 7  # timed runs of each command in (g)
+    registrations: int = 400  # timed registrations per trial in (h), shared by the writers
+    registration_rounds: int = 3  # rounds of every (h) set-up; the median trial is kept
 
     @classmethod
     def quick(cls) -> "Sizes":
         """A run of about 15 s, to check the benchmarks themselves (its figures are not published)."""
         return cls(cases=1000, acting_cases=100, rounds=1, calendar_starts=200, profile_cases=100,
                    sweep_cases=5000, sweep_registered=100, sweep_whole_cases=1000, stats_applications=50_000,
-                   ledger_rows=10_000, cli_runs=3)
+                   ledger_rows=10_000, cli_runs=3, registrations=60,
+                   registration_rounds=1)
 
     @property
     def is_full(self) -> bool:

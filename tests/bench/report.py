@@ -11,6 +11,7 @@ from tests.bench.cli_bench import DEMO_TODAY, HELP_TARGET, SHOW_TARGET, CliResul
 from tests.bench.common import MachineInfo, Sizes, Target
 from tests.bench.memory_bench import Footprint, MemoryResult
 from tests.bench.profile_bench import ProfileResult
+from tests.bench.registration_bench import RECEIVED, TARGET_RATIO, WARMUP, WRITERS, RegistrationResult
 from tests.bench.sweep_bench import RECEIPT_DAYS, SweepResult, SweepTiming
 from workflow.calendar import WorkingCalendar
 
@@ -62,6 +63,7 @@ class Results:
     stats: dict[str, float]  # tests.bench.stats_bench.run
     ledger: dict[str, float]  # tests.bench.import_bench.run
     cli: CliResult
+    registrations: RegistrationResult
 
     def targets(self) -> list[Target]:
         """The documented goals, with this run's figures."""
@@ -78,13 +80,14 @@ class Results:
             Target(f"(f) ledger import of {self.ledger['rows']:,.0f} rows", self.ledger["rows_per_second"], 10_000,
                    True, " rows/s"),
             *cli_targets(self.cli),
+            *registration_targets(self.registrations),
         ]
 
     @property
     def sound(self) -> bool:
         """Whether the baselines did the same work: same answers in (a), same writes in (b), same rows in (d)."""
         return (self.calendar.identical and self.actions.consistent and self.sweep.sound
-                and self.stats["same_numbers"] == 1)
+                and self.stats["same_numbers"] == 1 and self.registrations.sound)
 
 
 def _us(seconds: float) -> str:
@@ -280,6 +283,7 @@ def text(results: Results) -> str:
         f"(f) Ledger import of {r.ledger['rows']:,.0f} rows into a fresh SQLite database\n"
         + ledger_table(r.ledger).text(),
         cli_text(r.cli),
+        registrations_text(r.registrations),
         "Targets (reported, never asserted)\n" + targets_table(r.targets()).text(),
         f"Total run time: {r.seconds:.0f} s. Baselines sound (same answers, same writes): {_yes(r.sound)}.",
     ]
@@ -467,6 +471,7 @@ def markdown(results: Results) -> str:
             every row was stored."""),
         ledger_table(r.ledger).markdown(),
         cli_markdown(r.cli, r.machine, COMMAND + " --write-docs"),
+        registrations_markdown(r.registrations, r.machine, COMMAND + " --write-docs"),
         "## Machine",
         machine_table(r.machine).markdown(),
     ]
@@ -531,6 +536,87 @@ def cli_markdown(r: CliResult, machine: MachineInfo, command: str = CLI_COMMAND)
         cli_table(r).markdown(),
         targets_table(cli_targets(r)).markdown(),
     ])
+
+
+REGISTRATIONS_HEADING = "## (h) Concurrent registrations"
+REGISTRATIONS_COMMAND = f"{COMMAND} --only registrations --write-docs"
+
+
+def registration_targets(r: RegistrationResult) -> list[Target]:
+    """Four writers at least as fast as one, on each database kind measured."""
+    return [Target(f"(h) registrations with {WRITERS[-1]} writers / 1 writer, {backend}",
+                   r.ratio(r.trial(backend, WRITERS[-1])), TARGET_RATIO, True, "×") for backend in r.backends]
+
+
+def registrations_table(r: RegistrationResult) -> Table:
+    """Each trial's rate, its ratio to one writer, the time of one registration, and what was lost."""
+    rows = tuple((t.backend, str(t.writers), str(t.agencies), f"{t.rate:,.0f}/s", _x(r.ratio(t)),
+                  f"{t.p50 * 1e3:.1f} ms", f"{t.p95 * 1e3:.1f} ms", f"{t.failed:,}", _yes(t.gap_free))
+                 for t in r.trials)
+    return Table(("database", "writers", "agencies", "registrations", "/ 1 writer", "p50 one", "p95 one", "failed",
+                  "numbers gap-free"), rows, frozenset(range(1, 8)))
+
+
+def _registrations_note(r: RegistrationResult) -> str:
+    missing = f" PostgreSQL was not measured: {r.postgres_missing}." if r.postgres_missing else ""
+    return (f"{r.registrations:,} timed registrations per trial, shared by the writers, after {WARMUP} untimed "
+            f"ones per writer; one year; one agency but in the last row of each database. Median trial of "
+            f"{r.rounds} rounds. No registration failed and every database was gap-free in every round: "
+            f"{_yes(r.sound)}.{missing}")
+
+
+def registrations_text(r: RegistrationResult) -> str:
+    """(h) for the terminal."""
+    return ("(h) Concurrent registrations, real writer processes released together\n"
+            + registrations_table(r).text() + "\n" + _wrapped(_registrations_note(r)) + "\n\n"
+            + targets_table(registration_targets(r)).text())
+
+
+def registrations_markdown(r: RegistrationResult, machine: MachineInfo,
+                           command: str = REGISTRATIONS_COMMAND) -> str:
+    """(h) for docs/performance.md: rewritten by a full run, or alone by `--only registrations`."""
+    day = machine.when.strftime("%Y-%m-%d")
+    missing = (f" PostgreSQL was not measured in this run: {r.postgres_missing}." if r.postgres_missing else "")
+    return "\n\n".join([
+        REGISTRATIONS_HEADING,
+        f"<!-- Generated by `{command}`; do not edit by hand, rerun it. -->",
+        _para(f"""Clerks of one agency register at the same time, and every registration of a year takes the
+            agency's case-number counter for that year: the next number comes from
+            `UPDATE case_number SET last_used = last_used + 1 … RETURNING`, the transaction's first write, held
+            until it commits (a row lock on PostgreSQL, the database's write lock on SQLite), so numbers are
+            unique and gap-free and no registration fails for a number another took. For each database kind
+            and {", ".join(map(str, WRITERS))} writers, a fresh database gets one clerk per writer; each
+            writer is a real process that registers {WARMUP} applications untimed, says it is ready, and all
+            are released together to share {r.registrations:,} timed registrations through
+            `workflow.cases.register`, all received in one year. The rate is those registrations over the wall
+            time from the first writer's start to the last one's end. Every set-up runs {r.rounds} times,
+            the rounds interleaved (other work on the machine comes and goes), and each row is the trial of
+            median rate; the ratio divides it by the one-writer row of the same database kind.
+            "p50/p95 one" is the time of a single registration, waiting for the counter included. The last
+            row of each database puts
+            {WRITERS[-1]} writers in {WRITERS[-1]} agencies, each agency with a counter of its own: against
+            the row above, it shows what sharing one counter costs (on SQLite the database's single write lock
+            serialises every writer whatever its agency). After every trial the run checks that no
+            registration failed and that each agency's stored numbers are exactly {RECEIVED.year}-0001
+            onwards, each once (every trial of every round: **{_yes(r.sound)}**).{missing}
+            Run just this part with `make bench-registrations`, or `{REGISTRATIONS_COMMAND}` to rewrite this
+            section; it was written on **{day}** ({machine.cpu}, {machine.cpus_usable} usable cores,
+            {machine.python}, SQLite {machine.sqlite})."""),
+        registrations_table(r).markdown(),
+        _para(f"""Sharing one counter, {WRITERS[-1]} writers of one agency registered at {_sharing(r)} the rate of
+            {WRITERS[-1]} writers of {WRITERS[-1]} agencies. This machine has {machine.cpus_usable} usable
+            cores, so more writers than that (and on PostgreSQL the server's process for each connection) take
+            turns on the processor. A writer that loses the processor while it holds the counter, from its
+            first write to its commit, makes the agency's other writers wait; writers of other agencies do
+            not wait for it on PostgreSQL, while on SQLite every writer waits for the database's one write
+            lock. Whatever the rate, no registration failed and no number was lost or repeated."""),
+        targets_table(registration_targets(r)).markdown(),
+    ])
+
+
+def _sharing(r: RegistrationResult) -> str:
+    n = WRITERS[-1]
+    return " and ".join(f"{_x(r.trial(b, n).rate / r.trial(b, n, n).rate)} ({b})" for b in r.backends)
 
 
 def replace_section(document: str, heading: str, section: str, before: str = "## Machine") -> str:

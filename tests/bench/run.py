@@ -1,4 +1,5 @@
-"""`make bench`: working days, one action, memory per case, the alert sweep, statistics, ledger import, CLI start-up.
+"""`make bench`: working days, one action, memory per case, the alert sweep, statistics, ledger import, CLI start-up,
+concurrent registrations.
 
 Run from the repository root:
 
@@ -6,6 +7,7 @@ Run from the repository root:
     .venv/bin/python -m tests.bench.run --write-docs   # also rewrite docs/performance.md
     .venv/bin/python -m tests.bench.run --quick        # smaller sizes, to check the benchmarks themselves
     .venv/bin/python -m tests.bench.run --only cli     # just (g), the CLI start-up (with --write-docs: its section)
+    .venv/bin/python -m tests.bench.run --only registrations   # just (h), concurrent registrations (likewise)
 
 Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
 Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
@@ -27,6 +29,7 @@ from tests.bench import (
     import_bench,
     memory_bench,
     profile_bench,
+    registration_bench,
     report,
     stats_bench,
     sweep_bench,
@@ -45,7 +48,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
-    parser.add_argument("--only", choices=["cli"], help="run only this part: cli = (g) the command-line start-up")
+    parser.add_argument("--only", choices=["cli", "registrations"],
+                        help="run only this part: cli = (g) the command-line start-up, "
+                             "registrations = (h) concurrent registrations")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -84,8 +89,11 @@ def measure(sizes: Sizes, profile_top: int = 30) -> report.Results:
         ledger = import_bench.run(workdir, sizes.ledger_rows)
         _say("(g) command-line start-up…")
         cli = cli_bench.run(workdir, sizes.cli_runs)
+        _say(f"(h) {sizes.registrations:,} registrations by 1, 2 and 4 writer processes on SQLite and PostgreSQL, "
+             f"{sizes.registration_rounds} rounds…")
+        registrations = registration_bench.run(workdir, sizes.registrations, sizes.registration_rounds)
     return report.Results(info, sizes, time.perf_counter() - started, calendar, actions, memory, profile, sweep,
-                          stats, ledger, cli)
+                          stats, ledger, cli, registrations)
 
 
 def only_cli(args: argparse.Namespace) -> int:
@@ -103,11 +111,32 @@ def only_cli(args: argparse.Namespace) -> int:
     return 0
 
 
+def only_registrations(args: argparse.Namespace) -> int:
+    """(h) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if a registration was lost."""
+    sizes = Sizes.quick() if args.quick else Sizes()
+    info = machine_info()
+    _say(f"(h) {sizes.registrations:,} registrations by 1, 2 and 4 writer processes on SQLite and PostgreSQL, "
+         f"{sizes.registration_rounds} rounds…")
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        result = registration_bench.run(Path(tmp), sizes.registrations, sizes.registration_rounds)
+    print(report.registrations_text(result))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), report.REGISTRATIONS_HEADING,
+                                              report.registrations_markdown(result, info)), encoding="utf-8")
+        _say(f"wrote the (h) section of {DOC}")
+    if not result.sound:
+        _say("ERROR: a registration failed or the stored numbers have a gap or a repeat")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
     args = _arguments(argv)
     if args.only == "cli":
         return only_cli(args)
+    if args.only == "registrations":
+        return only_registrations(args)
     results = measure(Sizes.quick() if args.quick else Sizes(), args.profile_top)
     print(report.text(results))
     if args.profile_top > 0:

@@ -14,6 +14,7 @@ from states.case import compute_clocks
 from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
+from workflow import numbering
 from workflow.actors import Actor, require_role, resolve_actor
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
@@ -32,7 +33,7 @@ __all__ = ["ImportRejected", "ImportResult", "import_applications", "importer"]
 _CONCLUDED_BY = {LAPSED_CORRECTION: Trigger.LAPSE_CORRECTION, LAPSED_FEE: Trigger.LAPSE_FEE,
                  WITHDRAWN: Trigger.WITHDRAW}
 _IMPORTABLE_STATES = (State.RECEIVED, State.CONCLUDED)
-_NUMBERED = re.compile(r"\d{4}-")  # the engine's own numbering (YYYY-NNNN) continues after imported numbers
+_NUMBERED = re.compile(r"\d{4}-")  # a number in the engine's form (YYYY-NNNN): numbering continues after it
 _COMPARED = ("applicant_name", "applicant_type", "applicant_contact", "channel", "received_on", "request", "state",
              "outcome", "concluded_on")
 FIELD_NAMES = {f: names[1] for f, names in APPLICATION_HEADERS.items()}
@@ -86,12 +87,6 @@ def _date(row: Row, name: str, today: date, problems: list[str]) -> date | None:
     return value
 
 
-def _engine_form(number: str) -> bool:
-    """Whether a YYYY-… number is written as `workflow.cases` numbers cases (YYYY-NNNN), so numbering continues."""
-    tail = number[5:]
-    return tail.isdigit() and tail == f"{int(tail):04d}"
-
-
 def _parse(row: Row, today: date) -> _Case | list[str]:
     """One row as a case, or every reason it is refused."""
     problems: list[str] = []
@@ -100,7 +95,7 @@ def _parse(row: Row, today: date) -> _Case | list[str]:
     number = t["number"]
     if len(number) > 32:
         problems.append(f"编号「{number}」超过 32 个字符")
-    elif _NUMBERED.match(number) and not _engine_form(number):
+    elif _NUMBERED.match(number) and numbering.sequence_of(number) is None:
         problems.append(f"编号「{number}」以年份开头时须为系统编号格式“年份-序号”（序号至少 4 位，不多补零，"
                         "如 2023-0015、2023-12345），以便系统续编新案件编号")
     for name, limit in (("applicant_name", 200), ("applicant_contact", 200)):
@@ -206,6 +201,8 @@ def _clock_cache(cal: WorkingCalendar, received_on: date, today: date,
 
 def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: date) -> None:
     """Bulk-insert the cases, their events and (open cases) their clock cache: a few executemany statements."""
+    # First, as its first write: hold the counters of the years it brings numbers of, raised past them.
+    numbering.claim(session, actor.agency_id, (c.number for c in cases))
     cal, now = load_calendar(session), utcnow()
     caches: dict[date, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
     closed = {"next_due_on": None, "next_due_clock": None, "provisional": False}
