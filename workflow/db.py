@@ -137,7 +137,7 @@ def database_file_of(url: str, path: Path) -> Path | None:
 
     Paths are compared resolved (symbolic links, `..`) and, where both exist, as the same file (hard links).
     """
-    database = _sqlite_file(url) if url.startswith("sqlite") else None
+    database = sqlite_file(url)
     if database is None:
         return None
     target = path.resolve()
@@ -184,7 +184,10 @@ def shared_with_others(path: Path) -> bool:
         return False
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, an in-memory one or a `file:` URI)."""
+    if not url.startswith("sqlite"):
+        return None
     database = make_url(url).database
     return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
@@ -199,7 +202,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite"):
-            path = _sqlite_file(url)
+            path = sqlite_file(url)
             if path is not None and path.exists() and not (os.access(path, os.W_OK)
                                                            and os.access(path.parent, os.W_OK)):
                 # immutable: with no right to write the directory, SQLite could not make the WAL index

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("alerts", "在前台运行定时扫描（启动时先补做一次；可多进程同时运行）。"),
     "import": ("ledger", "导入历年政府信息公开申请台账（全部通过才写入；重复导入同一文件不会重复登记）。"),
     "import-appeals": ("ledger", "导入历年行政复议、行政诉讼台账（申请案件须已登记或已导入）。"),
+    "backup": ("backup", "备份数据库：其他进程写入时也得到一致的副本（权限 0600）；PostgreSQL 显示 pg_dump 的用法。"),
     "verify": ("verify", "核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),
