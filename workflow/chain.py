@@ -36,8 +36,14 @@ def canonical_time(moment: datetime) -> str:
     return moment.isoformat(sep=" ", timespec="microseconds")
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # one, not one per call
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(data: Mapping[str, Any]) -> Any:
     """The data as the JSON column gives it back (tuples become lists, keys become strings)."""
+    if all(type(k) is str and type(v) in _SCALARS for k, v in data.items()):
+        return data  # already as it comes back (most events: flat text and numbers)
     return json.loads(json.dumps(data))
 
 
@@ -50,8 +56,7 @@ def event_hash(log: str, owner: int, seq: int, trigger: str, actor: str, role: s
     """
     content = [log, owner, seq, trigger, actor, role, effective_on.isoformat(), from_state, to_state, data,
                canonical_time(recorded_at), previous or ""]
-    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
 
 
 def seal(event: Event | AppealEvent, previous: str | None) -> str:

@@ -212,12 +212,14 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
             found.append(Finding("event_state", f"{_event_name(e)}记载的状态 {e.from_state or '—'} → {e.to_state} "
                                                 f"与重演结果 {before or '—'} → {after} 不符", e.seq))
             break
-    live = case.clocks(today)
+    # Concluding closes every clock (the fold's own rule), so a concluded case has no next due date, and its
+    # cached clocks keep the calendar of their day (a calendar change re-dates open cases only): not compared.
+    live = case.clocks(today) if case.state is not State.CONCLUDED else {}
     due_on, due_clock, _ = next_due(live)
     if (app.next_due_on, app.next_due_clock) != (due_on, due_clock):
         found.append(Finding("next_due", f"下一期限为 {_day(app.next_due_on)}（{app.next_due_clock or '无'}），"
                                          f"办理记录重演为 {_day(due_on)}（{due_clock or '无'}）"))
-    if case.state is not State.CONCLUDED:  # a concluded case's cached clocks keep the calendar of their day
+    if live:
         found += _clock_findings(live, clocks)
     return found
 

@@ -5,14 +5,17 @@ Each case's and appeal's events are replayed through the engine's own fold (`sta
 each log's hash chain is checked (workflow/chain.py). Read-only: one transaction that writes nothing.
 """
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import groupby
+from itertools import groupby, repeat
+from multiprocessing import get_context
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, func, select
-from sqlmodel import col
+from sqlalchemy import Connection, Select, select
+from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from states.appeals import KIND_LABELS, ROUTE_LABELS, AppealKind, Route
@@ -37,7 +40,8 @@ from workflow.replay import (
 
 __all__ = ["Problem", "Verification", "verify"]
 
-_STEP = 2000  # cases between two progress reports
+_BATCH = 5000  # cases checked together (one progress step; one task of a worker process)
+PARALLEL_FROM = 20_000  # from this many cases, verify uses several processes by default
 
 
 @dataclass(frozen=True)
@@ -132,47 +136,125 @@ class _Merge:
         return []
 
 
-def verify(db: Database, *, today: date, progress: Progress = silent) -> Verification:
-    """Replay every case and appeal of every agency and check each log's chain; one read-only transaction."""
+@dataclass
+class _Tally:
+    """What checking one batch of cases (or the appeals) found."""
+
+    cases: int = 0
+    events: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _agencies(session: Session) -> tuple[dict[int | None, str], dict[int | None, ClockPolicy]]:
+    agencies = session.exec(sqlmodel_select(Agency)).all()
+    return {a.id: a.name for a in agencies}, {a.id: agency_policy(a) for a in agencies}
+
+
+def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
+    """The cases with ids low..high: each replayed and its chain checked, in the session's snapshot."""
+    conn = session.connection()
+    calendar = load_calendar(session)
+    names, policies = _agencies(session)
+    tally = _Tally()
+    event_rows = _Merge(_rows(conn, select(*_EVENT_COLUMNS).where(col(Event.application_id).between(low, high))
+                              .order_by(col(Event.application_id), col(Event.seq))))
+    clock_rows = _Merge(_rows(conn, select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id).between(low, high))
+                              .order_by(col(CaseClock.application_id))))
+    for app in _rows(conn, select(*_CASE_COLUMNS).where(col(Application.id).between(low, high))
+                     .order_by(col(Application.id))):
+        tally.cases += 1
+        logged = cast(Sequence[Logged], event_rows.take(app.id))
+        tally.events += len(logged)
+        found = chain_findings(chain.EVENT, app.id, logged, app.chain_head, app.chain_length)
+        found += case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clock_rows.take(app.id)),
+                               calendar, policies.get(app.agency_id, ClockPolicy()), today)
+        tally.problems += [Problem(names.get(app.agency_id, "?"), app.number, None, f"案件 {app.number}", f)
+                           for f in found]
+    return tally
+
+
+def _check_appeals(session: Session) -> _Tally:
+    """Every appeal: replayed and its chain checked (appeals are few: one pass)."""
+    conn = session.connection()
+    calendar = load_calendar(session)
+    names, _ = _agencies(session)
+    tally = _Tally()
+    event_rows = _Merge(_rows(conn, select(*_APPEAL_EVENT_COLUMNS)
+                              .order_by(col(AppealEvent.appeal_id), col(AppealEvent.seq))))
+    for appeal in _rows(conn, select(*_APPEAL_COLUMNS).join(Application, col(Application.id) == col(
+            Appeal.application_id)).order_by(col(Appeal.id))):
+        tally.cases += 1
+        logged = cast(Sequence[Logged], event_rows.take(appeal.id))
+        tally.events += len(logged)
+        found = chain_findings(chain.APPEAL_EVENT, appeal.id, logged, appeal.chain_head, appeal.chain_length)
+        found += appeal_findings(cast(AppealRow, appeal), logged, calendar)
+        tally.problems += [Problem(names.get(appeal.agency_id, "?"), appeal.number, appeal.id,
+                                   _appeal_subject(appeal), f) for f in found]
+    return tally
+
+
+def _batches(session: Session) -> tuple[list[tuple[int, int]], int]:
+    """The case ids cut into ranges of about `_BATCH` cases each, and how many cases there are."""
+    ids = cast(list[int], list(session.connection().execute(
+        select(col(Application.id)).order_by(col(Application.id))).scalars()))
+    starts = ids[::_BATCH]
+    return [(low, (starts[i + 1] - 1) if i + 1 < len(starts) else ids[-1]) for i, low in enumerate(starts)], len(ids)
+
+
+def default_jobs(cases: int) -> int:
+    """How many processes check the cases: one for a small database, up to four of the usable CPUs for a large one."""
+    if cases < PARALLEL_FROM:
+        return 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
+
+def verify(db: Database, *, today: date, progress: Progress = silent, jobs: int | None = None) -> Verification:
+    """Replay every case and appeal of every agency and check each log's chain; reads only.
+
+    With one process the whole run reads one snapshot; with several (`jobs`, by default `default_jobs`),
+    each batch of about 5,000 cases is checked in a snapshot of its own (a case with its events always in one).
+    """
     with db.unit_of_work() as session:
-        conn = session.connection()
-        calendar = load_calendar(session)
-        agencies = session.exec(sqlmodel_select(Agency)).all()
-        names = {a.id: a.name for a in agencies}
-        policies = {a.id: agency_policy(a) for a in agencies}
-        total = conn.execute(select(func.count()).select_from(Application)).scalar_one()
-        problems: list[Problem] = []
-        events = cases = 0
-        event_rows = _Merge(_rows(conn, select(*_EVENT_COLUMNS).order_by(col(Event.application_id), col(Event.seq))))
-        clock_rows = _Merge(_rows(conn, select(*_CLOCK_COLUMNS).order_by(col(CaseClock.application_id))))
-        for app in _rows(conn, select(*_CASE_COLUMNS).order_by(col(Application.id))):
-            if cases % _STEP == 0:
-                progress(cases, total)
-            cases += 1
-            logged = event_rows.take(app.id)
-            events += len(logged)
-            cached = clock_rows.take(app.id)
-            found = chain_findings(chain.EVENT, app.id, cast(Sequence[Logged], logged), app.chain_head,
-                                   app.chain_length)
-            found += case_findings(cast(CaseRow, app), cast(Sequence[Logged], logged), cast(Sequence[ClockRow], cached),
-                                   calendar, policies.get(app.agency_id, ClockPolicy()), today)
-            problems += [Problem(names.get(app.agency_id, "?"), app.number, None, f"案件 {app.number}", f)
-                         for f in found]
-        progress(cases, total)
-        appeals = appeal_events = 0
-        appeal_event_rows = _Merge(_rows(conn, select(*_APPEAL_EVENT_COLUMNS)
-                                         .order_by(col(AppealEvent.appeal_id), col(AppealEvent.seq))))
-        for appeal in _rows(conn, select(*_APPEAL_COLUMNS).join(Application, col(Application.id) == col(
-                Appeal.application_id)).order_by(col(Appeal.id))):
-            appeals += 1
-            logged = appeal_event_rows.take(appeal.id)
-            appeal_events += len(logged)
-            found = chain_findings(chain.APPEAL_EVENT, appeal.id, cast(Sequence[Logged], logged), appeal.chain_head,
-                                   appeal.chain_length)
-            found += appeal_findings(cast(AppealRow, appeal), cast(Sequence[Logged], logged), calendar)
-            problems += [Problem(names.get(appeal.agency_id, "?"), appeal.number, appeal.id,
-                                 _appeal_subject(appeal), f) for f in found]
-    return Verification(cases, events, appeals, appeal_events, today, problems)
+        batches, total = _batches(session)
+    workers = jobs if jobs is not None else default_jobs(total)
+    cases = _Tally()
+    progress(0, total)
+    if workers <= 1 or len(batches) <= 1:
+        with db.unit_of_work() as session:
+            for low, high in batches:
+                _add(cases, _check_cases(session, low, high, today))
+                progress(cases.cases, total)
+            appeals = _check_appeals(session)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_open_in_worker,
+                                 initargs=(db.url,)) as pool:
+            for done in pool.map(_check_in_worker, batches, repeat(today)):
+                _add(cases, done)
+                progress(cases.cases, total)
+        with db.unit_of_work() as session:
+            appeals = _check_appeals(session)
+    return Verification(cases.cases, cases.events, appeals.cases, appeals.events, today,
+                        cases.problems + appeals.problems)
+
+
+def _add(into: _Tally, part: _Tally) -> None:
+    into.cases, into.events = into.cases + part.cases, into.events + part.events
+    into.problems += part.problems
+
+
+_worker_db: Database | None = None  # each worker process's own engine
+
+
+def _open_in_worker(url: str) -> None:
+    global _worker_db
+    _worker_db = Database(url)
+
+
+def _check_in_worker(batch: tuple[int, int], today: date) -> _Tally:
+    assert _worker_db is not None, "the pool's initializer opened the database"
+    with _worker_db.unit_of_work() as session:
+        return _check_cases(session, *batch, today)
 
 
 def _appeal_subject(appeal: Any) -> str:

@@ -206,3 +206,18 @@ def test_the_hash_is_over_canonical_content() -> None:
     for change in ({"seq": 3}, {"owner": 8}, {"actor": "head"}, {"previous": None}, {"to_state": "received"}):
         assert chain.event_hash(**{**args, **change}, data={"a": 1, "b": [1, 2]}, recorded_at=moment) != first
     assert chain.event_hash(**args, data={"a": 2, "b": [1, 2]}, recorded_at=moment) != first
+
+
+def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = populate(world, tmp_path)
+    _tamper(world, "DROP TRIGGER event_no_update",
+            f"UPDATE event SET actor = 'head' WHERE id = {_event(n['withdrawn'], 2)}",
+            "UPDATE application SET outcome = '2' WHERE number = '2023-0003'")
+    monkeypatch.setattr("workflow.verify._BATCH", 2)  # four batches of the eight cases
+    steps: list[tuple[int, int]] = []
+    alone = verify(world.db, today=TODAY, jobs=1)
+    together = verify(world.db, today=TODAY, jobs=2, progress=lambda done, total: steps.append((done, total)))
+    assert together == alone and not together.ok
+    assert {(p.number, p.finding.kind) for p in together.problems} == {(n["withdrawn"], "hash"),
+                                                                       ("2023-0003", "outcome")}
+    assert steps == [(0, 8), (2, 8), (4, 8), (6, 8), (8, 8)]

@@ -8,14 +8,18 @@ commands = typer.Typer()
 
 
 @commands.command()
-def verify(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+def verify(
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+    jobs: int | None = typer.Option(None, "--jobs", min=1,
+                                    help="同时核对的进程数（默认：两万件以下 1 个，以上最多用 4 个 CPU）"),
+) -> None:
     """核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"""
     from rich.markup import escape
 
     from workflow.verify import verify as check
 
     with progress_bar("核对办理记录", quiet=as_json) as progress:
-        result = run(lambda: check(database(), today=G.today, progress=progress))
+        result = run(lambda: check(database(), today=G.today, progress=progress, jobs=jobs))
     if as_json:
         print_json(result.as_data())
     else:
