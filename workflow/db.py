@@ -95,6 +95,10 @@ def failure_text(exc: SQLAlchemyError) -> str:
     reason = without_passwords(str(getattr(exc, "orig", None) or str(exc)).strip().split("\n", 1)[0])
     if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
         return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+    column = re.search(r"no such column: (\S+)|column (\S+) does not exist", reason)
+    if column:
+        return (f"数据库由较早版本的 ogi 建立，缺少本版本需要的列（{column[1] or column[2]}）："
+                "需要先升级数据库结构（见 docs/operations.md），升级前请先备份")
     if "file is not a database" in reason or "database disk image is malformed" in reason:
         return "该文件不是 ogi 的 SQLite 数据库（或已损坏）：请用 --db 指定正确的数据库文件"
     if "readonly database" in reason or "read-only" in reason:

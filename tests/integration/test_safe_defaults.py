@@ -159,3 +159,13 @@ def test_an_agency_template_cannot_reach_python(sh: Shell, tmp_path: Path, paylo
     (templates / "receipt.html").write_text("<p>{{ case.number }} {{ agency.name }}</p>", encoding="utf-8")
     sh.ok("letter", number, "receipt", "--out", str(out), "--templates", str(templates))  # the data stays usable
     assert number in out.read_text(encoding="utf-8")
+
+
+def test_a_database_made_by_an_older_version_says_it_needs_upgrading(sh: Shell, tmp_path: Path) -> None:  # noqa: F811
+    number = _receive(sh)
+    with closing(sqlite3.connect(tmp_path / "ogi.db")) as conn:  # as 0.1.0 made it: no hash on events
+        conn.execute("DROP TRIGGER event_no_update")
+        conn.execute("ALTER TABLE event DROP COLUMN hash")
+    for argv in (("show", number), ("verify",)):
+        stderr = sh.refused(*argv)
+        assert "较早版本的 ogi 建立，缺少本版本需要的列（event.hash）" in stderr and "备份" in stderr, stderr
