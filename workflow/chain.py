@@ -54,8 +54,14 @@ def event_hash(log: str, owner: int, seq: int, trigger: str, actor: str, role: s
     `data` must be what the JSON column holds (as read back): its keys are sorted here, so the order it was
     written in does not matter.
     """
-    content = [log, owner, seq, trigger, actor, role, effective_on.isoformat(), from_state, to_state, data,
-               canonical_time(recorded_at), previous or ""]
+    return _digest(log, owner, seq, trigger, actor, role, effective_on.isoformat(), from_state, to_state, data,
+                   canonical_time(recorded_at), previous)
+
+
+def _digest(log: str, owner: int, seq: int, trigger: str, actor: str, role: str, effective_on: str,
+            from_state: str | None, to_state: str, data: Any, recorded_at: str, previous: str | None) -> str:
+    content = [log, owner, seq, trigger, actor, role, effective_on, from_state, to_state, data, recorded_at,
+               previous or ""]
     return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
 
 
@@ -89,13 +95,21 @@ def seal_rows(log: str, rows: Iterable[MutableMapping[str, Any]],
     """
     heads: dict[int, tuple[str, int]] = {}
     owner_key = _OWNER[log]
+    days: dict[date, str] = {}  # an import's dates repeat: each is written out once
+    times: dict[datetime, str] = {}
+
+    def value(row: Mapping[str, Any], name: str) -> Any:
+        return row[name] if name in row else constants[name]
+
     for row in rows:
-        r = {**constants, **row}
-        owner = r[owner_key]
+        owner, seq, on, moment = row[owner_key], row["seq"], value(row, "effective_on"), value(row, "recorded_at")
+        day = days.get(on) or days.setdefault(on, on.isoformat())
+        stamp = times.get(moment) or times.setdefault(moment, canonical_time(moment))
         previous = heads[owner][0] if owner in heads else None
-        row["hash"] = event_hash(log, owner, r["seq"], r["trigger"], r["actor"], r["role"], r["effective_on"],
-                                 r["from_state"], r["to_state"], _plain(r["data"]), r["recorded_at"], previous)
-        heads[owner] = (row["hash"], r["seq"])
+        row["hash"] = digest = _digest(log, owner, seq, value(row, "trigger"), value(row, "actor"), value(row, "role"),
+                                       day, value(row, "from_state"), value(row, "to_state"), _plain(row["data"]),
+                                       stamp, previous)
+        heads[owner] = (digest, seq)
     return heads
 
 
