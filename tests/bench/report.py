@@ -569,7 +569,8 @@ def evidence_table(r: EvidenceResult) -> Table:
     mib = r.size / 2**20
     return Table(("what", "median", "ratio"), (
         (f"raw: `{EVIDENCE_RAW}` (sqlite3, fetchall, {r.events:,} rows)", _s(_med(r.raw)), "1.00×"),
-        (f"workflow.verify.verify: {r.cases:,} cases, {r.appeals:,} appeals, {r.jobs} processes (the default)",
+        (f"workflow.verify.verify: {r.cases:,} cases, {r.appeals:,} appeals, "
+         f"{r.jobs} process{'es' if r.jobs > 1 else ''} (the default)",
          _s(_med(r.verify)), _x(r.ratio)),
         (f"the same in one process (its CPU time {_s(_med(r.single_cpu))})", _s(_med(r.single)),
          _x(_med(r.single) / _med(r.raw))),
