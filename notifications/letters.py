@@ -14,7 +14,6 @@ from docx.text.paragraph import Paragraph
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -23,6 +22,8 @@ from jinja2 import (
     UndefinedError,
     select_autoescape,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from notifications.docx_text import chinese_run
 
@@ -74,8 +75,12 @@ def template_name(kind: str, outcome_code: str | None = None) -> str:
     return f"response_{group}.html"
 
 
-def environment(template_dir: Path | None = None) -> Environment:
-    """One environment: the agency's directory first, then the defaults (also reachable as `default/NAME`)."""
+def environment(template_dir: Path | None = None) -> SandboxedEnvironment:
+    """One environment: the agency's directory first, then the defaults (also reachable as `default/NAME`).
+
+    Sandboxed: an agency's template is text the agency wrote, and may reach only the letter's data, never
+    Python's internals (`__globals__`, `__class__`, `os`…), which would run commands as the server's user.
+    """
     defaults = FileSystemLoader(DEFAULT_TEMPLATES, encoding="utf-8")
     loaders: list[BaseLoader] = []
     if template_dir is not None:
@@ -83,7 +88,7 @@ def environment(template_dir: Path | None = None) -> Environment:
             raise LetterError(f"模板目录 {template_dir} 不存在或不是目录")
         loaders.append(FileSystemLoader(template_dir, encoding="utf-8"))
     loaders += [defaults, PrefixLoader({"default": defaults})]
-    return Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+    return SandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                        autoescape=select_autoescape(["html", "htm", "j2"]),
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
@@ -94,11 +99,32 @@ def render_html(template: str, context: Mapping[str, Any], *, template_dir: Path
         return environment(template_dir).get_template(template).render(**context)
     except TemplateNotFound as exc:
         raise LetterError(f"找不到模板 {exc.name}") from exc
+    except SecurityError as exc:
+        raise LetterError(f"模板 {_where(exc, template)} 试图访问文书数据以外的内容（{_unsafe(str(exc))}），"
+                          "出于安全原因已拒绝，未生成任何文书：模板只能使用文书数据（见 docs/letters.md）") from exc
     except UndefinedError as exc:
         raise LetterError(f"模板 {template} 使用了文书数据中没有的{_missing(exc.message or '')}"
                           "（可用的数据见 docs/letters.md）") from exc
     except TemplateError as exc:
         raise LetterError(f"模板 {template} 有误：{exc.message}") from exc
+
+
+def _where(exc: BaseException, template: str) -> str:
+    """The template file (and line) an error was raised in: an included one, or the letter's own."""
+    where, tb = template, exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith((".html", ".htm", ".j2")):  # Jinja's rewritten frames carry the template's file
+            where = f"{name} 第 {tb.tb_lineno} 行"
+        tb = tb.tb_next
+    return where
+
+
+def _unsafe(message: str) -> str:
+    """Jinja's words for a refused attribute ("access to attribute 'x' of 'y' object is unsafe."), in Chinese."""
+    if found := re.match(r"^access to attribute '(.+?)' of '(.+?)' object is unsafe", message):
+        return f"「{found[2]}」对象的属性「{found[1]}」"
+    return message
 
 
 def _missing(message: str) -> str:

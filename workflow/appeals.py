@@ -26,6 +26,7 @@ from states.appeals import (
 from states.case import Refused
 from states.clocks import RULES
 from states.deadlines import LegalEvent
+from workflow import chain
 from workflow.actors import require_role, resolve_actor, scope
 from workflow.appeal_clock import appeal_clock, clock_json
 from workflow.appeal_mapping import decision_table, mapping, set_mapping
@@ -97,10 +98,18 @@ def file_appeal(db: Database, *, actor_name: str | None, agency: str | None = No
         guard(session, agency_id=actor.agency_id, on=received_on, actor=actor.username, role=actor.role,
               reason=reason, action=f"登记{KIND_LABELS[k]}（file）", case_number=number,
               application_id=app.id, appeal_id=appeal.id)
-        session.add(AppealEvent(appeal_id=appeal.id, seq=1, trigger=event.trigger, actor=actor.username,
-                                role=actor.role.value, effective_on=event.on, from_state=None,
-                                to_state=_state(case), data=dict(event.data)))
+        _record(session, appeal, None, AppealEvent(
+            appeal_id=appeal.id, seq=1, trigger=event.trigger, actor=actor.username, role=actor.role.value,
+            effective_on=event.on, from_state=None, to_state=_state(case), data=dict(event.data)))
         return appeal.id
+
+
+def _record(session: Session, appeal: Appeal, last: AppealEvent | None, event: AppealEvent) -> None:
+    """Append a sealed event to the appeal's log and move the chain's head, in the use case's transaction."""
+    chain.seal(event, last.hash if last else None)
+    session.add(event)
+    session.flush()
+    chain.set_head(session, appeal, event)
 
 
 def _state(case: AppealCase) -> str:
@@ -146,9 +155,9 @@ def act_appeal(db: Database, *, actor_name: str | None, agency: str | None = Non
               appeal_id=appeal.id)
         appeal.state, appeal.due_on = _state(case), case.due_on
         appeal.replied_on, appeal.decision, appeal.decided_on = case.replied_on, case.decision, case.decided_on
-        session.add(AppealEvent(appeal_id=appeal_id, seq=len(events) + 1, trigger=trigger, actor=named.username,
-                                role=named.role.value, effective_on=on, from_state=before.value,
-                                to_state=_state(case), data=dict(event.data)))
+        _record(session, appeal, events[-1] if events else None, AppealEvent(
+            appeal_id=appeal_id, seq=len(events) + 1, trigger=trigger, actor=named.username, role=named.role.value,
+            effective_on=on, from_state=before.value, to_state=_state(case), data=dict(event.data)))
         return {**_summary(appeal, app.number, calendar, today, mapping(session, appeal.agency_id)),
                 "label": transition.label}
 

@@ -28,7 +28,7 @@ from states.lifecycle import (
 )
 from states.machine import NEW
 from states.outcomes import OUTCOMES
-from workflow import fees
+from workflow import chain, fees
 from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor, scope
 from workflow.calendar import WorkingCalendar, local_time
 from workflow.calendar_store import load_calendar
@@ -361,6 +361,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
                   actor=actor.username, role=actor.role.value, effective_on=e.on,
                   from_state=fired.from_state.value if fired.from_state else None, to_state=fired.to_state.value,
                   data=data)
+    chain.seal(event, ctx.events[-1].hash if ctx.events else None)
     ctx.events.append(event)
     session.add(event)
     app_id = _id(app)
@@ -370,6 +371,7 @@ def _save(session: Session, ctx: CaseContext, actor: Actor, fired: Fired, today:
         if isinstance(exc, IntegrityError) and fired.from_state is None:
             raise  # a new case races nobody for its row (its number comes from the counter): not a lost race
         raise _Conflict(app_id, number, agency_id, actor.role) from exc
+    chain.set_head(session, app, event)
     return event
 
 

@@ -1,8 +1,10 @@
 """Database setup: SQLite (WAL) by default at ./ogi.db, any SQLAlchemy URL (PostgreSQL) by --db or OGI_DB."""
 
 import os
+import re
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -45,20 +47,31 @@ def resolve_url(db: str | None = None) -> str:
 SUPPORTED = "SQLite（文件路径或 sqlite:///路径）或 PostgreSQL（postgresql+psycopg://用户@主机/库名）"
 
 
+_PASSWORDS = (re.compile(r"(://[^/?#@]*?:)[^/?#@]*@"), re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE))
+
+
+def without_passwords(text: str) -> str:
+    """`text` with every password a URL (`://user:secret@`) or a libpq string (`password=secret`) holds masked."""
+    for pattern in _PASSWORDS:
+        text = pattern.sub(r"\1***@" if pattern is _PASSWORDS[0] else r"\1***", text)
+    return text
+
+
 def shown_url(url: str) -> str:
     """A database URL as it may be shown: never with its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "（无法解析的数据库地址）"
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return without_passwords(url)
 
 
 def url_problem(url: str) -> str | None:
     """Why `url` names no database ogi can use (None when it names one)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        return f"无法打开数据库：地址 {url!r} 无法解析，应为 {SUPPORTED}"
+    except (ArgumentError, ValueError) as exc:
+        port = "（端口须为数字）" if isinstance(exc, ValueError) else ""
+        return f"无法打开数据库：地址 {without_passwords(url)!r} 无法解析{port}，应为 {SUPPORTED}"
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         return f"无法打开数据库 {shown_url(url)}：不支持 {parsed.get_backend_name()}，ogi 使用 {SUPPORTED}"
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
@@ -79,9 +92,13 @@ _SERVER_REASONS = (
 def failure_text(exc: SQLAlchemyError) -> str:
     """A database failure in Chinese, with the driver's own reason but never the SQL, its parameters (they
     may hold applicants' names) or a password."""
-    reason = str(getattr(exc, "orig", None) or str(exc)).strip().split("\n", 1)[0]
+    reason = without_passwords(str(getattr(exc, "orig", None) or str(exc)).strip().split("\n", 1)[0])
     if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
         return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+    column = re.search(r"no such column: (\S+)|column (\S+) does not exist", reason)
+    if column:
+        return (f"数据库由较早版本的 ogi 建立，缺少本版本需要的列（{column[1] or column[2]}）："
+                "需要先升级数据库结构（见 docs/operations.md），升级前请先备份")
     if "file is not a database" in reason or "database disk image is malformed" in reason:
         return "该文件不是 ogi 的 SQLite 数据库（或已损坏）：请用 --db 指定正确的数据库文件"
     if "readonly database" in reason or "read-only" in reason:
@@ -109,11 +126,72 @@ def _read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _shared_pragmas(cursor: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # A committed action survives a power cut, not only a crash of the process (docs/performance.md: the cost).
+    cursor.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     cursor.close()
 
 
-def _sqlite_file(url: str) -> Path | None:
+SYNCHRONOUS = "FULL"
+PRIVATE = 0o600  # the database, its -wal and -shm files, backups: readable by the owner only
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def database_file_of(url: str, path: Path) -> Path | None:
+    """The SQLite file of `url` when `path` is that file or one of its -wal, -shm or -journal files, else None.
+
+    Paths are compared resolved (symbolic links, `..`) and, where both exist, as the same file (hard links).
+    """
+    database = sqlite_file(url)
+    if database is None:
+        return None
+    target = path.resolve()
+    for suffix in ("", *SIDE_FILES):
+        candidate = Path(f"{database.resolve()}{suffix}")
+        if target == candidate:
+            return database
+        try:
+            if target.exists() and candidate.exists() and os.path.samefile(target, candidate):
+                return database
+        except OSError:
+            continue
+    return None
+
+
+def create_private(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (an empty file is an empty SQLite database).
+
+    `os.open`'s mode is narrowed by the umask, never widened, so no moment exists when another user could open
+    it; SQLite then gives the -wal and -shm files the database file's own permissions.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+
+
+def tighten(path: Path) -> None:
+    """Make the -wal and -shm files of a private database private too (if an older ogi made them wider)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            return  # a database the operator shares on purpose: its side files follow it
+        for suffix in SIDE_FILES:
+            side = Path(f"{path}{suffix}")
+            if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                side.chmod(PRIVATE)
+    except OSError:
+        pass  # another user's files: SQLite gives them the database's mode anyway
+
+
+def shared_with_others(path: Path) -> bool:
+    """Whether users other than the owner may read or write the database file."""
+    try:
+        return bool(stat.S_IMODE(path.stat().st_mode) & 0o077)
+    except OSError:
+        return False
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, an in-memory one or a `file:` URI)."""
+    if not url.startswith("sqlite"):
+        return None
     database = make_url(url).database
     return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
@@ -128,7 +206,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite"):
-            path = _sqlite_file(url)
+            path = sqlite_file(url)
             if path is not None and path.exists() and not (os.access(path, os.W_OK)
                                                            and os.access(path.parent, os.W_OK)):
                 # immutable: with no right to write the directory, SQLite could not make the WAL index
@@ -139,8 +217,12 @@ class Database:
             else:
                 self.engine = create_engine(url, connect_args={"check_same_thread": False})
                 event.listen(self.engine, "connect", _sqlite_pragmas)
+                if path is not None:
+                    event.listen(self.engine, "do_connect", lambda *_: create_private(path))
+                    event.listen(self.engine, "connect", lambda *_: tighten(path))  # after WAL made its files
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            # Timestamps are stored as UTC wall time (the columns carry no zone) whatever the server's TimeZone.
+            self.engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
     @property
     def is_sqlite(self) -> bool:

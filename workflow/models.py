@@ -88,6 +88,9 @@ class Application(SQLModel, table=True):
     provisional: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The head of the case's hash chain (workflow/chain.py): its last event's hash and how many events it has.
+    chain_head: str | None = Field(default=None, max_length=64)
+    chain_length: int | None = None
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -137,6 +140,7 @@ class Event(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=32)
     to_state: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    hash: str | None = Field(default=None, max_length=64)  # sha256 of the content and the previous hash (chain.py)
 
 
 class Approval(SQLModel, table=True):
@@ -259,6 +263,8 @@ class Appeal(SQLModel, table=True):
     due_on: date | None = None  # the reply/defence clock's due date, cached
     source: str = Field(default="manual", max_length=16)  # manual or import
     created_at: datetime = Field(default_factory=utcnow)
+    chain_head: str | None = Field(default=None, max_length=64)  # as on `application` (workflow/chain.py)
+    chain_length: int | None = None
 
 
 class AppealEvent(SQLModel, table=True):
@@ -278,6 +284,7 @@ class AppealEvent(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=16)
     to_state: str = Field(max_length=16)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    hash: str | None = Field(default=None, max_length=64)  # as on `event` (workflow/chain.py)
 
 
 class AppealMapping(SQLModel, table=True):

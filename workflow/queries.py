@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, func, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from states import lapses
 from states.clocks import RULES, ClockKind, ClockStatus
@@ -13,13 +13,15 @@ from states.deadlines import status_on, working_days_left
 from states.history import action_label, event_details
 from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
+from workflow import chain
 from workflow.actors import SYSTEM_ACTOR, scope, visible_agencies
 from workflow.appeals import appeals_of
 from workflow.calendar_store import load_calendar
-from workflow.cases import available_actions, load_case
+from workflow.cases import CaseContext, available_actions, load_case
 from workflow.db import Database
 from workflow.errors import InputError
 from workflow.models import Application, Approval, CaseClock, Event, User
+from workflow.replay import case_findings, chain_findings
 
 
 def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
@@ -58,6 +60,7 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
                          "available": not a.blockers, "reasons": a.blockers, "needs_reason": a.needs_reason}
                         for a in actions],
             "appeals": appeals_of(session, app.id or 0, today),
+            "integrity": _integrity(session, ctx, today),
         }
         if explain is not None:
             try:
@@ -68,6 +71,17 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
                 raise InputError(f"案件 {number} 没有「{RULES[kind].label}」（{kind.value}）")
             result["explanation"] = {"clock": kind.value, "days": clocks[kind].explanation_data(today)}
         return result
+
+
+def _integrity(session: Session, ctx: CaseContext, today: date) -> list[str]:
+    """What `ogi verify` would say of this case: where its row differs from the replay of its log, or the log's
+    hash chain is broken (empty when the record is sound)."""
+    app = ctx.app
+    assert app.id is not None
+    cached = session.exec(select(CaseClock).where(CaseClock.application_id == app.id)).all()
+    found = chain_findings(chain.EVENT, app.id, ctx.events, app.chain_head, app.chain_length)
+    found += case_findings(app, ctx.events, cached, ctx.calendar, ctx.policy, today)
+    return [f.message for f in found]
 
 
 def _summary(app: Application) -> dict[str, Any]:

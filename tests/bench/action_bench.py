@@ -15,13 +15,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.clocks import RULES, ClockKind
 from tests.bench.common import Latency
 from tests.bench.fixture import CLERK, BenchDb, copy, url
-from workflow import cases
+from workflow import cases, chain
 from workflow.calendar import WorkingCalendar
 from workflow.db import Database
 from workflow.inputs import ActionInput
@@ -122,7 +121,7 @@ class BareOrm:
     name = BARE_ORM
 
     def __init__(self, path: Path, calendar: WorkingCalendar) -> None:
-        self.db = Database(url(path))  # the engine's own settings: WAL, foreign keys, synchronous=NORMAL
+        self.db = Database(url(path))  # the engine's own settings: WAL, foreign keys, synchronous=FULL
         self.calendar = calendar
         with Session(self.db.engine) as session:
             user = session.exec(select(User).where(User.username == CLERK)).one()
@@ -133,11 +132,14 @@ class BareOrm:
             app = session.exec(select(Application).where(
                 col(Application.agency_id) == self.agency_id, col(Application.number) == step.number)).one()
             assert app.id is not None
-            last = session.exec(select(func.max(Event.seq)).where(col(Event.application_id) == app.id)).one()
+            last = session.exec(select(Event.seq, Event.hash).where(col(Event.application_id) == app.id)
+                                .order_by(col(Event.seq).desc()).limit(1)).one()
             rows = {c.kind: c for c in session.exec(select(CaseClock).where(col(CaseClock.application_id) == app.id))}
-            session.add(Event(application_id=app.id, seq=(last or 0) + 1, trigger=step.trigger,
-                              actor_id=self.user_id, actor=CLERK, role="clerk", effective_on=step.on,
-                              from_state=app.state, to_state=step.to_state, data=dict(step.data)))
+            event = Event(application_id=app.id, seq=last[0] + 1, trigger=step.trigger, actor_id=self.user_id,
+                          actor=CLERK, role="clerk", effective_on=step.on, from_state=app.state,
+                          to_state=step.to_state, data=dict(step.data))
+            app.chain_head, app.chain_length = chain.seal(event, last[1]), event.seq
+            session.add(event)
             current = {k: ClockRow(r.start_on, r.due_on, r.status) for k, r in rows.items()}
             writes, next_clock, next_due = next_clocks(step, current, self.calendar)
             for kind, new in writes.items():
@@ -159,17 +161,12 @@ _APP_SELECT = ("SELECT id, version, state, agency_id, number, applicant_name, ap
                "channel, received_on, request, outcome, concluded_on, assignee_id, next_due_on, next_due_clock, "
                "provisional, created_at, updated_at FROM application WHERE agency_id = ? AND number = ?")
 _EVENT_INSERT = ("INSERT INTO event (application_id, seq, \"trigger\", actor_id, actor, role, recorded_at, "
-                 "effective_on, from_state, to_state, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_APP_UPDATE = ("UPDATE application SET state = ?, version = ?, next_due_on = ?, next_due_clock = ?, updated_at = ? "
-               "WHERE id = ?")
+                 "effective_on, from_state, to_state, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_APP_UPDATE = ("UPDATE application SET state = ?, version = ?, next_due_on = ?, next_due_clock = ?, updated_at = ?, "
+               "chain_head = ?, chain_length = ? WHERE id = ?")
 _CLOCK_UPDATE = "UPDATE case_clock SET start_on = ?, due_on = ?, status = ? WHERE id = ?"
 _CLOCK_INSERT = ("INSERT INTO case_clock (application_id, kind, start_on, due_on, status, provisional) "
                  "VALUES (?, ?, ?, ?, ?, 0)")
-
-
-def _stamp() -> str:
-    """Now as SQLAlchemy stores a DateTime in SQLite."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class RawSqlite:
@@ -179,7 +176,7 @@ class RawSqlite:
 
     def __init__(self, path: Path, calendar: WorkingCalendar) -> None:
         self.conn = sqlite3.connect(path)
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.calendar = calendar
         self.agency_id, self.user_id = self.conn.execute(
@@ -188,13 +185,17 @@ class RawSqlite:
     def __call__(self, step: Step) -> None:
         conn = self.conn
         app_id, version, state, *_ = conn.execute(_APP_SELECT, (self.agency_id, step.number)).fetchone()
-        (last,) = conn.execute("SELECT max(seq) FROM event WHERE application_id = ?", (app_id,)).fetchone()
+        last, previous = conn.execute("SELECT seq, hash FROM event WHERE application_id = ? ORDER BY seq DESC "
+                                      "LIMIT 1", (app_id,)).fetchone()
         rows = {kind: (row_id, ClockRow(date.fromisoformat(s), date.fromisoformat(d), status))
                 for row_id, kind, s, d, status in conn.execute(
                     "SELECT id, kind, start_on, due_on, status FROM case_clock WHERE application_id = ?", (app_id,))}
-        stamp = _stamp()
-        conn.execute(_EVENT_INSERT, (app_id, (last or 0) + 1, step.trigger, self.user_id, CLERK, "clerk", stamp,
-                                     step.on.isoformat(), state, step.to_state, json.dumps(dict(step.data))))
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores a DateTime in SQLite
+        digest = chain.event_hash(chain.EVENT, app_id, last + 1, step.trigger, CLERK, "clerk", step.on, state,
+                                  step.to_state, dict(step.data), now, previous)
+        conn.execute(_EVENT_INSERT, (app_id, last + 1, step.trigger, self.user_id, CLERK, "clerk", stamp,
+                                     step.on.isoformat(), state, step.to_state, json.dumps(dict(step.data)), digest))
         writes, next_clock, next_due = next_clocks(step, {k: r for k, (_, r) in rows.items()}, self.calendar)
         for kind, new in writes.items():
             values = (new.start_on.isoformat(), new.due_on.isoformat(), new.status)
@@ -202,7 +203,8 @@ class RawSqlite:
                 conn.execute(_CLOCK_UPDATE, (*values, rows[kind][0]))
             else:
                 conn.execute(_CLOCK_INSERT, (app_id, kind, *values))
-        conn.execute(_APP_UPDATE, (step.to_state, version + 1, next_due.isoformat(), next_clock, stamp, app_id))
+        conn.execute(_APP_UPDATE, (step.to_state, version + 1, next_due.isoformat(), next_clock, stamp, digest,
+                                   last + 1, app_id))
         conn.commit()
 
     def close(self) -> None:

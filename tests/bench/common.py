@@ -127,14 +127,21 @@ class Sizes:
     cli_runs: int = 7  # timed runs of each command in (g)
     registrations: int = 400  # timed registrations per trial in (h), shared by the writers
     registration_rounds: int = 3  # rounds of every (h) set-up; the median trial is kept
+    evidence_cases: int = 100_000  # cases `ogi verify` replays in (h)
+    evidence_live: int = 500  # of those, handled through the use cases (the rest imported from a ledger)
+    evidence_rounds: int = 3  # timed rounds of the raw read, verify and the backups in (h)
+    durability_cases: int = 1000  # cases in the database of (h)'s FULL/NORMAL actions
+    durability_acting: int = 100  # cases acted on there, 2 actions per case per round
+    durability_rounds: int = 3  # timed rounds there, after one warm-up round
 
     @classmethod
     def quick(cls) -> "Sizes":
         """A run of about 15 s, to check the benchmarks themselves (its figures are not published)."""
         return cls(cases=1000, acting_cases=100, rounds=1, calendar_starts=200, profile_cases=100,
                    sweep_cases=5000, sweep_registered=100, sweep_whole_cases=1000, stats_applications=50_000,
-                   ledger_rows=10_000, cli_runs=3, registrations=60,
-                   registration_rounds=1)
+                   ledger_rows=10_000, cli_runs=3, registrations=60, registration_rounds=1,
+                   evidence_cases=5000, evidence_live=50, evidence_rounds=1,
+                   durability_cases=200, durability_acting=20, durability_rounds=1)
 
     @property
     def is_full(self) -> bool:

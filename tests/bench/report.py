@@ -1,6 +1,7 @@
 """Rendering the results: a plain-text report for the terminal, and docs/performance.md."""
 
 import re
+import statistics
 import textwrap
 from dataclasses import dataclass
 
@@ -9,6 +10,9 @@ from tests.bench.action_bench import BARE_ORM, RAW_SQLITE, USE_CASE, ActionResul
 from tests.bench.calendar_bench import FIRST_START, LAST_START, LENGTHS, CalendarResult
 from tests.bench.cli_bench import DEMO_TODAY, HELP_TARGET, SHOW_TARGET, CliResult
 from tests.bench.common import MachineInfo, Sizes, Target
+from tests.bench.evidence_bench import RAW_QUERY as EVIDENCE_RAW
+from tests.bench.evidence_bench import TARGET_RATIO as EVIDENCE_TARGET
+from tests.bench.evidence_bench import EvidenceResult
 from tests.bench.memory_bench import Footprint, MemoryResult
 from tests.bench.profile_bench import ProfileResult
 from tests.bench.registration_bench import RECEIVED, TARGET_RATIO, WARMUP, WRITERS, RegistrationResult
@@ -359,10 +363,11 @@ def markdown(results: Results) -> str:
             `start_consultation` (party third_party) and then `end_consultation` (reply consent), round after
             round on consecutive working days. `today` is always the action's date. Two baselines run the same
             steps, each on its own copy of the same database:"""),
-        _bullets("""**bare SQLModel Session**: load the application row, read its last event number and load its
-                 `case_clock` rows. Then insert an equivalent event, update the application's state, version,
-                 next due date and clock, update the clock rows, and commit once. The engine settings are the
-                 engine's own (WAL, foreign keys, `synchronous=NORMAL`).""",
+        _bullets("""**bare SQLModel Session**: load the application row, read its last event number and hash and
+                 load its `case_clock` rows. Then insert an equivalent event sealed with its hash
+                 (`workflow.chain`), update the application's state, version, next due date and clock and its
+                 chain head, update the clock rows, and commit once. The engine settings are the
+                 engine's own (WAL, foreign keys, `synchronous=FULL`).""",
                  "**raw sqlite3**: the same statements through the `sqlite3` module, for context only."),
         _para(f"""The first round warms every variant up. After it, {b.use_case.count:,} actions per variant are
             timed one by one with `time.perf_counter`, with the rounds interleaved across variants. At the end
@@ -629,3 +634,84 @@ def replace_section(document: str, heading: str, section: str, before: str = "##
     end = document.find("\n## ", start + len(heading))
     end = len(document) if end < 0 else end + 1
     return document[:start] + section + "\n\n" + document[end:].lstrip("\n")
+
+
+EVIDENCE_HEADING = "## (i) Records as evidence: verify, backup, durability"
+EVIDENCE_COMMAND = f"{COMMAND} --only verify --write-docs"
+
+
+def evidence_targets(r: EvidenceResult) -> list[Target]:
+    """`ogi verify` against reading the same events with one raw query, in the same run."""
+    return [Target(f"(i) verify of {r.cases:,} cases / one raw SQL read of their events", r.ratio,
+                   EVIDENCE_TARGET, False, "×")]
+
+
+def _med(samples: tuple[float, ...]) -> float:
+    return statistics.median(samples)
+
+
+def evidence_table(r: EvidenceResult) -> Table:
+    """The timings of (i)."""
+    mib = r.size / 2**20
+    return Table(("what", "median", "ratio"), (
+        (f"raw: `{EVIDENCE_RAW}` (sqlite3, fetchall, {r.events:,} rows)", _s(_med(r.raw)), "1.00×"),
+        (f"workflow.verify.verify: {r.cases:,} cases, {r.appeals:,} appeals, "
+         f"{r.jobs} process{'es' if r.jobs > 1 else ''} (the default)",
+         _s(_med(r.verify)), _x(r.ratio)),
+        (f"the same in one process (its CPU time {_s(_med(r.single_cpu))})", _s(_med(r.single)),
+         _x(_med(r.single) / _med(r.raw))),
+        ("`ogi verify` (a fresh process, start-up included; one run)", _s(r.cli_seconds),
+         _x(r.cli_seconds / _med(r.raw))),
+        (f"`ogi backup` of the same database ({mib:,.1f} MiB): {mib / _med(r.backup_seconds):,.0f} MiB/s",
+         _s(_med(r.backup_seconds)), _x(_med(r.backup_seconds) / _med(r.bare_backup_seconds))),
+        ("sqlite3 `Connection.backup` alone (baseline of the line above)", _s(_med(r.bare_backup_seconds)), "1.00×"),
+        (f"one action, synchronous=NORMAL (mean of {r.durability_actions:,}; p95 {_ms(r.normal.p95)})",
+         _ms(r.normal.mean), "1.00×"),
+        (f"one action, synchronous=FULL, the engine's setting (p95 {_ms(r.full.p95)})", _ms(r.full.mean),
+         _x(r.full_over_normal)),
+    ), frozenset({1, 2}))
+
+
+def evidence_text(r: EvidenceResult) -> str:
+    """(i) for the terminal."""
+    sound = "" if r.clean else "\n  ERROR: verify found problems in a database built through the engine"
+    shares = "\n".join(f"  {share:4.0%}  {label}" for label, share in r.shares)
+    return ("(i) Records as evidence\n" + evidence_table(r).text() + "\n\n  where verify's time goes (cProfile):\n"
+            + shares + "\n\n" + targets_table(evidence_targets(r)).text() + sound)
+
+
+def evidence_markdown(r: EvidenceResult, machine: MachineInfo, command: str = EVIDENCE_COMMAND) -> str:
+    """(i) for docs/performance.md: rewritten by a full run, or alone by `--only verify`."""
+    day = machine.when.strftime("%Y-%m-%d")
+    imported = r.cases - r.live_cases
+    return "\n\n".join([
+        EVIDENCE_HEADING,
+        f"<!-- Generated by `{command}`; do not edit by hand, rerun it. -->",
+        _para(f"""The database is built as an agency's would be: a ledger of {imported:,} past applications
+            imported (the ledger of (f): about 90% concluded, two events each), then {r.live_cases:,} cases
+            registered, consulted, answered and signed off through the use cases (five events each) and
+            {r.appeals:,} appeals filed and answered: {r.cases:,} cases and {r.events:,} events in all.
+            `workflow.verify.verify` (what `ogi verify` runs) streams every case, its events and its cached
+            clocks, checks each event's sha256 against its canonical content and the previous hash, checks
+            the chain head on the case row, replays the events through `states.case.Case` and compares the
+            state, outcome, conclusion date, version, registration, event states, next due date and (open
+            cases) the cached clocks; then the same for the appeals. The baseline is one raw query reading
+            the same events with the sqlite3 module, nothing done with them. The two alternate for
+            {len(r.raw)} timed rounds after a warm-up round; figures are medians. From 20,000 cases verify
+            checks batches of 5,000 in several processes (up to four of the usable CPUs; `ogi verify --jobs N`
+            chooses); it is also timed in one process. Written on **{day}** ({machine.cpu},
+            {machine.cpus_usable} usable CPUs, {machine.python}) by `{command}`; the machine may have been
+            shared with other work, so the CPU time of the one-process run is given too."""),
+        _para("Where verify's time goes (cProfile of one more run, share of its whole time): "
+              + "; ".join(f"{label} {share:.0%}" for label, share in r.shares) + """. A raw read does none
+            of that, so the ratio is the price of replaying and hashing in Python, case by case."""),
+        _para("""`ogi backup` is SQLite's online backup in one step (one read snapshot), then
+            `PRAGMA integrity_check` on the copy, an fsync and a rename; the bare `Connection.backup` is its
+            baseline. The durability figures time action_bench's step (start_consultation, then
+            end_consultation) through `workflow.cases.act` on two copies of one database, with the engine's
+            `synchronous=FULL` and with `NORMAL`, interleaved round by round: in WAL mode FULL syncs the
+            WAL at every commit, NORMAL only at checkpoints, so NORMAL may lose the last commits on a power
+            cut (never on a crash of the process). A legal record keeps FULL."""),
+        evidence_table(r).markdown(),
+        targets_table(evidence_targets(r)).markdown(),
+    ])

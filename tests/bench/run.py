@@ -1,5 +1,5 @@
-"""`make bench`: working days, one action, memory per case, the alert sweep, statistics, ledger import, CLI start-up,
-concurrent registrations.
+"""`make bench`: working days, an action, memory, the sweep, statistics, import, CLI start-up, concurrent
+registrations, records as evidence.
 
 Run from the repository root:
 
@@ -8,6 +8,7 @@ Run from the repository root:
     .venv/bin/python -m tests.bench.run --quick        # smaller sizes, to check the benchmarks themselves
     .venv/bin/python -m tests.bench.run --only cli     # just (g), the CLI start-up (with --write-docs: its section)
     .venv/bin/python -m tests.bench.run --only registrations   # just (h), concurrent registrations (likewise)
+    .venv/bin/python -m tests.bench.run --only verify  # just (i): ogi verify, backup, synchronous=FULL (its section)
 
 Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
 Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
@@ -25,6 +26,7 @@ from tests.bench import (
     action_bench,
     calendar_bench,
     cli_bench,
+    evidence_bench,
     fixture,
     import_bench,
     memory_bench,
@@ -48,9 +50,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
-    parser.add_argument("--only", choices=["cli", "registrations"],
-                        help="run only this part: cli = (g) the command-line start-up, "
-                             "registrations = (h) concurrent registrations")
+    parser.add_argument("--only", choices=["cli", "registrations", "verify"],
+                        help="run only this part: cli = (g) the command-line start-up; registrations = (h) "
+                             "concurrent registrations; verify = (i) records as evidence (ogi verify, backup, "
+                             "synchronous=FULL)")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -130,6 +133,27 @@ def only_registrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def evidence(sizes: Sizes, workdir: Path) -> evidence_bench.EvidenceResult:
+    """(i) at the given sizes."""
+    return evidence_bench.run(workdir, cases_total=sizes.evidence_cases, live=sizes.evidence_live,
+                              rounds=sizes.evidence_rounds, durability_cases=sizes.durability_cases,
+                              durability_acting=sizes.durability_acting, durability_rounds=sizes.durability_rounds,
+                              say=_say)
+
+
+def only_evidence(args: argparse.Namespace) -> int:
+    """(i) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if verify found problems."""
+    info = machine_info()
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        result = evidence(Sizes.quick() if args.quick else Sizes(), Path(tmp))
+    print(report.evidence_text(result))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), report.EVIDENCE_HEADING,
+                                              report.evidence_markdown(result, info)), encoding="utf-8")
+        _say(f"wrote the (i) section of {DOC}")
+    return 0 if result.clean else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
     args = _arguments(argv)
@@ -137,13 +161,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return only_cli(args)
     if args.only == "registrations":
         return only_registrations(args)
-    results = measure(Sizes.quick() if args.quick else Sizes(), args.profile_top)
+    if args.only == "verify":
+        return only_evidence(args)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    results = measure(sizes, args.profile_top)
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        records = evidence(sizes, Path(tmp))
     print(report.text(results))
+    print("\n" + report.evidence_text(records))
     if args.profile_top > 0:
         print(f"\ncProfile of the use case, top {args.profile_top} functions by own time\n{results.profile.top}")
     if args.write_docs:
-        DOC.write_text(report.markdown(results), encoding="utf-8")
+        DOC.write_text(report.replace_section(report.markdown(results), report.EVIDENCE_HEADING,
+                                              report.evidence_markdown(records, results.machine, report.COMMAND
+                                                                       + " --write-docs")), encoding="utf-8")
         _say(f"wrote {DOC}")
+    if not records.clean:
+        _say("ERROR: ogi verify found problems in a database built through the engine")
+        return 1
     if not results.sound:
         _say("ERROR: a baseline gave different answers or left different data than the engine")
         return 1

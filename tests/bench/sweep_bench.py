@@ -123,7 +123,7 @@ def build(path: Path, count: int, *, registered: int, seed: int = 11) -> SweepDb
 def _connect(path: Path) -> sqlite3.Connection:
     """A sqlite3 connection with the engine's pragmas."""
     conn = sqlite3.connect(path)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=FULL"):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 

@@ -8,8 +8,8 @@ from rich.table import Table
 from states.clocks import RULES, ClockKind
 from states.inputs import choice_code, choice_label
 from workflow import admin, users
-from workflow.cli.base import G, database, fail, out, parse_date, print_json, progress_bar, run
-from workflow.db import shown_url
+from workflow.cli.base import G, database, err, fail, out, parse_date, print_json, progress_bar, run, sqlite_path
+from workflow.db import shared_with_others, shown_url
 
 commands = typer.Typer()
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
@@ -26,6 +26,10 @@ def init(agency: str = typer.Option(..., "--agency", help="机关名称（平台
     run(lambda: admin.init(db, agency=agency, code=code))
     out.print(f"已初始化：{agency}（机关代码 {code}，数据库 {shown_url(db.url)}）。"
               "管理员用户：admin（平台管理员：管理机关、用户和日历）", highlight=False)
+    path = sqlite_path(db.url)
+    if path is not None and shared_with_others(path):
+        err.print(f"注意：数据库文件 {path} 可被其他用户读取或修改（权限 {oct(path.stat().st_mode & 0o777)[2:]}）；"
+                  f"申请人信息和办理记录应只有运行 ogi 的用户能访问：chmod 600 {path}", highlight=False)
 
 
 @user_app.command("add")

@@ -5,9 +5,10 @@ them, so that `ogi --help` stays fast (see workflow/cli/root.py).
 """
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
@@ -79,11 +80,42 @@ def agency_today() -> date:
     return local_today()
 
 
-def write_output(path: Path, data: bytes) -> None:
-    """Write an export or letter to `path`, or refuse in Chinese naming why (no directory, no permission…)."""
+def check_output(path: Path, *, force: bool) -> None:
+    """Refuse, before any work, an output file that is the database in use (or its -wal/-shm file), whatever
+    `--force` says, and an existing file unless `--force`."""
+    from workflow.db import database_file_of, resolve_url
+
+    database = database_file_of(resolve_url(G.db), path)
+    if database is not None:
+        fail(f"{path} 是正在使用的数据库 {database}（或其日志文件），不能作为输出文件：请指定另一个文件名")
+    if path.is_dir():
+        fail(f"{path} 是一个目录：请指定输出文件名")
+    if path.exists() and not force:
+        fail(f"文件 {path} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖")
+
+
+def write_output(path: Path, data: bytes, *, force: bool = False) -> None:
+    """Write an export or letter to `path` (checked by `check_output`), or refuse in Chinese naming why.
+
+    A new file is created exclusively, so a file that appeared meanwhile is not overwritten; with `force` the
+    data goes to a temporary file first and replaces the old one in one step, so a failed write leaves it whole.
+    """
+    check_output(path, force=force)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp") if force else path
     try:
-        path.write_bytes(data)
+        f = temporary.open("wb" if force else "xb")
+    except FileExistsError:
+        fail(f"文件 {path} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖")
     except OSError as exc:
+        fail(f"无法写入 {path}：{os_problem(exc)}")
+    try:
+        with f:
+            f.write(data)
+        if force:
+            os.replace(temporary, path)
+    except OSError as exc:
+        with suppress(OSError):
+            temporary.unlink()  # ours: created just now
         fail(f"无法写入 {path}：{os_problem(exc)}")
 
 

@@ -7,7 +7,18 @@ from pathlib import Path
 import typer
 
 from workflow import cases, queries
-from workflow.cli.base import G, database, fail, out, parse_date, print_json, run, text_input, write_output
+from workflow.cli.base import (
+    G,
+    check_output,
+    database,
+    fail,
+    out,
+    parse_date,
+    print_json,
+    run,
+    text_input,
+    write_output,
+)
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
 
@@ -154,6 +165,7 @@ def letter(
                                          "consultation_letter|fee_notice|response"),
     fmt: str = typer.Option("html", "--format", help="html | docx"),
     out_file: Path | None = typer.Option(None, "--out", help="输出文件（默认：html 输出到屏幕，docx 须指定）"),
+    force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（正在使用的数据库不会被覆盖）"),
     templates: Path | None = typer.Option(None, "--templates", help="本机关的模板目录（或环境变量 OGI_TEMPLATES）"),
 ) -> None:
     """生成告知书：文书中的日期、期限、金额、编号和机关名称均取自案件。"""
@@ -161,10 +173,13 @@ def letter(
 
     if fmt == "docx" and out_file is None:
         fail("DOCX 格式须用 --out 指定输出文件")
-    data = run(lambda: letters.render(database(), number=number, kind=kind, fmt=fmt, actor_name=G.user, agency=G.agency,
+    if out_file is not None:
+        check_output(out_file, force=force)
+    data = run(lambda: letters.render(database(), number=number, kind=kind, fmt=fmt, actor_name=G.user,
+                                      agency=G.agency,
                                       today=G.today, template_dir=templates))
     if out_file is None:
         sys.stdout.write(data.decode("utf-8"))
         return
-    write_output(out_file, data)
+    write_output(out_file, data, force=force)
     out.print(f"已生成：{out_file}", highlight=False)

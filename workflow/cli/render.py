@@ -28,6 +28,9 @@ def status_markup(value: str) -> str:
 def render_case(out: Console, d: dict[str, Any]) -> None:
     """One case: header, clocks, actions, history, and an explanation when asked."""
     out.print(f"[bold]案件 {d['number']}[/]  {d['state_label']}（{d['state']}）  第 {d['version']} 版", highlight=False)
+    for problem in d.get("integrity", []):
+        out.print(f"[bold red]警告：本案数据与办理记录不符或记录被改动（ogi verify）：{escape(problem)}[/]",
+                  highlight=False)
     out.print(f"申请人：{d['applicant_name']}（{d['applicant_type_label']}）  渠道：{d['channel_label']}  "
               f"收到申请之日：{d['received_on']}  承办人：{d.get('assignee_name') or '—'}", highlight=False)
     out.print(f"申请内容：{d['request']}", highlight=False)

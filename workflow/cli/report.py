@@ -15,7 +15,7 @@ from states.appeals import DECISIONS
 from states.outcomes import APPLICANT_LABELS, OUTCOMES, ApplicantType
 from states.report_format import cell_name
 from workflow import annual
-from workflow.cli.base import G, database, fail, out, print_json, progress_bar, run, write_output
+from workflow.cli.base import G, check_output, database, fail, out, print_json, progress_bar, run, write_output
 from workflow.report import FORMATS, render
 from workflow.textfiles import read_text
 
@@ -48,12 +48,15 @@ def export(
     out_file: Path | None = typer.Option(None, "--out", help="输出文件（xlsx、docx 必须指定）"),
     all_agencies: bool = typer.Option(False, "--all-agencies",
                                       help="全平台汇总：表三、表四为各机关之和，并列出各机关的数字和锁定情况"),
+    force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（正在使用的数据库不会被覆盖）"),
 ) -> None:
     """导出年度报告（可省略 export：ogi report 2025 --format html --out 年报.html）。"""
     if fmt not in FORMATS:
         fail(f"--format 的值 {fmt!r} 无效，可选：{'、'.join(FORMATS)}")
     if fmt in BINARY_FORMATS and out_file is None:
         fail(f"{fmt} 是二进制格式，请用 --out 指定输出文件，如 --out 年报{year}.{fmt}")
+    if out_file is not None:
+        check_output(out_file, force=force)
     with progress_bar(f"统计 {year} 年度报告"):  # one SQL aggregation: a bar without steps, on a terminal only
         if all_agencies:
             from workflow.rollup import rollup
@@ -70,7 +73,7 @@ def export(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_output(out_file, data)
+    write_output(out_file, data, force=force)
     out.print(f"已导出 {year} 年度报告（{fmt}）：{out_file}", highlight=False)
     if report.checks:
         out.print(f"注意：有 {len(report.checks)} 项勾稽关系不成立，请运行 ogi report check {year}", highlight=False)

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-appeals": ("ledger", "导入历年行政复议、行政诉讼台账（申请案件须已登记或已导入）。"),
     "supervise": ("supervise", "督办：各机关某年的申请、办结、按时办结、逾期、按时办结率和复议诉讼纠错率。"),
     "agency": ("agencies", "平台上的机关：添加、列出"),
+    "backup": ("backup", "备份数据库：其他进程写入时也得到一致的副本（权限 0600）；PostgreSQL 显示 pg_dump 的用法。"),
+    "verify": ("verify", "核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),
     "fee": ("fees", "信息处理费"),

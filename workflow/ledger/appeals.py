@@ -19,6 +19,7 @@ from states.appeals import (
     Route,
     find_decision,
 )
+from workflow import chain
 from workflow.appeal_clock import appeal_due
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar_store import load_calendar
@@ -172,7 +173,10 @@ def _load(session: Session, agency_id: int, actor: str, role: str, appeals: list
             events.append({"appeal_id": appeal_id, "seq": 2, "trigger": trigger.value, "effective_on": a.decided_on,
                            "from_state": AppealState.FILED.value, "to_state": a.state,
                            "data": {"decision": a.decision, **origin}})
-    bulk_insert(conn, table_of(AppealEvent), events, {"actor": actor, "role": role, "recorded_at": now})
+    who = {"actor": actor, "role": role, "recorded_at": now}
+    heads = chain.seal_rows(chain.APPEAL_EVENT, events, who)
+    bulk_insert(conn, table_of(AppealEvent), events, who)
+    chain.set_heads(session, chain.APPEAL_EVENT, heads)
 
 
 def import_appeals(db: Database, *, actor_name: str | None, path: Path, today: date,

@@ -14,7 +14,7 @@ from states.case import compute_clocks
 from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.lifecycle import STATE_LABELS, Role, State, Trigger
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
-from workflow import numbering
+from workflow import chain, numbering
 from workflow.actors import Actor, require_role, resolve_actor
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
@@ -238,7 +238,9 @@ def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: 
                            "to_state": State.CONCLUDED.value, "data": {"outcome": c.outcome, **origin}})
         else:
             clocks += [{"application_id": app_id, **r} for r in caches[c.received_on][0]]
+    heads = chain.seal_rows(chain.EVENT, events, who)
     bulk_insert(conn, table_of(Event), events, who)
+    chain.set_heads(session, chain.EVENT, heads)
     bulk_insert(conn, table_of(CaseClock), clocks)
 
 

@@ -1,0 +1,223 @@
+"""`ogi verify` and the tamper-evident log (issue 12 items 2 and 3): a sound database verifies clean on both
+databases, imported ledgers included; an altered, deleted, reordered or moved event is named, even with the
+append-only triggers gone; a tampered case row is reported by verify and warned about by `ogi show`."""
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.integration.conftest import World
+from tests.integration.test_clerk_cli import OGI
+from tests.integration.test_ledger import APPEAL_HEADER, write_csv
+from workflow import admin, appeals, chain
+from workflow.ledger import import_appeals, import_applications
+from workflow.verify import verify
+
+TODAY = date(2025, 12, 31)
+
+
+def ogi(world: World, *args: str, as_: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed `ogi` in a subprocess, on the world's database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OGI_USER", "OGI_DB")}
+    argv = [OGI, "--db", world.url, "--today", TODAY.isoformat(), *(["--as", as_] if as_ else []), *args]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+
+
+def checked(world: World) -> dict[str, Any]:
+    """`ogi verify --json`, and its exit status agreeing with what it found."""
+    done = ogi(world, "verify", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == (0 if report["ok"] else 1), done.stderr
+    return report  # type: ignore[no-any-return]
+
+
+def populate(world: World, tmp_path: Path) -> dict[str, str]:
+    """Cases of every kind: concluded through review, paused, extended, a lapse undone, withdrawn, appealed;
+    a ledger of past cases and appeals; then a calendar change that re-dates the open cases."""
+    n = {}
+    n["full"] = world.receive(date(2025, 3, 3))
+    world.act(n["full"], "request_correction", date(2025, 3, 5), text="请明确文件名称", days=10)
+    world.act(n["full"], "receive_correction", date(2025, 3, 10))
+    world.act(n["full"], "issue_fee_notice", date(2025, 3, 11), method="per_page", pages=65)
+    world.act(n["full"], "receive_payment", date(2025, 3, 20))
+    world.act(n["full"], "request_extension", date(2025, 4, 1), text="需调取档案")
+    world.act(n["full"], "approve_extension", date(2025, 4, 2), as_="head")
+    world.act(n["full"], "submit_response", date(2025, 4, 20), outcome="3.4", text="涉及第三方商业秘密")
+    world.act(n["full"], "approve_response", date(2025, 4, 21), as_="head")
+    n["paused"] = world.receive(date(2025, 12, 1))
+    world.act(n["paused"], "start_consultation", date(2025, 12, 3), party="third_party", today=date(2025, 12, 3))
+    n["open"] = world.receive(date(2025, 12, 15))
+    n["withdrawn"] = world.receive(date(2025, 5, 6))
+    world.act(n["withdrawn"], "withdraw", date(2025, 5, 8), text="申请人撤回")
+    appeal = appeals.file_appeal(world.db, actor_name="clerk", number=n["full"], kind="reconsideration", route=None,
+                                 received_on=date(2025, 5, 10), body="市人民政府", today=TODAY)
+    appeals.act_appeal(world.db, actor_name="clerk", appeal_id=appeal, trigger="submit_reply", on=date(2025, 5, 15),
+                       today=TODAY)
+    appeals.act_appeal(world.db, actor_name="clerk", appeal_id=appeal, trigger="decide", on=date(2025, 7, 1),
+                       decision="维持", today=TODAY)
+    ledger = write_csv(tmp_path / "台账.csv", [
+        ["2023-0001", "张三", "natural", "online", "2023-03-04", "某项目环评批复", "concluded", "1", "2023-03-20", ""],
+        ["2023-0002", "某公司", "commercial", "in_person", "2023-05-04", "某合同", "concluded", "6.1", "2023-06-20",
+         ""],
+        ["2023-0003", "李四", "natural", "email", "2023-06-04", "某规划", "concluded", "6.3", "2023-06-10", ""],
+        ["2024-0001", "王五", "natural", "online", "2025-11-20", "某拆迁补偿", "received", "", "", ""]])
+    import_applications(world.db, actor_name="clerk", path=ledger, today=TODAY)
+    world.act("2024-0001", "start_consultation", date(2025, 11, 24), party="other_agency", today=date(2025, 11, 24))
+    appeal_ledger = write_csv(tmp_path / "复议台账.csv", [
+        ["2023-0001", "reconsideration", "", "2023-04-10", "撤销", "2023-06-01", "市人民政府"],
+        ["2023-0002", "litigation", "direct", "2023-07-10", "", "", "区人民法院"]], header=APPEAL_HEADER)
+    import_appeals(world.db, actor_name="clerk", path=appeal_ledger, today=TODAY)
+    admin.calendar_set(world.db, actor_name="admin", day=date(2025, 12, 22), working=False, source="测试：临时放假",
+                       today=date(2025, 12, 20))
+    return n
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_world(request: pytest.FixtureRequest) -> Iterator[World]:
+    yield request.getfixturevalue("world" if request.param == "sqlite" else "pg_world")
+
+
+def test_a_sound_database_verifies_clean_imported_cases_included(any_world: World, tmp_path: Path) -> None:
+    populate(any_world, tmp_path)
+    report = checked(any_world)
+    assert report["ok"] and report["problems"] == [], report["problems"]
+    assert (report["cases"], report["appeals"]) == (8, 3)
+    assert report["events"] == 9 + 2 + 1 + 2 + (2 + 2 + 2 + 2) and report["appeal_events"] == 3 + 2 + 1
+    done = ogi(any_world, "verify")
+    assert done.returncode == 0 and "全部与办理记录的重演一致，记录的哈希链完整" in done.stdout, done.stderr
+    with any_world.db.unit_of_work() as session:  # the calendar change re-dated the paused case: one more version
+        version, length = session.execute(text("SELECT version, chain_length FROM application WHERE number = :n"),
+                                          {"n": "2025-0002"}).one()
+    assert (version, length) == (3, 2)
+
+
+def test_verify_reports_progress_over_all_cases(world: World) -> None:
+    for day in range(1, 6):
+        world.receive(date(2025, 3, day + 2))
+    steps: list[tuple[int, int]] = []
+    assert verify(world.db, today=TODAY, progress=lambda done, total: steps.append((done, total))).ok
+    assert steps[0] == (0, 5) and steps[-1] == (5, 5)
+
+
+def _tamper(world: World, *statements: str) -> None:
+    with world.db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def _findings(report: dict[str, Any], number: str) -> list[tuple[str, int | None]]:
+    return [(p["kind"], p["seq"]) for p in report["problems"] if p["number"] == number and p["appeal_id"] is None]
+
+
+def _event(n: str, seq: int) -> str:
+    return f"(SELECT e.id FROM event e JOIN application a ON a.id = e.application_id WHERE a.number = '{n}' " \
+           f"AND e.seq = {seq})"
+
+
+def _app(n: str) -> str:
+    return f"(SELECT id FROM application WHERE number = '{n}')"
+
+
+def test_sqlite_tampering_with_the_triggers_dropped_is_named_event_by_event(world: World, tmp_path: Path) -> None:
+    n = populate(world, tmp_path)
+    altered, deleted, cut, swapped, moved = world.receive(date(2025, 6, 2)), world.receive(date(2025, 6, 3)), \
+        world.receive(date(2025, 6, 4)), world.receive(date(2025, 6, 5)), world.receive(date(2025, 6, 6))
+    for number in (altered, deleted, cut, swapped, moved):
+        world.act(number, "start_consultation", date(2025, 6, 9), party="third_party")
+        world.act(number, "end_consultation", date(2025, 6, 16), reply="consent")
+        world.act(number, "withdraw", date(2025, 6, 17), text="撤回")
+    assert checked(world)["ok"]
+    _tamper(world, "DROP TRIGGER event_no_update", "DROP TRIGGER event_no_delete",
+            f"UPDATE event SET data = '{{\"party\": \"other_agency\"}}' WHERE id = {_event(altered, 2)}",
+            f"DELETE FROM event WHERE id = {_event(deleted, 2)}",
+            f"DELETE FROM event WHERE id = {_event(cut, 4)}",
+            f"UPDATE event SET seq = 99 WHERE id = {_event(swapped, 2)}",
+            f"UPDATE event SET seq = 2 WHERE id = {_event(swapped, 3)}",
+            f"UPDATE event SET seq = 3 WHERE id = {_event(swapped, 99)}",
+            f"UPDATE event SET application_id = {_app(n['open'])}, seq = 2 WHERE id = {_event(moved, 4)}")
+    report = checked(world)
+    assert not report["ok"]
+    assert _findings(report, altered) == [("hash", 2)]
+    assert ("gap", 2) in _findings(report, deleted) and ("hash", 3) in _findings(report, deleted)
+    assert ("length", 4) in _findings(report, cut) and ("state", None) in _findings(report, cut)
+    assert _findings(report, swapped)[0] == ("hash", 2)
+    assert ("length", 4) in _findings(report, moved)
+    assert ("hash", 2) in _findings(report, n["open"]) and ("length", 2) in _findings(report, n["open"])
+    sound = {p["number"] for p in report["problems"]}
+    assert sound == {altered, deleted, cut, swapped, moved, n["open"]}
+    done = ogi(world, "verify")
+    assert done.returncode == 1 and f"案件 {altered}：第 2 条记录（2025-06-09「" in done.stdout, done.stdout
+    assert "发现" in done.stderr and "涉及 6 件案件" in done.stderr, done.stderr
+
+
+def test_a_tampered_case_row_is_reported_and_show_warns(world: World, tmp_path: Path) -> None:
+    n = populate(world, tmp_path)
+    _tamper(world, f"UPDATE application SET state = 'concluded', outcome = '1', concluded_on = '2025-12-20', "
+                   f"next_due_on = NULL WHERE number = '{n['open']}'",
+            "UPDATE appeal SET decision = 'revoke' WHERE decision = 'maintain'")
+    report = checked(world)
+    kinds = {k for k, _ in _findings(report, n["open"])}
+    assert {"state", "outcome", "concluded_on", "next_due"} <= kinds
+    appeal = [p for p in report["problems"] if p["appeal_id"] is not None]
+    assert [(p["number"], p["kind"]) for p in appeal] == [(n["full"], "appeal")]
+    assert "结果为 撤销（revoke），办理记录重演为 维持（maintain）" in appeal[0]["message"]
+    shown = ogi(world, "show", n["open"], as_="clerk")
+    assert shown.returncode == 0 and "警告：" in shown.stdout
+    assert "状态为「已办结」，办理记录重演为「办理中」" in shown.stdout
+    as_json = json.loads(ogi(world, "show", n["open"], "--json", as_="clerk").stdout)
+    assert any("办理记录重演为「办理中」" in m for m in as_json["integrity"])
+    assert json.loads(ogi(world, "show", n["full"], "--json", as_="clerk").stdout)["integrity"] == []
+
+
+def test_postgresql_tampering_with_triggers_disabled_and_truncation(pg_world: World, tmp_path: Path) -> None:
+    n = populate(pg_world, tmp_path)
+    _tamper(pg_world, "ALTER TABLE event DISABLE TRIGGER ALL",
+            f"UPDATE event SET effective_on = '2025-03-06' WHERE id = {_event(n['full'], 2)}",
+            "ALTER TABLE appeal_event DISABLE TRIGGER ALL",
+            "UPDATE appeal_event SET actor = 'head' WHERE seq = 2 AND trigger = 'submit_reply'")
+    report = checked(pg_world)
+    assert _findings(report, n["full"]) == [("hash", 2)]
+    assert [(p["kind"], p["seq"]) for p in report["problems"] if p["appeal_id"] is not None] == [("hash", 2)]
+    _tamper(pg_world, "TRUNCATE event, appeal_event")
+    report = checked(pg_world)
+    assert report["events"] == 0 and report["cases_with_problems"] == 8
+    assert all(("length", 1) in _findings(report, number) for number in n.values())
+
+
+def test_the_hash_is_over_canonical_content() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    moment = datetime(2025, 3, 3, 1, 2, 3, 456789, tzinfo=UTC)
+    args: dict[str, Any] = {"log": chain.EVENT, "owner": 7, "seq": 2, "trigger": "withdraw", "actor": "clerk",
+                            "role": "clerk", "effective_on": date(2025, 3, 3), "from_state": "received",
+                            "to_state": "concluded", "previous": "ab" * 32}
+    first = chain.event_hash(**args, data={"a": 1, "b": [1, 2]}, recorded_at=moment)
+    # The same content as read back: keys in another order, the same instant naive (UTC) or in Beijing time.
+    assert first == chain.event_hash(**args, data={"b": [1, 2], "a": 1}, recorded_at=moment.replace(tzinfo=None))
+    assert first == chain.event_hash(**args, data={"a": 1, "b": [1, 2]},
+                                     recorded_at=moment.astimezone(timezone(timedelta(hours=8))))
+    for change in ({"seq": 3}, {"owner": 8}, {"actor": "head"}, {"previous": None}, {"to_state": "received"}):
+        assert chain.event_hash(**{**args, **change}, data={"a": 1, "b": [1, 2]}, recorded_at=moment) != first
+    assert chain.event_hash(**args, data={"a": 2, "b": [1, 2]}, recorded_at=moment) != first
+
+
+def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = populate(world, tmp_path)
+    _tamper(world, "DROP TRIGGER event_no_update",
+            f"UPDATE event SET actor = 'head' WHERE id = {_event(n['withdrawn'], 2)}",
+            "UPDATE application SET outcome = '2' WHERE number = '2023-0003'")
+    monkeypatch.setattr("workflow.verify._BATCH", 2)  # four batches of the eight cases
+    steps: list[tuple[int, int]] = []
+    alone = verify(world.db, today=TODAY, jobs=1)
+    together = verify(world.db, today=TODAY, jobs=2, progress=lambda done, total: steps.append((done, total)))
+    assert together == alone and not together.ok
+    assert {(p.number, p.finding.kind) for p in together.problems} == {(n["withdrawn"], "hash"),
+                                                                       ("2023-0003", "outcome")}
+    assert steps == [(0, 8), (2, 8), (4, 8), (6, 8), (8, 8)]
