@@ -17,11 +17,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from tests.integration.conftest import World
-from workflow import admin, annual, cases
+from workflow import admin, agencies, annual, cases
+from workflow.agencies import DEFAULT_CODE
 from workflow.errors import YearLocked
 from workflow.inputs import ApplicationCreate
 from workflow.ledger.applications import import_applications
-from workflow.models import Agency, Application, CaseNumberCounter, Event, User
+from workflow.models import Application, CaseNumberCounter, Event
 
 RECEIVED = date(2026, 3, 2)
 
@@ -68,19 +69,15 @@ def _register_at_once(url: str, users: Sequence[str], count: int) -> dict[str, l
     return given
 
 
-def _add_clerks(world: World, names: Sequence[str], admin_name: str = "admin") -> None:
+def _add_clerks(world: World, names: Sequence[str], admin_name: str = "admin", agency: str | None = None) -> None:
     for name in names:
-        admin.add_user(world.db, actor_name=admin_name, username=name, role="clerk")
+        admin.add_user(world.db, actor_name=admin_name, username=name, role="clerk", agency=agency)
 
 
 def _second_agency(world: World) -> None:
-    """Another agency on the same database (a shared platform), with its own admin `admin2`."""
-    with world.db.unit_of_work() as session:
-        agency = Agency(name="测试市另一区人民政府办公室")
-        session.add(agency)
-        session.flush()
-        assert agency.id is not None
-        session.add(User(agency_id=agency.id, username="admin2", display_name="管理员", role="admin"))
+    """Another agency on the same platform (code `other`), with its own admin `admin2`."""
+    agencies.add_agency(world.db, actor_name="admin", code="other", name="测试市另一区人民政府办公室")
+    admin.add_user(world.db, actor_name="admin", username="admin2", role="admin", agency="other")
 
 
 def _stored(world: World) -> dict[int, list[str]]:
@@ -127,7 +124,7 @@ def test_two_agencies_registering_at_once_each_number_their_own_cases(
         backend: str, request: pytest.FixtureRequest) -> None:
     world: World = request.getfixturevalue(backend)
     _second_agency(world)
-    _add_clerks(world, ["a1", "a2"])
+    _add_clerks(world, ["a1", "a2"], agency=DEFAULT_CODE)
     _add_clerks(world, ["b1", "b2"], admin_name="admin2")
     given = _register_at_once(world.url, ["a1", "b1", "a2", "b2"], 15)
     assert sorted(given["a1"] + given["a2"]) == _numbers(30)
