@@ -1,7 +1,7 @@
 """Notice letters (告知书, SPEC §10): Jinja2 templates with agency overrides, rendered to HTML and DOCX."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
@@ -75,15 +75,16 @@ def template_name(kind: str, outcome_code: str | None = None) -> str:
     return f"response_{group}.html"
 
 
-def environment(template_dir: Path | None = None) -> SandboxedEnvironment:
-    """One environment: the agency's directory first, then the defaults (also reachable as `default/NAME`).
+def environment(template_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
+    """One environment: the agency's directories first (its own, then the platform's), then the defaults (also
+    reachable as `default/NAME`).
 
     Sandboxed: an agency's template is text the agency wrote, and may reach only the letter's data, never
     Python's internals (`__globals__`, `__class__`, `os`…), which would run commands as the server's user.
     """
     defaults = FileSystemLoader(DEFAULT_TEMPLATES, encoding="utf-8")
     loaders: list[BaseLoader] = []
-    if template_dir is not None:
+    for template_dir in template_dirs:
         if not template_dir.is_dir():
             raise LetterError(f"模板目录 {template_dir} 不存在或不是目录")
         loaders.append(FileSystemLoader(template_dir, encoding="utf-8"))
@@ -93,10 +94,10 @@ def environment(template_dir: Path | None = None) -> SandboxedEnvironment:
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def render_html(template: str, context: Mapping[str, Any], *, template_dir: Path | None = None) -> str:
+def render_html(template: str, context: Mapping[str, Any], *, template_dirs: Sequence[Path] = ()) -> str:
     """The letter as an HTML document; every variable the template uses must be in `context`."""
     try:
-        return environment(template_dir).get_template(template).render(**context)
+        return environment(template_dirs).get_template(template).render(**context)
     except TemplateNotFound as exc:
         raise LetterError(f"找不到模板 {exc.name}") from exc
     except SecurityError as exc:
@@ -252,9 +253,9 @@ def html_to_docx(html: str) -> bytes:
 
 
 def render(template: str, context: Mapping[str, Any], fmt: Format = "html", *,
-           template_dir: Path | None = None) -> bytes:
+           template_dirs: Sequence[Path] = ()) -> bytes:
     """The letter in the chosen format: UTF-8 HTML, or a DOCX made from the same rendered HTML."""
-    html = render_html(template, context, template_dir=template_dir)
+    html = render_html(template, context, template_dirs=template_dirs)
     if fmt == "html":
         return html.encode("utf-8")
     if fmt == "docx":

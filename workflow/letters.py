@@ -53,6 +53,7 @@ class _Case:
 
     detail: dict[str, Any]
     agency: str
+    code: str  # the agency's code: its own template directory is named by it
     ctx: CaseContext
     profile: dict[str, str | None]  # AgencyProfile: reconsideration_body, court, payment (None: generic wording)
 
@@ -94,7 +95,7 @@ def _load(db: Database, number: str, actor_name: str | None, today: date, agency
         profile = session.get(AgencyProfile, agency_id)
         ctx = load_case(session, agency_id, number)
         named = {k: getattr(profile, k) if profile else None for k in NAMED_IN_LETTERS}
-        return _Case(detail, agency.name if agency else "", ctx, named)
+        return _Case(detail, agency.name if agency else "", agency.code if agency else "", ctx, named)
 
 
 def available_kinds(case: _Case) -> list[str]:
@@ -242,7 +243,8 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
         case.concluding() if kind == "response" else None)
     if named_by is not None and "named" in named_by["data"]:
         case = replace(case, profile={**case.profile, **named_by["data"]["named"]})
-    context: dict[str, Any] = {"agency": {"name": case.agency, **case.profile}, "case": _case_facts(case)}
+    context: dict[str, Any] = {"agency": {"name": case.agency, "code": case.code, **case.profile},
+                               "case": _case_facts(case)}
     draft = False
     if kind == "response":
         issued, facts = _response_facts(case, today)
@@ -262,11 +264,22 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
 
 
 def template_dir_from(option: Path | None) -> Path | None:
-    """The agency's template directory: the option given, else the OGI_TEMPLATES environment variable."""
+    """The template directory: the option given, else the OGI_TEMPLATES environment variable."""
     if option is not None:
         return option
     env = os.environ.get("OGI_TEMPLATES")
     return Path(env) if env else None
+
+
+def template_dirs(option: Path | None, agency_code: str) -> list[Path]:
+    """Where an agency's letters look for templates, first match wins: on a platform the template directory
+    holds one subdirectory per agency named by its code (`DIR/<code>/`), then the platform's shared
+    templates (`DIR/` itself); the built-in templates come after both (notifications/letters.py)."""
+    root = template_dir_from(option)
+    if root is None:
+        return []
+    own = root / agency_code
+    return [own, root] if agency_code and own.is_dir() else [root]
 
 
 def render(db: Database, *, number: str, kind: str, fmt: str = "html", actor_name: str | None, today: date,
@@ -277,6 +290,6 @@ def render(db: Database, *, number: str, kind: str, fmt: str = "html", actor_nam
     context = letter(db, number=number, kind=kind, actor_name=actor_name, today=today, agency=agency)
     try:
         return templates.render(context["letter"]["template"], context, "docx" if fmt == "docx" else "html",
-                                template_dir=template_dir_from(template_dir))
+                                template_dirs=template_dirs(template_dir, context["agency"]["code"]))
     except templates.LetterError as exc:
         raise WorkflowError(f"不能生成案件 {number} 的「{templates.KINDS[kind]}」：{exc}") from exc

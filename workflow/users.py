@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.lifecycle import AGENCY_ROLES, OPEN_STATES, PLATFORM_ROLES, ROLE_LABELS, Role
-from workflow.actors import Actor, require_role, resolve_actor, role_code, user_named
+from workflow.actors import require_role, resolve_actor, role_code, user_named
 from workflow.calendar import local_time
 from workflow.db import Database
 from workflow.errors import InputError, NotFound
@@ -68,10 +68,10 @@ def list_users(db: Database, *, actor_name: str | None, agency: str | None = Non
         return [_row(session, u) for u in users]
 
 
-def _target(session: Session, actor: Actor, username: str) -> User:
-    mine = User.agency_id == actor.agency_id
+def _target(session: Session, reach: int | None, username: str) -> User:
+    """The user an admin manages: in their agency (`reach`), or anybody's for a platform admin (None)."""
     query = select(User).where(User.username == username)
-    user = session.exec(query if actor.account_role is Role.PLATFORM_ADMIN else query.where(mine)).first()
+    user = session.exec(query if reach is None else query.where(User.agency_id == reach)).first()
     if user is None:
         raise NotFound(f"用户 {username} 不存在（用 ogi user list 查看本机关的用户）")
     return user
@@ -91,12 +91,13 @@ def _last_admin_text(user: User) -> str:
     return "平台唯一启用的管理员（平台管理员）" if user.agency_id is None else "本机关唯一启用的管理员"
 
 
-def _admin_of(session: Session, actor_name: str | None, agency: str | None, what: str) -> Actor:
-    """The acting admin; a platform admin needs no agency here (their users are anybody's)."""
+def _user_admin(session: Session, actor_name: str | None, agency: str | None, what: str) -> tuple[str, int | None]:
+    """Who manages accounts here and whose users they reach: an agency admin their agency's; a platform admin
+    every user of the platform, or the users of the agency they name with --agency."""
     if actor_name is not None and agency is None and user_named(session, actor_name).role == Role.PLATFORM_ADMIN:
-        user = user_named(session, actor_name)
-        return Actor(user.username, Role.ADMIN, 0, user.id, account=Role.PLATFORM_ADMIN)
-    return require_role(resolve_actor(session, actor_name, agency=agency), (Role.ADMIN,), what)
+        return actor_name, None
+    actor = require_role(resolve_actor(session, actor_name, agency=agency), (Role.ADMIN,), what)
+    return actor.username, actor.agency_id
 
 
 def set_active(db: Database, *, actor_name: str | None, username: str, active: bool,
@@ -104,11 +105,11 @@ def set_active(db: Database, *, actor_name: str | None, username: str, active: b
     """Disable a user (refused everywhere from then on, their past actions stay on record) or enable them again."""
     what = f"{'启用' if active else '停用'}用户 {username}"
     with db.unit_of_work() as session:
-        actor = _admin_of(session, actor_name, agency, what)
-        user = _target(session, actor, username)
+        admin_name, reach = _user_admin(session, actor_name, agency, what)
+        user = _target(session, reach, username)
         if user.active == active:
             raise InputError(f"用户 {username} 已经是{'启用' if active else '停用'}状态")
-        if not active and user.username == actor.username:
+        if not active and user.username == admin_name:
             raise InputError("不能停用自己（请由另一位管理员操作）")
         if not active and _last_admin(session, user):
             raise InputError(f"{username} 是{_last_admin_text(user)}，不能停用")
@@ -124,8 +125,8 @@ def set_role(db: Database, *, actor_name: str | None, username: str, role: str,
     platform); the last admin keeps theirs."""
     code = role_code(role)
     with db.unit_of_work() as session:
-        actor = _admin_of(session, actor_name, agency, f"修改用户 {username} 的角色")
-        user = _target(session, actor, username)
+        reach = _user_admin(session, actor_name, agency, f"修改用户 {username} 的角色")[1]
+        user = _target(session, reach, username)
         if user.role == code:
             raise InputError(f"用户 {username} 的角色已是{ROLE_LABELS[Role(code)]}")
         if _last_admin(session, user):
