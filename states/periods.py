@@ -70,11 +70,10 @@ def explain(cal: WorkingDays, start: date, due: date, unit: Unit,
         elif info.working:
             count += 1
             what = "调休上班日，计入" if info.kind is DayKind.ADJUSTED_WORKDAY else "工作日"
-            name = f"（{info.name}）" if info.name else ""
-            lines.append(ExplainLine(d, "counted", count, f"第{count}个工作日：{what}{name}{provisional}"))
+            lines.append(ExplainLine(d, "counted", count, f"第{count}个工作日：{what}{info.called}{provisional}"))
         else:
-            name = f"（{info.name}）" if info.name else ""
-            lines.append(ExplainLine(d, "rest", None, f"不计入：{DAY_KIND_LABELS[info.kind]}{name}{provisional}"))
+            rest = DAY_KIND_LABELS[info.kind]
+            lines.append(ExplainLine(d, "rest", None, f"不计入：{rest}{info.called}{provisional}"))
         if d == due:
             lines.append(ExplainLine(d, "due", None, "期限届满日"))
         d += timedelta(days=1)

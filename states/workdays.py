@@ -33,6 +33,12 @@ class Day:
     name: str | None
     source: str
     provisional: bool
+    override: bool = False  # ruled by the platform (e.g. a regional rest day): explanations cite its source
+
+    @property
+    def called(self) -> str:
+        """What an explanation calls the day: its festival, or the notice an override was made from."""
+        return f"（{self.name or self.source}）" if self.name or self.override else ""
 
 
 class WorkingDays(Protocol):

@@ -130,7 +130,7 @@ class WorkingCalendar:
             DayKind.WEEKEND if weekend else DayKind.HOLIDAY)
         override = self._overrides.get(d)
         if override is not None:
-            return Day(d, working, kind, None, override.source, not self.known(d.year))
+            return Day(d, working, kind, None, override.source, not self.known(d.year), override=True)
         name = None
         if d.year in BASE_YEARS and d.year not in self._imported:
             raw = _BASE_WORKDAYS.get(d) or _BASE_HOLIDAYS.get(d)

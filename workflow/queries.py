@@ -20,7 +20,7 @@ from workflow.calendar_store import load_calendar
 from workflow.cases import CaseContext, available_actions, load_case
 from workflow.db import Database
 from workflow.errors import InputError
-from workflow.models import Application, Approval, CaseClock, Event, User
+from workflow.models import Agency, Application, Approval, CaseClock, Event, User
 from workflow.replay import case_findings, chain_findings
 
 
@@ -36,8 +36,11 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
         assignee = session.get(User, app.assignee_id) if app.assignee_id is not None else None
         approvals = session.exec(select(Approval).where(Approval.application_id == app.id)
                                  .order_by(col(Approval.id))).all()
+        agency_row = session.get(Agency, agency_id)
+        assert agency_row is not None
         result: dict[str, Any] = {
             **_summary(app),
+            "agency": agency_row.code,
             "version": app.version,
             "assignee": assignee.username if assignee else None,
             "assignee_name": (assignee.display_name or assignee.username) if assignee else None,
