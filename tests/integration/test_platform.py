@@ -302,3 +302,26 @@ def test_the_command_line_of_a_platform(platform: World) -> None:
     drilled = ogi(platform, "report", "cell", "2026", "total", "total", "--all-agencies", "--json", as_="sup")
     assert [(d["agency_code"], d["count"]) for d in drilled] == [("east", 1), ("west", 1)]
     assert sum(d["count"] for d in drilled) == summed["section3"]["total"]["total"]
+
+
+def test_each_agency_has_its_own_letter_templates(platform: World, tmp_path: Path) -> None:
+    """`DIR/<code>/` first, then the platform's `DIR/`, then the built-in templates."""
+    (tmp_path / "east").mkdir()
+    (tmp_path / "east" / "receipt.html").write_text(
+        '{% extends "default/receipt.html" %}{% block contact %}<p>东区咨询电话 0000-1111（{{ agency.code }}）</p>'
+        "{% endblock %}", encoding="utf-8")
+    (tmp_path / "receipt.html").write_text(
+        '{% extends "default/receipt.html" %}{% block contact %}<p>平台统一咨询电话 12345</p>{% endblock %}',
+        encoding="utf-8")
+
+    def receipt(clerk: str, templates: Path | None) -> str:
+        number = receive(platform, clerk)
+        return letters.render(platform.db, number=number, kind="receipt", actor_name=clerk, today=MAR,
+                              template_dir=templates).decode("utf-8")
+
+    east, main = receipt("east_clerk", tmp_path), receipt("clerk", tmp_path)
+    assert "东区咨询电话 0000-1111（east）" in east and "12345" not in east
+    assert AGENCIES["east"] in east
+    assert "平台统一咨询电话 12345" in main and "东区" not in main
+    built_in = receipt("west_clerk", None)
+    assert "12345" not in built_in and "东区" not in built_in and AGENCIES["west"] in built_in
