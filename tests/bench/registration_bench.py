@@ -19,18 +19,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from uuid import uuid4
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from tests.bench.fixture import random_application
+from tests.postgres import scratch_database
 from workflow import admin, cases
 from workflow.db import Database
 from workflow.inputs import ApplicationCreate
@@ -205,21 +203,6 @@ def postgres_problem(server_url: str = PG_SERVER) -> str:
     return ""
 
 
-@contextmanager
-def _pg_database(server_url: str) -> Iterator[str]:
-    """A new PostgreSQL database on the server, dropped afterwards; its URL."""
-    name = f"ogi_bench_{uuid4().hex[:12]}"
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-
 def run(workdir: Path, registrations: int, rounds: int = 3) -> RegistrationResult:
     """Every set-up, `rounds` times, interleaved (the machine's load drifts over a run): SQLite, then PostgreSQL
     when a server answers, each with 1, 2 and 4 writers of one agency and 4 writers of 4 agencies."""
@@ -234,7 +217,7 @@ def run(workdir: Path, registrations: int, rounds: int = 3) -> RegistrationResul
                     url = f"sqlite:///{workdir / f'registrations-{round_}-{n}-{a}.db'}"
                     done.setdefault((backend, n, a), []).append(trial(backend, url, n, registrations, a))
                     continue
-                with _pg_database(PG_SERVER) as url:
+                with scratch_database(PG_SERVER, "ogi_bench") as url:
                     done.setdefault((backend, n, a), []).append(trial(backend, url, n, registrations, a))
     medians = tuple(sorted(t, key=lambda x: x.rate)[len(t) // 2] for t in done.values())
     sound = all(t.failed == 0 and t.gap_free for ts in done.values() for t in ts)
