@@ -7,7 +7,8 @@
     ├── StaleCase             the case changed since the version the user saw
     ├── CalendarError         a calendar import or override is invalid
     ├── CalendarRangeError    a date outside the calendar's range
-    └── YearLocked            the action's legal date falls in a year whose report is locked
+    ├── YearLocked            the action's legal date falls in a year whose report is locked
+    └── LoginRefused          a wrong password, a disabled account, or an account made to wait
 """
 
 
@@ -46,3 +47,7 @@ class CalendarRangeError(WorkflowError):
 
 class YearLocked(WorkflowError):
     """The year's annual report is locked; only an admin with a recorded reason may change it."""
+
+
+class LoginRefused(WorkflowError):
+    """A login that does not succeed; the message never tells which of username and password was wrong."""

@@ -51,6 +51,12 @@ class User(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Web login (workflow/accounts.py): an argon2 hash (None: cannot log in until a password is set), when it
+    # was set (sessions issued before are void), and the failed-login counter with the wait it imposes.
+    password_hash: str | None = Field(default=None, max_length=255)
+    password_set_at: datetime | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
 
 
 _APPLICATION_VERSION = Column("version", Integer, nullable=False)

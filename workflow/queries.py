@@ -16,6 +16,7 @@ from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, Applican
 from workflow import chain
 from workflow.actors import SYSTEM_ACTOR, scope, visible_agencies
 from workflow.appeals import appeals_of
+from workflow.calendar import local_time
 from workflow.calendar_store import load_calendar
 from workflow.cases import CaseContext, available_actions, load_case
 from workflow.db import Database
@@ -50,7 +51,8 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
             "events": [{
                 "seq": e.seq, "trigger": e.trigger, "label": action_label(e.trigger),
                 "details": event_details(e.trigger, e.data), "effective_on": e.effective_on.isoformat(),
-                "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "role": e.role,
+                "recorded_at": e.recorded_at.isoformat(), "recorded_local": local_time(e.recorded_at),
+                "actor": e.actor, "role": e.role,
                 "from_state": e.from_state, "to_state": e.to_state, "data": e.data,
             } for e in ctx.events],
             "approvals": [{
@@ -60,12 +62,15 @@ def show_case(db: Database, *, number: str, actor_name: str | None, today: date,
                 "proposal": a.proposal,
             } for a in approvals],
             "actions": [{"trigger": a.transition.trigger.value, "label": a.transition.label,
-                         "available": not a.blockers, "reasons": a.blockers, "needs_reason": a.needs_reason}
+                         "available": not a.blockers, "reasons": a.blockers, "needs_reason": a.needs_reason,
+                         "requires": list(a.transition.requires), "accepts": list(a.transition.accepts)}
                         for a in actions],
             "appeals": appeals_of(session, app.id or 0, today),
             "integrity": _integrity(session, ctx, today),
         }
-        if explain is not None:
+        if explain == "all":  # every clock's day-by-day explanation (the web's case page)
+            result["explanations"] = {k.value: c.explanation_data(today) for k, c in clocks.items()}
+        elif explain is not None:
             try:
                 kind = ClockKind(explain)
             except ValueError:
@@ -87,6 +92,9 @@ def _integrity(session: Session, ctx: CaseContext, today: date) -> list[str]:
     return [f.message for f in found]
 
 
+APPROVAL_LABELS = {"extension": "延期答复", "response": "答复签发"}
+
+
 def _summary(app: Application) -> dict[str, Any]:
     return {
         "number": app.number,
@@ -103,6 +111,7 @@ def _summary(app: Application) -> dict[str, Any]:
         "concluded_on": app.concluded_on.isoformat() if app.concluded_on else None,
         "next_due_on": app.next_due_on.isoformat() if app.next_due_on else None,
         "next_due_clock": app.next_due_clock,
+        "next_due_label": RULES[ClockKind(app.next_due_clock)].label if app.next_due_clock else None,
         "provisional": app.provisional,
     }
 
@@ -204,3 +213,17 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
                 item["undo_action"], item["undo_label"] = period.undo.value, TRANSITION_BY_TRIGGER[period.undo].label
             out.append(item)
         return CasePage(out, total, limit)
+
+
+def pending_approvals(db: Database, *, actor_name: str | None, agency: str | None = None) -> list[dict[str, Any]]:
+    """条例第三十三条 and the sign-off of responses: the approvals waiting for a head of the agency in scope,
+    oldest request first, each with its case."""
+    with db.unit_of_work() as session:
+        agency_id = scope(session, actor_name, agency)[1]
+        rows = session.exec(select(Approval, Application).join(Application, col(Approval.application_id) ==
+                                                               col(Application.id))
+                            .where(Application.agency_id == agency_id, Approval.status == "pending")
+                            .order_by(col(Approval.requested_on), col(Approval.id))).all()
+        return [{**_summary(app), "kind": a.kind, "kind_label": APPROVAL_LABELS.get(a.kind, a.kind),
+                 "requested_by": a.requested_by, "requested_on": a.requested_on.isoformat(),
+                 "proposal": a.proposal} for a, app in rows]

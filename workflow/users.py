@@ -68,7 +68,7 @@ def list_users(db: Database, *, actor_name: str | None, agency: str | None = Non
         return [_row(session, u) for u in users]
 
 
-def _target(session: Session, reach: int | None, username: str) -> User:
+def user_reached(session: Session, reach: int | None, username: str) -> User:
     """The user an admin manages: in their agency (`reach`), or anybody's for a platform admin (None)."""
     query = select(User).where(User.username == username)
     user = session.exec(query if reach is None else query.where(User.agency_id == reach)).first()
@@ -91,7 +91,7 @@ def _last_admin_text(user: User) -> str:
     return "平台唯一启用的管理员（平台管理员）" if user.agency_id is None else "本机关唯一启用的管理员"
 
 
-def _user_admin(session: Session, actor_name: str | None, agency: str | None, what: str) -> tuple[str, int | None]:
+def user_admin(session: Session, actor_name: str | None, agency: str | None, what: str) -> tuple[str, int | None]:
     """Who manages accounts here and whose users they reach: an agency admin their agency's; a platform admin
     every user of the platform, or the users of the agency they name with --agency."""
     if actor_name is not None and agency is None and user_named(session, actor_name).role == Role.PLATFORM_ADMIN:
@@ -105,8 +105,8 @@ def set_active(db: Database, *, actor_name: str | None, username: str, active: b
     """Disable a user (refused everywhere from then on, their past actions stay on record) or enable them again."""
     what = f"{'启用' if active else '停用'}用户 {username}"
     with db.unit_of_work() as session:
-        admin_name, reach = _user_admin(session, actor_name, agency, what)
-        user = _target(session, reach, username)
+        admin_name, reach = user_admin(session, actor_name, agency, what)
+        user = user_reached(session, reach, username)
         if user.active == active:
             raise InputError(f"用户 {username} 已经是{'启用' if active else '停用'}状态")
         if not active and user.username == admin_name:
@@ -125,8 +125,8 @@ def set_role(db: Database, *, actor_name: str | None, username: str, role: str,
     platform); the last admin keeps theirs."""
     code = role_code(role)
     with db.unit_of_work() as session:
-        reach = _user_admin(session, actor_name, agency, f"修改用户 {username} 的角色")[1]
-        user = _target(session, reach, username)
+        reach = user_admin(session, actor_name, agency, f"修改用户 {username} 的角色")[1]
+        user = user_reached(session, reach, username)
         if user.role == code:
             raise InputError(f"用户 {username} 的角色已是{ROLE_LABELS[Role(code)]}")
         if _last_admin(session, user):

@@ -1,5 +1,6 @@
 """`ogi init`, `user`, `settings`, `calendar`: the agency, its users, its rules and its working-day calendar."""
 
+import sys
 from pathlib import Path
 
 import typer
@@ -93,6 +94,22 @@ def user_role(
     """修改用户的角色。"""
     _user_changed(run(lambda: users.set_role(database(), actor_name=G.user, agency=G.agency,
                                                          username=name, role=role)), "修改角色")
+
+
+@user_app.command("password")
+def user_password(name: str = typer.Argument(..., help="用户名")) -> None:
+    """设置用户的网页登录密码：从标准输入读取新密码（在终端中输入两次，不回显）；此前的登录会话随即失效。"""
+    if sys.stdin.isatty():
+        password = typer.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("没有从标准输入读到新密码（例如：printf '%s\\n' \"$新密码\" | ogi --as admin user password li）")
+    from workflow import accounts
+
+    run(lambda: accounts.set_password(database(), actor_name=G.user, agency=G.agency, username=name,
+                                      password=password))
+    out.print(f"已设置用户 {name} 的密码；该用户此前的登录会话已失效", highlight=False)
 
 
 @commands.command()

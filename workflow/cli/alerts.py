@@ -17,15 +17,10 @@ commands.add_typer(alerts_app, name="alerts")
 
 
 def _alert_setup(config: Path | None) -> tuple[Any, Any]:
-    from notifications.channels import build_channels
-    from notifications.policy import load_policy, read_config
+    from notifications.setup import configured
 
     try:
-        path = config or (Path(os.environ["OGI_ALERTS"]) if os.environ.get("OGI_ALERTS") else None)
-        policy = load_policy(path)
-        log_path = os.environ.get("OGI_ALERT_LOG")
-        return policy, build_channels(policy.channels, log_path=Path(log_path) if log_path else None,
-                                      config=read_config(path) if path else {}, env=os.environ)
+        return configured(config, os.environ)
     except ValueError as exc:
         fail(str(exc))
 

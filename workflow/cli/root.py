@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "supervise": ("supervise", "督办：各机关某年的申请、办结、按时办结、逾期、按时办结率和复议诉讼纠错率。"),
     "agency": ("agencies", "平台上的机关：添加、列出"),
     "backup": ("backup", "备份数据库：其他进程写入时也得到一致的副本（权限 0600）；PostgreSQL 显示 pg_dump 的用法。"),
+    "serve": ("serve", "运行网页工作台（登录、工作台、申请列表、案件办理），并在本进程中定时扫描提醒。"),
     "verify": ("verify", "核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),

@@ -1,0 +1,228 @@
+"""The web workbench as a browser without JavaScript uses it (FastAPI's TestClient over a real database):
+logins, sessions, CSRF, agency scoping, refusals with nothing changed, escaping, stale forms."""
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.integration.conftest import World
+from workflow import accounts, admin, agencies, users
+from workflow.cli import app as cli
+from workflow.web import create_app
+
+DAY = date(2026, 3, 2)  # a Monday
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def web(world: World) -> Iterator[World]:
+    """The world with passwords for `clerk`, `clerk2`, `head`, `admin`, and a second agency `east` with its
+    `east_clerk`."""
+    agencies.add_agency(world.db, actor_name="admin", code="east", name="测试市东区人民政府办公室")
+    admin.add_user(world.db, actor_name="admin", username="east_clerk", role="clerk", agency="east")
+    admin.add_user(world.db, actor_name="admin", username="clerk2", role="clerk", agency="main")
+    for name in ("clerk", "clerk2", "head", "admin", "east_clerk"):
+        accounts.set_password(world.db, actor_name="admin", username=name, password=PASSWORD)
+    yield world
+
+
+def client(world: World) -> TestClient:
+    return TestClient(create_app(world.db, secret_key="k" * 40, today=lambda: DAY), follow_redirects=False)
+
+
+def token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no CSRF token"
+    return found[1]
+
+
+def logged_in(world: World, username: str, password: str = PASSWORD) -> TestClient:
+    browser = client(world)
+    response = browser.post("/login", data={"username": username, "password": password,
+                                            "csrf_token": token(browser.get("/login").text), "next": "/"})
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def register(browser: TestClient, name: str = "张三") -> str:
+    form = {"applicant_name": name, "applicant_type": "natural", "channel": "online",
+            "received_on": DAY.isoformat(), "request": "某项目的环境影响评价批复",
+            "csrf_token": token(browser.get("/cases/new").text)}
+    response = browser.post("/cases", data=form)
+    assert response.status_code == 303, response.text
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def act(browser: TestClient, number: str, trigger: str, **fields: str) -> tuple[int, str]:
+    page = browser.get(f"/cases/{number}").text
+    version = re.search(r'name="version" value="(\d+)"', page)
+    form = {"trigger": trigger, "csrf_token": token(page), "version": version[1] if version else "", **fields}
+    response = browser.post(f"/cases/{number}/act", data=form)
+    return response.status_code, response.text
+
+
+def test_health_needs_no_login_and_every_page_does(web: World) -> None:
+    browser = client(web)
+    health = browser.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    for path in ("/", "/cases", "/cases/new", "/cases/2026-0001", "/password"):
+        response = browser.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+    assert browser.get("/cases?state=received").headers["location"] == "/login?next=/cases?state=received"
+    login = browser.get("/login")
+    assert login.status_code == 200 and 'name="username"' in login.text and 'name="password"' in login.text
+    assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+    assert login.headers["x-frame-options"] == "DENY"
+
+
+def test_a_session_cookie_is_signed_httponly_and_samesite(web: World) -> None:
+    browser = client(web)
+    browser.get("/login")
+    response = browser.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                            "csrf_token": token(browser.get("/login").text)})
+    cookie = response.headers["set-cookie"]
+    assert "ogi_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "max-age=28800" in cookie.lower()  # expires after a working day
+    forged = client(web)
+    forged.cookies.set("ogi_session", "eyJ1c2VyIjogImFkbWluIn0=.forged.signature")
+    assert forged.get("/").status_code == 303
+
+
+def test_a_wrong_password_is_refused_and_five_make_the_account_wait(web: World) -> None:
+    browser = client(web)
+    for attempt in range(1, 6):
+        response = browser.post("/login", data={"username": "clerk", "password": "wrong-password",
+                                                "csrf_token": token(browser.get("/login").text)})
+        assert response.status_code == 401 and "用户名或密码不正确" in response.text
+        assert ("后再试" in response.text) == (attempt == 5)
+    right = browser.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                         "csrf_token": token(browser.get("/login").text)})
+    assert right.status_code == 401 and "登录失败次数过多" in right.text  # even the right password must wait
+    unknown = browser.post("/login", data={"username": "nobody", "password": PASSWORD,
+                                           "csrf_token": token(browser.get("/login").text)})
+    assert unknown.status_code == 401 and "用户名或密码不正确" in unknown.text  # no hint which one was wrong
+
+
+def test_a_disabled_user_cannot_log_in_and_loses_the_open_session(web: World) -> None:
+    browser = logged_in(web, "clerk")
+    assert browser.get("/").status_code == 200
+    users.set_active(web.db, actor_name="admin", username="clerk", active=False)
+    assert browser.get("/").status_code == 303
+    again = client(web)
+    response = again.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                          "csrf_token": token(again.get("/login").text)})
+    assert response.status_code == 401 and "已停用" in response.text
+
+
+def test_a_post_without_the_csrf_token_is_refused_with_nothing_done(web: World) -> None:
+    browser = logged_in(web, "clerk")
+    before = web.snapshot()
+    form = {"applicant_name": "张三", "applicant_type": "natural", "channel": "online",
+            "received_on": DAY.isoformat(), "request": "某文件"}
+    assert browser.post("/cases", data=form).status_code == 403
+    assert browser.post("/cases", data={**form, "csrf_token": "forged"}).status_code == 403
+    assert web.snapshot() == before
+    anonymous = client(web)
+    assert anonymous.post("/login", data={"username": "clerk", "password": PASSWORD}).status_code == 403
+
+
+def test_a_clerk_registers_and_acts_and_a_head_signs_off(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    page = clerk.get(f"/cases/{number}").text
+    assert "办理中" in page and "答复期限" in page and "起算日（不计入期限）" in page  # the day-by-day explanation
+    status, _ = act(clerk, number, "submit_response", outcome="1", text="予以公开")
+    assert status == 303
+    before = web.snapshot()
+    status, text = act(clerk, number, "approve_response")
+    assert status == 403 and "负责人" in text  # a clerk cannot approve; the page says who may
+    assert web.snapshot() == before
+    head = logged_in(web, "head")
+    workbench = head.get("/").text
+    assert number in workbench and "答复签发" in workbench  # waiting for the head
+    status, text = act(head, number, "return_response", text="请补充依据")
+    assert status == 303
+    assert "请补充依据" in clerk.get(f"/cases/{number}").text
+    assert act(clerk, number, "submit_response", outcome="1", text="予以公开，附件已补充")[0] == 303
+    assert act(head, number, "approve_response")[0] == 303
+    assert "已办结" in clerk.get(f"/cases/{number}").text
+
+
+def test_another_agencys_case_is_not_found(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    register(clerk)
+    number = register(clerk, "李四")  # main's second case: east has no such number
+    east = logged_in(web, "east_clerk")
+    assert east.get(f"/cases/{number}").status_code == 404
+    before = web.snapshot()
+    page = east.get("/").text
+    assert east.post(f"/cases/{number}/act", data={"trigger": "withdraw", "csrf_token": token(page)}).status_code == 404
+    assert web.snapshot() == before
+    assert number not in east.get("/cases?closed=true").text
+
+
+def test_what_a_user_typed_is_shown_as_text(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk, name="<script>alert(1)</script>")
+    for page in (clerk.get(f"/cases/{number}").text, clerk.get("/cases").text):
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_form_opened_on_an_older_version_is_refused(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    stale = clerk.get(f"/cases/{number}").text
+    colleague = logged_in(web, "clerk2")
+    assert act(colleague, number, "request_correction", text="请补充身份证明", days="15")[0] == 303
+    before = web.snapshot()
+    response = clerk.post(f"/cases/{number}/act", data={
+        "trigger": "request_extension", "csrf_token": token(stale), "version": "1", "text": "需要征求意见"})
+    assert response.status_code == 409
+    assert "clerk2" in response.text  # who changed it (and when)
+    assert web.snapshot() == before
+
+
+def test_a_user_changes_their_password_and_other_sessions_end(web: World) -> None:
+    first, second = logged_in(web, "clerk"), logged_in(web, "clerk")
+    page = first.get("/password").text
+    wrong = first.post("/password", data={"current": "not-it", "new": "another-secret-2", "confirm": "another-secret-2",
+                                          "csrf_token": token(page)})
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.text
+    short = first.post("/password", data={"current": PASSWORD, "new": "short", "confirm": "short",
+                                          "csrf_token": token(page)})
+    assert short.status_code == 400 and "至少 8 个字符" in short.text
+    done = first.post("/password", data={"current": PASSWORD, "new": "another-secret-2",
+                                         "confirm": "another-secret-2", "csrf_token": token(page)})
+    assert done.status_code == 303
+    assert first.get("/").status_code == 200  # this session goes on
+    assert second.get("/").status_code == 303  # the other one ended
+    logged_in(web, "clerk", "another-secret-2")
+
+
+def test_logout_ends_the_session(web: World) -> None:
+    browser = logged_in(web, "clerk")
+    page = browser.get("/").text
+    assert browser.post("/logout", data={"csrf_token": token(page)}).status_code == 303
+    assert browser.get("/").status_code == 303
+
+
+def test_user_password_reads_the_new_password_from_standard_input(web: World) -> None:
+    def run(actor: str, name: str, text: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--db", web.url, "--as", actor, "user", "password", name], input=text)
+        return result.exit_code, result.output
+
+    assert run("admin", "head", "brand-new-pass\n") == (0, "已设置用户 head 的密码；该用户此前的登录会话已失效\n")
+    logged_in(web, "head", "brand-new-pass")
+    code, output = run("admin", "head", "short\n")
+    assert code == 1 and "至少 8 个字符" in output
+    code, output = run("clerk", "head", "brand-new-pass\n")
+    assert code == 1 and "只能由管理员执行" in output
+    code, output = run("admin", "nobody", "brand-new-pass\n")
+    assert code == 1 and "用户 nobody 不存在" in output
+    code, output = run("admin", "head", "")
+    assert code == 1 and "没有从标准输入读到新密码" in output

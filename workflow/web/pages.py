@@ -1,0 +1,126 @@
+"""The pages of the workbench: 工作台, 申请列表, 登记, 案件 (with its actions). Each reads the form, calls one
+use case (the same as the CLI's) and renders its result; refusals come back as the use case words them."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from states.inputs import CHOICES, FIELD_LABELS
+from states.lifecycle import STATE_LABELS, Role, State
+from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, RECEIPT_RULES
+from workflow import cases, monitor, queries
+from workflow.accounts import Account
+from workflow.errors import WorkflowError
+from workflow.inputs import ActionInput, ApplicationCreate, validate
+from workflow.web.security import check_csrf
+from workflow.web.views import db_of, flash, login, render, status_of, today_of
+
+router = APIRouter()
+Login = Annotated[Account, Depends(login)]
+PAGE = 50
+SOON = 5  # working days: 工作台 lists what falls due within them
+
+
+def field_label(name: str) -> str:
+    """An input's Chinese name without the CLI option it is typed with (「办理结果（--outcome）」→「办理结果」)."""
+    return FIELD_LABELS.get(name, name).split("（")[0]
+
+
+def _filled(form: dict[str, Any]) -> dict[str, Any]:
+    """The form's non-empty fields (an empty field is a field not given)."""
+    return {k: v.strip() if isinstance(v, str) else v for k, v in form.items() if v not in (None, "")}
+
+
+@router.get("/")
+def workbench(request: Request, account: Login) -> Response:
+    db, today = db_of(request), today_of(request)
+    every = account.role == Role.SUPERVISOR
+    mine = account.role == Role.CLERK
+    page = queries.case_page(db, actor_name=account.username, today=today, closed=False, mine=mine,
+                             due_within=SOON, limit=200, all_agencies=every)
+    groups = {"overdue": [r for r in page.rows if r["overdue"]],
+              "today": [r for r in page.rows if not r["overdue"] and r["working_days_left"] == 0],
+              "soon": [r for r in page.rows if not r["overdue"] and (r["working_days_left"] or 0) > 0]}
+    approvals = (queries.pending_approvals(db, actor_name=account.username)
+                 if account.role in (Role.HEAD, Role.ADMIN) else [])
+    alerts = monitor.list_alerts(db, actor_name=account.username, limit=10, all_agencies=every)
+    return render(request, "workbench.html", {"groups": groups, "approvals": approvals, "alerts": alerts,
+                                              "soon": SOON, "today": today, "every": every})
+
+
+@router.get("/cases")
+def case_list(request: Request, account: Login, state: str = "", clock: str = "", q: str = "",
+              mine: bool = False, closed: bool = False, agency: str = "") -> Response:
+    every = account.platform and not agency
+    page = queries.case_page(db_of(request), actor_name=account.username, today=today_of(request),
+                             state=state or None, overdue=clock == "overdue",
+                             due_within=SOON if clock == "soon" else None, search=q or None, mine=mine,
+                             closed=closed or state == State.CONCLUDED, limit=PAGE, all_agencies=every,
+                             agency=agency or None)
+    return render(request, "cases.html", {
+        "page": page, "states": STATE_LABELS, "filters": {"state": state, "clock": clock, "q": q, "mine": mine,
+                                                          "closed": closed, "agency": agency},
+        "every": every, "soon": SOON})
+
+
+@router.get("/cases/new")
+def register_page(request: Request, account: Login) -> Response:
+    return _register_form(request, {}, None, 200)
+
+
+def _register_form(request: Request, values: dict[str, Any], error: str | None, status: int) -> Response:
+    return render(request, "register.html", {
+        "values": values, "error": error, "applicant_types": APPLICANT_LABELS, "channels": CHANNEL_LABELS,
+        "receipt_rules": RECEIPT_RULES, "today": today_of(request)}, status=status)
+
+
+@router.post("/cases")
+async def register(request: Request, account: Login) -> Response:
+    form = dict((await request.form()).items())
+    check_csrf(request, str(form.pop("csrf_token", "")))
+    values = _filled(form)
+    try:
+        data = validate(ApplicationCreate, **values)
+        result = cases.register(db_of(request), actor_name=account.username, data=data, today=today_of(request))
+    except WorkflowError as exc:
+        return _register_form(request, values, str(exc), status_of(exc))
+    flash(request, result.message)
+    return RedirectResponse(f"/cases/{result.number}", status_code=303)
+
+
+def _case_page(request: Request, account: Account, number: str, agency: str | None, *,
+               error: str | None = None, status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    db, today = db_of(request), today_of(request)
+    detail = queries.show_case(db, number=number, actor_name=account.username, today=today, agency=agency,
+                               explain="all")
+    return render(request, "case.html", {
+        "case": detail, "error": error, "explanations": detail["explanations"], "field_label": field_label,
+        "choices": CHOICES, "outcomes": OUTCOMES, "state_labels": STATE_LABELS, "values": values or {},
+        "agency": agency or "", "today": today}, status=status)
+
+
+@router.get("/cases/{number}")
+def case_detail(request: Request, account: Login, number: str, agency: str = "") -> Response:
+    return _case_page(request, account, number, agency or None)
+
+
+@router.post("/cases/{number}/act")
+async def act(request: Request, account: Login, number: str) -> Response:
+    form = dict((await request.form()).items())
+    check_csrf(request, str(form.pop("csrf_token", "")))
+    trigger, version = str(form.pop("trigger", "")), str(form.pop("version", ""))
+    agency = str(form.pop("agency", "")) or None
+    values = _filled(form)
+    values.setdefault("on", today_of(request).isoformat())
+    try:
+        data = validate(ActionInput, **values)
+        expected = int(version) if version.isdigit() else None
+        result = cases.act(db_of(request), actor_name=account.username, number=number, trigger=trigger, data=data,
+                           today=today_of(request), expected_version=expected, agency=agency)
+    except WorkflowError as exc:
+        return _case_page(request, account, number, agency, error=str(exc), status=status_of(exc),
+                          values={"trigger": trigger, **values})
+    flash(request, result.message)
+    suffix = f"?agency={agency}" if agency else ""
+    return RedirectResponse(f"/cases/{number}{suffix}", status_code=303)
