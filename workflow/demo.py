@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from states.lifecycle import State, Trigger
-from workflow import admin, annual, appeals, cases, queries
+from workflow import accounts, admin, annual, appeals, cases, queries
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -26,6 +26,7 @@ T = Trigger  # short, for the tables of steps below
 AGENCY = "示例市示例区人民政府办公室"
 CLERKS = ("zhang", "li")
 HEAD = "wang"
+DEMO_PASSWORD = "ogi-demo-2026"  # every demo user's web login (printed by `ogi demo`; a demo, never production)
 _SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦许何吕施张孔曹严华金魏陶姜"
 _GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "涛", "明", "超", "霞")
 _ORGS = {
@@ -207,6 +208,8 @@ def build_demo(path: Path, *, today: date, progress: Progress = silent) -> DemoV
     for name in CLERKS:
         admin.add_user(db, actor_name="admin", username=name, role="clerk")
     admin.add_user(db, actor_name="admin", username=HEAD, role="head")
+    for name in ("admin", *CLERKS, HEAD):
+        accounts.set_password(db, actor_name="admin", username=name, password=DEMO_PASSWORD)
     with db.unit_of_work() as session:
         cal = load_calendar(session)
     total = actions = 0

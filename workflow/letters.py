@@ -107,6 +107,13 @@ def available_kinds(case: _Case) -> list[str]:
     return sorted(kinds, key=list(templates.KINDS).index)
 
 
+def letters_of(db: Database, *, number: str, actor_name: str | None, today: date,
+               agency: str | None = None) -> list[tuple[str, str]]:
+    """The letters a case can have now, as (kind, Chinese title): what the case page offers to download."""
+    case = _load(db, number, actor_name, today, agency)
+    return [(kind, templates.KINDS[kind]) for kind in available_kinds(case)]
+
+
 def _refuse(case: _Case, kind: str) -> WorkflowError:
     number, label = case.detail["number"], templates.KINDS[kind]
     why = {

@@ -226,3 +226,19 @@ def test_user_password_reads_the_new_password_from_standard_input(web: World) ->
     assert code == 1 and "用户 nobody 不存在" in output
     code, output = run("admin", "head", "")
     assert code == 1 and "没有从标准输入读到新密码" in output
+
+
+def test_the_letters_of_a_case_download_as_html_and_docx(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    page = clerk.get(f"/cases/{number}").text
+    assert f"/cases/{number}/letters/receipt" in page
+    html = clerk.get(f"/cases/{number}/letters/receipt")
+    assert html.status_code == 200 and number in html.text and "登记回执" in html.text
+    assert "script-src" not in html.headers["content-security-policy"]  # nothing may run in a letter
+    docx = clerk.get(f"/cases/{number}/letters/receipt?format=docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert f"{number}-receipt.docx" in docx.headers["content-disposition"]
+    refused = clerk.get(f"/cases/{number}/letters/fee_notice")
+    assert refused.status_code == 400 and "尚未发出收费通知" in refused.text
+    assert logged_in(web, "east_clerk").get("/cases/2026-0002/letters/receipt").status_code == 404

@@ -60,3 +60,8 @@ def render_demo(v: "DemoView") -> None:
     out.print(f"  ogi --db {path} --as {head} report {today.year - 1} --format html --out 年报{today.year - 1}.html"
               "   # 年度报告（已锁定），每个非零数字链接到对应案件", highlight=False)
     out.print(f"  ogi --db {path} --as {head} report cell {today.year - 1} carried_out total", highlight=False)
+    from workflow.demo import CLERKS, DEMO_PASSWORD, HEAD
+
+    out.print(f"\n网页工作台：ogi --db {path} serve，打开 http://127.0.0.1:8000/ 登录（密码均为 {DEMO_PASSWORD}）：",
+              highlight=False)
+    out.print(f"  承办人 {'、'.join(CLERKS)}；负责人 {HEAD}；平台管理员 admin", highlight=False)

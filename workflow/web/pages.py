@@ -2,6 +2,7 @@
 use case (the same as the CLI's) and renders its result; refusals come back as the use case words them."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from states.inputs import CHOICES, FIELD_LABELS
 from states.lifecycle import STATE_LABELS, Role, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, RECEIPT_RULES
-from workflow import cases, monitor, queries
+from workflow import cases, letters, monitor, queries
 from workflow.accounts import Account
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
@@ -17,6 +18,8 @@ from workflow.web.security import check_csrf
 from workflow.web.views import db_of, flash, login, render, status_of, today_of
 
 router = APIRouter()
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 Login = Annotated[Account, Depends(login)]
 PAGE = 50
 SOON = 5  # working days: 工作台 lists what falls due within them
@@ -94,8 +97,10 @@ def _case_page(request: Request, account: Account, number: str, agency: str | No
     db, today = db_of(request), today_of(request)
     detail = queries.show_case(db, number=number, actor_name=account.username, today=today, agency=agency,
                                explain="all")
+    kinds = letters.letters_of(db, number=number, actor_name=account.username, today=today, agency=agency)
     return render(request, "case.html", {
-        "case": detail, "error": error, "explanations": detail["explanations"], "field_label": field_label,
+        "case": detail, "letters": kinds, "error": error, "explanations": detail["explanations"],
+        "field_label": field_label,
         "choices": CHOICES, "outcomes": OUTCOMES, "state_labels": STATE_LABELS, "values": values or {},
         "agency": agency or "", "today": today}, status=status)
 
@@ -103,6 +108,21 @@ def _case_page(request: Request, account: Account, number: str, agency: str | No
 @router.get("/cases/{number}")
 def case_detail(request: Request, account: Login, number: str, agency: str = "") -> Response:
     return _case_page(request, account, number, agency or None)
+
+
+@router.get("/cases/{number}/letters/{kind}")
+def letter(request: Request, account: Login, number: str, kind: str, format: str = "html",
+           agency: str = "") -> Response:
+    """A letter of the case (HTML to read or print, DOCX to edit and sign), made by the same use case as
+    `ogi letter`; a draft response is marked as such by its template."""
+    body = letters.render(db_of(request), number=number, kind=kind, fmt=format, actor_name=account.username,
+                          today=today_of(request), agency=agency or None)
+    if format == "docx":
+        disposition = f"attachment; filename*=UTF-8''{quote(f'{number}-{kind}.docx')}"
+        return Response(body, media_type=DOCX, headers={"Content-Disposition": disposition})
+    # The letter's own inline styles may apply; nothing else may load or run in it.
+    return Response(body, media_type="text/html; charset=utf-8",
+                    headers={"Content-Security-Policy": LETTER_CSP})
 
 
 @router.post("/cases/{number}/act")
