@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/ogi demo
+	$(BIN)/ogi --db ogi-demo.db serve
 
 lint: setup
 	$(BIN)/ruff check states workflow notifications tests
