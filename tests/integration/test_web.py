@@ -1,16 +1,24 @@
 """The web workbench as a browser without JavaScript uses it (FastAPI's TestClient over a real database):
 logins, sessions, CSRF, agency scoping, refusals with nothing changed, escaping, stale forms."""
 
+import os
 import re
+import socket
+import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.integration.conftest import World
-from workflow import accounts, admin, agencies, users
+from workflow import accounts, admin, agencies, monitor, users
 from workflow.cli import app as cli
 from workflow.web import create_app
 
@@ -242,3 +250,48 @@ def test_the_letters_of_a_case_download_as_html_and_docx(web: World) -> None:
     refused = clerk.get(f"/cases/{number}/letters/fee_notice")
     assert refused.status_code == 400 and "尚未发出收费通知" in refused.text
     assert logged_in(web, "east_clerk").get("/cases/2026-0002/letters/receipt").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_ogi_serve_serves_the_workbench_and_sweeps(web: World, tmp_path: Path) -> None:
+    """The real server process: /healthz, a login over HTTP, the session key file made once with mode 0600,
+    and the start-up sweep recorded (the heartbeat `ogi status` reads)."""
+    port = _free_port()
+    key = tmp_path / "session.key"
+    env = {**os.environ, "OGI_DB": web.url}
+    env.pop("OGI_SECRET_KEY", None)
+    server = subprocess.Popen([str(Path(sys.executable).with_name("ogi")), "serve", "--port", str(port),
+                               "--secret-file", str(key)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"ogi serve did not answer: {server.stderr.read() if server.poll() is not None else ''}")
+        with httpx.Client(base_url=base, follow_redirects=False) as browser:
+            assert browser.get("/").headers["location"] == "/login"
+            login = browser.get("/login").text
+            response = browser.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                                    "csrf_token": token(login)})
+            assert response.status_code == 303
+            assert "工作台" in browser.get("/").text
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) >= 32
+        for _ in range(100):
+            if monitor.status(web.db, today=DAY, max_age=timedelta(days=1))["last_sweep"]:
+                break
+            time.sleep(0.2)
+        assert monitor.status(web.db, today=DAY, max_age=timedelta(days=1))["last_sweep"]
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in out and "会话密钥来自密钥文件" in out
