@@ -17,8 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from notifications.channels import InboxChannel
+from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
-from workflow import accounts, admin, agencies, monitor, users
+from workflow import accounts, admin, agencies, alerts, monitor, users
 from workflow.cli import app as cli
 from workflow.web import create_app
 
@@ -152,6 +154,9 @@ def test_a_clerk_registers_and_acts_and_a_head_signs_off(web: World) -> None:
     head = logged_in(web, "head")
     workbench = head.get("/").text
     assert number in workbench and "答复签发" in workbench  # waiting for the head
+    listed = head.get("/approvals").text
+    assert number in listed and "答复签发" in listed and "予以公开" in listed
+    assert clerk.get("/approvals").status_code == 200 and "/approvals" not in clerk.get("/").text  # no 审批 menu
     status, text = act(head, number, "return_response", text="请补充依据")
     assert status == 303
     assert "请补充依据" in clerk.get(f"/cases/{number}").text
@@ -295,3 +300,12 @@ def test_ogi_serve_serves_the_workbench_and_sweeps(web: World, tmp_path: Path) -
         server.terminate()
         out, _ = server.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in out and "会话密钥来自密钥文件" in out
+
+
+def test_the_alert_inbox_lists_the_agencys_alerts(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    alerts.sweep(web.db, today=date(2026, 4, 1), policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()})
+    page = clerk.get("/alerts").text
+    assert number in page and "逾期预警" in page
+    assert number not in logged_in(web, "east_clerk").get("/alerts").text

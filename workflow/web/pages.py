@@ -52,6 +52,21 @@ def workbench(request: Request, account: Login) -> Response:
                                               "soon": SOON, "today": today, "every": every})
 
 
+@router.get("/approvals")
+def approvals(request: Request, account: Login) -> Response:
+    """审批: the extensions and response sign-offs waiting for a head of the agency, oldest first."""
+    rows = queries.pending_approvals(db_of(request), actor_name=account.username)
+    return render(request, "approvals.html", {"approvals": rows})
+
+
+@router.get("/alerts")
+def alert_inbox(request: Request, account: Login) -> Response:
+    """提醒: the agency's reminders and overdue alerts (every agency's, for the supervising office), newest first."""
+    rows = monitor.list_alerts(db_of(request), actor_name=account.username, limit=200,
+                               all_agencies=account.role == Role.SUPERVISOR)
+    return render(request, "alerts.html", {"alerts": rows, "every": account.role == Role.SUPERVISOR})
+
+
 @router.get("/cases")
 def case_list(request: Request, account: Login, state: str = "", clock: str = "", q: str = "",
               mine: bool = False, closed: bool = False, agency: str = "") -> Response:
