@@ -309,3 +309,45 @@ def test_the_alert_inbox_lists_the_agencys_alerts(web: World) -> None:
     page = clerk.get("/alerts").text
     assert number in page and "逾期预警" in page
     assert number not in logged_in(web, "east_clerk").get("/alerts").text
+
+
+def test_the_annual_report_drills_down_exports_and_locks(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    act(clerk, number, "submit_response", outcome="1", text="予以公开")
+    head = logged_in(web, "head")
+    act(head, number, "approve_response")
+    browser = TestClient(create_app(web.db, secret_key="k" * 40, today=lambda: date(2027, 1, 5)),
+                         follow_redirects=False)
+    browser.cookies = head.cookies
+    page = browser.get("/reports/2026").text
+    assert "2026年政府信息公开工作年度报告" in page and "勾稽关系全部成立" in page
+    drill = "/reports/2026/cells/1/natural"
+    assert drill in page  # a non-zero cell links to its cases
+    assert number in browser.get(drill).text
+    xlsx = browser.get("/reports/2026/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert browser.get("/reports/2026/export?format=pdf").status_code == 400
+    as_clerk = TestClient(browser.app, follow_redirects=False)
+    as_clerk.cookies = clerk.cookies
+    clerk_page = as_clerk.get("/reports/2026").text
+    assert "/reports/2026/lock" not in clerk_page
+    assert as_clerk.post("/reports/2026/lock", data={"csrf_token": token(clerk_page)}).status_code == 403
+    assert browser.post("/reports/2026/lock", data={"csrf_token": token(page)}).status_code == 303
+    assert "本报告数据已于 2027-01-05 锁定（锁定人：head）" in browser.get("/reports/2026").text
+
+
+def test_the_supervising_office_reads_the_roll_up(web: World) -> None:
+    admin.add_user(web.db, actor_name="admin", username="sup", role="supervisor")
+    accounts.set_password(web.db, actor_name="admin", username="sup", password=PASSWORD)
+    register(logged_in(web, "clerk"))
+    register(logged_in(web, "east_clerk"))
+    sup = logged_in(web, "sup")
+    page = sup.get("/reports/2026").text
+    assert "全平台汇总（2 个机关）" in page and "east" in page
+    cell = sup.get("/reports/2026/cells/new/total").text
+    assert "east（测试市东区人民政府办公室）" in cell and "/cases/2026-0001?agency=east" in cell
+    listed = sup.get("/cases").text
+    assert "2026-0001?agency=east" in listed and "2026-0001?agency=main" in listed
+    case = sup.get("/cases/2026-0001?agency=east").text
+    assert "您当前不能对本案执行任何操作" in case
