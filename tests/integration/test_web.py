@@ -351,3 +351,6 @@ def test_the_supervising_office_reads_the_roll_up(web: World) -> None:
     assert "2026-0001?agency=east" in listed and "2026-0001?agency=main" in listed
     case = sup.get("/cases/2026-0001?agency=east").text
     assert "您当前不能对本案执行任何操作" in case
+    supervised = sup.get("/supervise?year=2026").text
+    assert "测试市东区人民政府办公室" in supervised and "按时办结率" in supervised
+    assert logged_in(web, "clerk").get("/supervise").status_code == 403

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from states.inputs import CHOICES, FIELD_LABELS
 from states.lifecycle import STATE_LABELS, Role, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, RECEIPT_RULES
-from workflow import cases, letters, monitor, queries
+from workflow import cases, letters, monitor, queries, supervision
 from workflow.accounts import Account
 from workflow.errors import WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
@@ -65,6 +65,20 @@ def alert_inbox(request: Request, account: Login) -> Response:
     rows = monitor.list_alerts(db_of(request), actor_name=account.username, limit=200,
                                all_agencies=account.role == Role.SUPERVISOR)
     return render(request, "alerts.html", {"alerts": rows, "every": account.role == Role.SUPERVISOR})
+
+
+@router.get("/supervise")
+def supervise(request: Request, account: Login, year: int | None = None) -> Response:
+    """督办: every agency's year at a glance and every agency's overdue and soon-due cases."""
+    db, today = db_of(request), today_of(request)
+    year = year or today.year
+    records = supervision.supervise(db, actor_name=account.username, year=year, today=today)
+    overdue = queries.case_page(db, actor_name=account.username, today=today, closed=False, overdue=True,
+                                limit=PAGE, all_agencies=True)
+    soon = queries.case_page(db, actor_name=account.username, today=today, closed=False, due_within=SOON,
+                             limit=PAGE, all_agencies=True)
+    return render(request, "supervise.html", {"records": records, "year": year, "overdue": overdue,
+                                              "soon": [r for r in soon.rows if not r["overdue"]], "days": SOON})
 
 
 @router.get("/cases")
