@@ -136,15 +136,30 @@ def calendar_set(db: Database, *, actor_name: str | None, day: date, working: bo
         return recompute_open_cases(session, today, progress)
 
 
+class _Preview(Exception):
+    """Carries a dry run's result out of its transaction, which is then rolled back."""
+
+    def __init__(self, result: tuple[int, list[DueChange]]) -> None:
+        super().__init__("preview")
+        self.result = result
+
+
 def calendar_import(db: Database, *, actor_name: str | None, path: Path, today: date,
-                    progress: Progress = silent) -> tuple[int, list[DueChange]]:
-    """Import a whole year's notice (platform admin), then recompute open cases and report moved deadlines."""
+                    progress: Progress = silent, dry_run: bool = False) -> tuple[int, list[DueChange]]:
+    """Import a whole year's notice (platform admin), then recompute open cases and report moved deadlines;
+    `dry_run`: the same, all rolled back, to preview which deadlines would move before confirming."""
     notice = calendar_store.parse_notice(path)
-    with db.unit_of_work() as session:
-        actor = platform_admin(session, actor_name, f"导入 {notice.year} 年放假安排")
-        calendar_store.import_year(session, notice, by=actor.username)
-        session.flush()
-        return notice.year, recompute_open_cases(session, today, progress)
+    try:
+        with db.unit_of_work() as session:
+            actor = platform_admin(session, actor_name, f"导入 {notice.year} 年放假安排")
+            calendar_store.import_year(session, notice, by=actor.username)
+            session.flush()
+            result = notice.year, recompute_open_cases(session, today, progress)
+            if dry_run:
+                raise _Preview(result)
+            return result
+    except _Preview as preview:
+        return preview.result
 
 
 _NAMED = ("reconsideration_body", "court", "payment")

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
+from tests.integration.test_calendar_cli import NOTICE_2027
 from workflow import accounts, admin, agencies, alerts, monitor, users
 from workflow.cli import app as cli
 from workflow.web import create_app
@@ -40,8 +41,8 @@ def web(world: World) -> Iterator[World]:
     yield world
 
 
-def client(world: World) -> TestClient:
-    return TestClient(create_app(world.db, secret_key="k" * 40, today=lambda: DAY), follow_redirects=False)
+def client(world: World, today: date = DAY) -> TestClient:
+    return TestClient(create_app(world.db, secret_key="k" * 40, today=lambda: today), follow_redirects=False)
 
 
 def token(page: str) -> str:
@@ -50,8 +51,8 @@ def token(page: str) -> str:
     return found[1]
 
 
-def logged_in(world: World, username: str, password: str = PASSWORD) -> TestClient:
-    browser = client(world)
+def logged_in(world: World, username: str, password: str = PASSWORD, today: date = DAY) -> TestClient:
+    browser = client(world, today)
     response = browser.post("/login", data={"username": username, "password": password,
                                             "csrf_token": token(browser.get("/login").text), "next": "/"})
     assert response.status_code == 303, response.text
@@ -354,3 +355,33 @@ def test_the_supervising_office_reads_the_roll_up(web: World) -> None:
     supervised = sup.get("/supervise?year=2026").text
     assert "测试市东区人民政府办公室" in supervised and "按时办结率" in supervised
     assert logged_in(web, "clerk").get("/supervise").status_code == 403
+
+
+def test_a_calendar_import_is_previewed_then_confirmed(web: World) -> None:
+    late = date(2026, 12, 21)
+    clerk = logged_in(web, "clerk", today=late)  # received late in December: its 20 working days run into 2027
+    form = {"applicant_name": "张三", "applicant_type": "natural", "channel": "online",
+            "received_on": late.isoformat(), "request": "某文件", "csrf_token": token(clerk.get("/cases/new").text)}
+    number = clerk.post("/cases", data=form).headers["location"].rsplit("/", 1)[1]
+    due_before = web.due(number, today=late)
+    page = clerk.get("/calendar?year=2027").text
+    assert "尚未发布或尚未导入" in page and "导入放假安排" not in page  # only a platform admin imports
+    platform = logged_in(web, "admin", today=late)
+    assert platform.get("/").status_code == 200 and number in platform.get("/cases").text  # sees every agency
+    page = platform.get("/calendar?year=2027").text
+    before = web.snapshot()
+    preview = platform.post("/calendar/preview", data={"csrf_token": token(page)},
+                            files={"notice": ("2027.toml", NOTICE_2027.encode("utf-8"), "text/plain")})
+    assert preview.status_code == 200, preview.text
+    assert number in preview.text and "答复期限" in preview.text and "未作任何更改" in preview.text
+    assert web.snapshot() == before and web.due(number, today=late) == due_before  # a preview changes nothing
+    bad = platform.post("/calendar/preview", data={"csrf_token": token(page)},
+                        files={"notice": ("x.toml", b"year = [", "text/plain")})
+    assert bad.status_code == 400 and "不是有效的 TOML" in bad.text
+    refused = clerk.post("/calendar/import", data={"csrf_token": token(clerk.get("/").text), "notice": NOTICE_2027})
+    assert refused.status_code == 403 and "平台管理员" in refused.text
+    done = platform.post("/calendar/import", data={"csrf_token": token(preview.text), "notice": NOTICE_2027})
+    assert done.status_code == 303
+    assert web.due(number, today=late) != due_before
+    shown = platform.get("/calendar?year=2027").text
+    assert "测试用通知（虚构）" in shown and "2027-02-20" in shown

@@ -182,10 +182,14 @@ def calendar_set(
 
 
 @calendar_app.command("import")
-def calendar_import(file: Path = typer.Argument(..., help="TOML 文件：year、source、rest_days、working_days")) -> None:
+def calendar_import(file: Path = typer.Argument(..., help="TOML 文件：year、source、rest_days、working_days"),
+                    dry_run: bool = typer.Option(False, "--dry-run", help="只预览哪些期限会变化，不导入")) -> None:
     """导入一整年的放假安排，并重算在办案件的期限。"""
     with progress_bar("重算在办案件的期限") as progress:
         year, moves = run(lambda: admin.calendar_import(database(), actor_name=G.user, path=file, today=G.today,
-                                                        progress=progress))
-    out.print(f"已导入 {year} 年放假安排（{file}）", highlight=False)
+                                                        progress=progress, dry_run=dry_run))
+    if dry_run:
+        out.print(f"预览：导入 {year} 年放假安排（{file}）将改变以下期限；未作任何更改", highlight=False)
+    else:
+        out.print(f"已导入 {year} 年放假安排（{file}）", highlight=False)
     _print_moves(moves)

@@ -38,7 +38,7 @@ def _filled(form: dict[str, Any]) -> dict[str, Any]:
 @router.get("/")
 def workbench(request: Request, account: Login) -> Response:
     db, today = db_of(request), today_of(request)
-    every = account.role == Role.SUPERVISOR
+    every = account.platform  # the supervising office and platform admins follow every agency
     mine = account.role == Role.CLERK
     page = queries.case_page(db, actor_name=account.username, today=today, closed=False, mine=mine,
                              due_within=SOON, limit=200, all_agencies=every)
@@ -63,8 +63,8 @@ def approvals(request: Request, account: Login) -> Response:
 def alert_inbox(request: Request, account: Login) -> Response:
     """提醒: the agency's reminders and overdue alerts (every agency's, for the supervising office), newest first."""
     rows = monitor.list_alerts(db_of(request), actor_name=account.username, limit=200,
-                               all_agencies=account.role == Role.SUPERVISOR)
-    return render(request, "alerts.html", {"alerts": rows, "every": account.role == Role.SUPERVISOR})
+                               all_agencies=account.platform)
+    return render(request, "alerts.html", {"alerts": rows, "every": account.platform})
 
 
 @router.get("/supervise")
