@@ -385,3 +385,39 @@ def test_a_calendar_import_is_previewed_then_confirmed(web: World) -> None:
     assert web.due(number, today=late) != due_before
     shown = platform.get("/calendar?year=2027").text
     assert "测试用通知（虚构）" in shown and "2027-02-20" in shown
+
+
+def test_an_admin_manages_users_and_settings(web: World) -> None:
+    agency_admin = "main_admin"
+    admin.add_user(web.db, actor_name="admin", username=agency_admin, role="admin", agency="main")
+    accounts.set_password(web.db, actor_name="admin", username=agency_admin, password=PASSWORD)
+    boss = logged_in(web, agency_admin)
+    page = boss.get("/admin").text
+    assert "clerk2" in page and "east_clerk" not in page  # the agency's users only
+    added = boss.post("/admin/users", data={"csrf_token": token(page), "action": "add", "username": "zhao",
+                                            "role": "clerk", "display_name": "赵六", "password": "zhao-secret-1"})
+    assert added.status_code == 303
+    zhao = logged_in(web, "zhao", "zhao-secret-1")
+    assert "赵六" in zhao.get("/").text
+    before = web.snapshot()
+    refused = zhao.post("/admin/users", data={"csrf_token": token(zhao.get("/").text), "action": "disable",
+                                              "username": "clerk2"})
+    assert refused.status_code == 403 and "只能由管理员执行" in refused.text
+    assert web.snapshot() == before
+    reset = boss.post("/admin/users", data={"csrf_token": token(page), "action": "password", "username": "zhao",
+                                            "password": "zhao-secret-2"})
+    assert reset.status_code == 303 and zhao.get("/").status_code == 303  # the old session ended
+    assert boss.post("/admin/users", data={"csrf_token": token(page), "action": "disable",
+                                           "username": "zhao"}).status_code == 303
+    again = client(web)
+    assert "已停用" in again.post("/login", data={"username": "zhao", "password": "zhao-secret-2",
+                                                "csrf_token": token(again.get("/login").text)}).text
+    saved = boss.post("/admin/settings", data={"csrf_token": token(page), "reconsideration_body": "测试市人民政府",
+                                               "court": "", "payment": "", "pause_on_reasons": "on"})
+    assert saved.status_code == 303
+    shown = admin.agency_settings(web.db, actor_name=agency_admin)
+    assert shown["reconsideration_body"] == "测试市人民政府" and shown["pause_on_fee"] is False
+    assert shown["pause_on_reasons"] is True
+    clerk = logged_in(web, "clerk")
+    assert clerk.post("/admin/settings", data={"csrf_token": token(clerk.get("/").text),
+                                               "pause_on_fee": "on"}).status_code == 403

@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from workflow.calendar import local_today
 from workflow.db import Database
 from workflow.errors import WorkflowError
-from workflow.web import auth, calendar, pages, reports
+from workflow.web import auth, calendar, manage, pages, reports
 from workflow.web.security import (
     SESSION_COOKIE,
     SESSION_HOURS,
@@ -63,4 +63,5 @@ def create_app(db: Database, *, secret_key: str | None = None, secure_cookies: b
     app.include_router(pages.router)
     app.include_router(reports.router)
     app.include_router(calendar.router)
+    app.include_router(manage.router)
     return app
