@@ -30,6 +30,19 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name).split("（")[0]
 
 
+def form_fields(action: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The inputs an action's form shows beyond the date, text and reason, each with whether it is required;
+    a required period is asked as a date or a number of working days (either will do)."""
+    fields: dict[str, bool] = {}
+    for name in (*action["requires"], *action["accepts"]):
+        if name == "period":
+            fields.setdefault("until", False)
+            fields.setdefault("days", False)
+        elif name not in ("text", "comment", "reason", "on"):
+            fields.setdefault(name, name in action["requires"])
+    return list(fields.items())
+
+
 def _filled(form: dict[str, Any]) -> dict[str, Any]:
     """The form's non-empty fields (an empty field is a field not given)."""
     return {k: v.strip() if isinstance(v, str) else v for k, v in form.items() if v not in (None, "")}
@@ -129,7 +142,7 @@ def _case_page(request: Request, account: Account, number: str, agency: str | No
     kinds = letters.letters_of(db, number=number, actor_name=account.username, today=today, agency=agency)
     return render(request, "case.html", {
         "case": detail, "letters": kinds, "error": error, "explanations": detail["explanations"],
-        "field_label": field_label,
+        "field_label": field_label, "form_fields": form_fields,
         "choices": CHOICES, "outcomes": OUTCOMES, "state_labels": STATE_LABELS, "values": values or {},
         "agency": agency or "", "today": today}, status=status)
 
