@@ -103,7 +103,7 @@ class Case:
         row = TRANSITION_BY_TRIGGER[Trigger(e.trigger)]
         f = self._fold
         ended_by_previous, f.reopenable = f.reopenable, None
-        if not row.pauses:  # any action but one that pauses ends an open pause of the response clock
+        if row.resumes:  # an action that moves the case on ends an open pause of the response clock
             f.resume(e.on)
         row.effect(f, e)
         if e.trigger in lapses.BY_UNDO:

@@ -126,7 +126,7 @@ class Transition:
     accepts: tuple[str, ...] = ()  # further optional facts; --on, --reason and --text go with any action
     guards: tuple[Guard, ...] = ()  # the pure conditions checked before it fires, each with its reason
     effect: Effect = _nothing
-    pauses: bool = False  # it opens a pause of the response clock (any other action ends an open one)
+    pauses: bool = False  # it opens a pause of the response clock (an action that `resumes` ends it)
     record: Record | None = None
     approval: ApprovalStep | None = None
     outcome: str | None = None  # the report outcome a conclusion by this action records (else the proposed one)
@@ -138,6 +138,13 @@ class Transition:
     def concludes(self) -> bool:
         """Whether the case is concluded by this action."""
         return self.dest is State.CONCLUDED
+
+    @property
+    def resumes(self) -> bool:
+        """Whether it ends an open pause of the response clock: every action that moves the case on does, but
+        not one that opens a pause, nor an internal record that leaves the case where it is (`dest` None: an
+        assignment, a document filed), which changes no fact the law counts from."""
+        return not self.pauses and self.dest is not None
 
     def leads_from(self, state: State | None) -> State:
         """The state this action leads to from `state` (the same one, for an action that does not move)."""
