@@ -191,7 +191,7 @@ class Case:
         facts = self.facts(on)
         return [ActionOption(t, blockers(t, self.state, role, facts, has_reason=True), late_reason(t, facts, False),
                              all(check(facts) is None for check in t.guards))
-                for t in transitions_from(self.state)]
+                for t in transitions_from(self.state) if t.offered]
 
     def available(self, role: Role | None, on: date) -> list[Transition]:
         """The actions this role may take now."""

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from states.clocks import RULES, ClockKind
+from states.documents import DOCUMENT_KINDS, size_text
 from states.inputs import CHOICES, choice_label
 from states.lifecycle import TRANSITION_BY_TRIGGER, Trigger
 from states.outcomes import OUTCOMES
@@ -45,6 +46,11 @@ def event_details(trigger: str, data: Mapping[str, Any]) -> list[str]:
     for kind, (old, new) in (data.get("due_changes") or {}).items():
         label = RULES[ClockKind(kind)].label if kind in ClockKind.__members__.values() else kind
         lines.append(f"{label}：{old} → {new}")
+    document = data.get("document")
+    if isinstance(document, dict):
+        kind = DOCUMENT_KINDS.get(str(document.get("kind")), str(document.get("kind")))
+        lines.append(f"归档材料：{kind}「{document.get('name')}」（{size_text(int(document.get('size') or 0))}，"
+                     f"SHA-256 {document.get('sha256')}）")
     if data.get("source") == "ledger":
         lines.append(f"从台账导入（{data.get('file')} 第 {data.get('line')} 行）")
     return lines

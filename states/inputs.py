@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "period": "期限（--until 日期 或 --days 工作日数）",
     "comment": "退回意见（--text）",
     "assignee": "承办人（用户名）",
+    "document": "归档的材料（ogi attach 编号 文件）",
 }
 
 

@@ -92,6 +92,7 @@ class Trigger(StrEnum):
     UNDO_LAPSE_CORRECTION = "undo_lapse_correction"
     UNDO_LAPSE_FEE = "undo_lapse_fee"
     ASSIGN = "assign"
+    FILE_DOCUMENT = "file_document"
 
 
 Effect = Callable[[CaseFold, LegalEvent], None]
@@ -133,6 +134,8 @@ class Transition:
     quotes_fee: bool = False  # the fee it charges is quoted from the applicant's other applications
     names_bodies: bool = False  # its letter names the agency's bodies and payment channel of the day
     assigns: bool = False  # it names the case's 承办人, a user of the agency
+    offered: bool = True  # listed among a case's actions (refusals, `ogi show`, the forms); False: a record with
+    #                       a face of its own (filing a document: `ogi attach`, the 案卷 upload)
 
     @property
     def concludes(self) -> bool:
@@ -240,6 +243,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                "纠错：费用实际已按时缴纳等情形", ("reason",), guards=(guards.undoes(Trigger.LAPSE_FEE),)),
     Transition(Trigger.ASSIGN, OPEN_STATES, None, _HEAD, "指派承办人",
                "内部分工：案件由登记的承办人办理，负责人可改派", ("assignee",), effect=effects.assign, assigns=True),
+    Transition(Trigger.FILE_DOCUMENT, (*OPEN_STATES, _DONE), None, _CLERK | _HEAD, "归入案卷",
+               "案卷：申请书、身份证明、签发的文书、送达回证等材料，按内容的 SHA-256 存档", ("document",),
+               offered=False),
 )
 
 TRANSITION_BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}

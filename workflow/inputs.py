@@ -6,6 +6,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from states.documents import kind_problem
 from states.inputs import CHOICES, FIELD_LABELS, choice_code, choices_text
 from states.outcomes import ApplicantType, Channel
 from workflow.errors import InputError
@@ -27,6 +28,23 @@ class ApplicationCreate(_Input):
     reason: str | None = Field(default=None, min_length=1)  # only for a receipt date in a locked report year
 
 
+class DocumentRef(_Input):
+    """A document filed with a case: the event records its content hash, not the file (kept in the store)."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str
+    size: int = Field(ge=1)
+    media_type: str = Field(max_length=64)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if problem := kind_problem(value):
+            raise ValueError(problem)
+        return value
+
+
 class ActionInput(_Input):
     """The facts an action may carry; which ones are required depends on the trigger."""
 
@@ -44,6 +62,7 @@ class ActionInput(_Input):
     served_on: date | None = None
     pages: int | None = Field(default=None, ge=1, le=1_000_000)
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
+    document: DocumentRef | None = None
 
     @field_validator("amount")
     @classmethod

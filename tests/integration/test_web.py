@@ -1,6 +1,7 @@
 """The web workbench as a browser without JavaScript uses it (FastAPI's TestClient over a real database):
 logins, sessions, CSRF, agency scoping, refusals with nothing changed, escaping, stale forms."""
 
+import hashlib
 import os
 import re
 import socket
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
 from tests.integration.test_calendar_cli import NOTICE_2027
-from workflow import accounts, admin, agencies, alerts, monitor, users
+from workflow import accounts, admin, agencies, alerts, case_files, monitor, users
 from workflow.cli import app as cli
 from workflow.web import create_app
 
@@ -421,3 +423,65 @@ def test_an_admin_manages_users_and_settings(web: World) -> None:
     clerk = logged_in(web, "clerk")
     assert clerk.post("/admin/settings", data={"csrf_token": token(clerk.get("/").text),
                                                "pause_on_fee": "on"}).status_code == 403
+
+
+SCAN = "%PDF-1.4\n% 送达回证的扫描件\n".encode() + bytes(range(256)) * 40
+
+
+def test_a_scan_is_filed_with_the_case_by_its_hash(web: World, tmp_path: Path) -> None:
+    store = tmp_path / "files"
+    app = create_app(web.db, secret_key="k" * 40, today=lambda: DAY, files=case_files.FileStore(store))
+    clerk = TestClient(app, follow_redirects=False)
+    clerk.cookies = logged_in(web, "clerk").cookies
+    number = register(clerk)
+    page = clerk.get(f"/cases/{number}").text
+    assert "尚无归档材料" in page and "归入案卷" not in page.split("可执行的操作")[1].split("文书")[0]
+
+    def upload(name: str, data: bytes, kind: str = "service") -> Any:
+        fresh = clerk.get(f"/cases/{number}").text
+        return clerk.post(f"/cases/{number}/documents", data={"csrf_token": token(fresh), "kind": kind},
+                          files={"file": (name, data, "application/octet-stream")})
+
+    before = web.snapshot()
+    assert upload("回证.exe", b"MZ\x90\x00 not a scan").status_code == 400
+    assert "只接受 PDF、JPEG、PNG、TIFF" in upload("回证.pdf", b"<html>").text
+    assert "材料类别 &#39;photo&#39; 无效" in upload("回证.pdf", SCAN, kind="photo").text
+    assert web.snapshot() == before  # refusals record nothing
+    assert upload("../../etc/送达回证.pdf", SCAN).status_code == 303
+    sha = hashlib.sha256(SCAN).hexdigest()
+    page = clerk.get(f"/cases/{number}").text
+    assert "送达回证.pdf" in page and sha in page and "../" not in page
+    detail = web.show(number, DAY)
+    filed = next(e for e in detail["events"] if e["trigger"] == "file_document")
+    assert filed["data"]["document"] == {"sha256": sha, "name": "送达回证.pdf", "kind": "service",
+                                         "size": len(SCAN), "media_type": "application/pdf"}
+    got = clerk.get(f"/cases/{number}/documents/{filed['seq']}")
+    assert got.status_code == 200 and got.content == SCAN and got.headers["content-type"] == "application/pdf"
+    kept = store / sha[:2] / sha
+    assert kept.read_bytes() == SCAN and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert clerk.get(f"/static/../files/{sha[:2]}/{sha}").status_code == 404  # never served by its path
+
+    east = TestClient(app, follow_redirects=False)
+    east.cookies = logged_in(web, "east_clerk").cookies
+    assert east.get(f"/cases/{number}/documents/{filed['seq']}").status_code == 404
+    (store / sha[:2] / sha).write_bytes(SCAN + b"altered")
+    tampered = clerk.get(f"/cases/{number}/documents/{filed['seq']}")
+    assert tampered.status_code == 400 and "内容与登记的 SHA-256 不符" in tampered.text
+
+
+def test_ogi_attach_files_a_document_even_after_the_case_is_concluded(web: World, tmp_path: Path) -> None:
+    number = web.receive(DAY)
+    web.act(number, "withdraw", DAY)
+    scan = tmp_path / "撤回申请书.pdf"
+    scan.write_bytes(SCAN)
+    files = tmp_path / "store"
+    result = CliRunner().invoke(cli, ["--db", web.url, "--as", "clerk", "--today", DAY.isoformat(), "attach", number,
+                                      str(scan), "--kind", "application", "--files", str(files)])
+    assert result.exit_code == 0, result.output
+    assert "已办理" in result.output
+    detail = web.show(number, DAY)
+    assert detail["state"] == "concluded" and detail["events"][-1]["trigger"] == "file_document"
+    assert "file_document" not in {a["trigger"] for a in detail["actions"]}  # not offered as a step of the case
+    refused = CliRunner().invoke(cli, ["--db", web.url, "--as", "clerk", "attach", number, str(tmp_path / "none.pdf"),
+                                       "--kind", "application"])
+    assert refused.exit_code == 1 and "不存在" in refused.output

@@ -59,6 +59,9 @@ SPEC_TABLE = {  # SPEC §5: trigger -> (sources, dest, who)
     # Beyond SPEC §5 (issue 10): a head assigns another 承办人; the case stays where it is.
     "assign": (("received", "awaiting_correction", "consulting", "awaiting_fee", "awaiting_reasons",
                 "under_review"), None, {"head"}),
+    # Beyond SPEC §5 (issue 13): a clerk or head files a scan with the case (案卷), concluded ones too.
+    "file_document": (("received", "awaiting_correction", "consulting", "awaiting_fee", "awaiting_reasons",
+                       "under_review", "concluded"), None, {"clerk", "head"}),
 }
 
 

@@ -39,6 +39,7 @@ def serve(
     config: Path | None = typer.Option(None, "--config", help="提醒设置 TOML 文件（或环境变量 OGI_ALERTS）"),
     secret_file: Path | None = typer.Option(None, "--secret-file",
                                             help="会话密钥文件（默认在数据库旁；或 OGI_SECRET_KEY）"),
+    files: Path | None = typer.Option(None, "--files", help="案卷文件的存储目录（默认在数据库旁；或 OGI_FILES）"),
     secure_cookies: bool = typer.Option(False, "--secure-cookies",
                                         help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后运行时使用）"),
 ) -> None:
@@ -61,6 +62,8 @@ def serve(
                        server.ENV_SECURE: "1" if secure_cookies else "0"})
     if config is not None:
         os.environ["OGI_ALERTS"] = str(config)
+    if files is not None:
+        os.environ["OGI_FILES"] = str(files.resolve())
     out.print(f"网页工作台：http://{host}:{port}/ （数据库 {shown_url(url)}；会话密钥来自{source}；"
               f"{f'每 {sweep:g} 分钟扫描一次提醒' if sweep else '本进程不扫描提醒'}；Ctrl-C 停止）", highlight=False)
     uvicorn.run("workflow.web.server:from_environment", factory=True, host=host, port=port, workers=workers,

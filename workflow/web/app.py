@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from workflow.calendar import local_today
+from workflow.case_files import FileStore, store_for
 from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.web import auth, calendar, manage, pages, reports
@@ -28,13 +29,15 @@ HERE = Path(__file__).parent
 
 
 def create_app(db: Database, *, secret_key: str | None = None, secure_cookies: bool = False,
-               today: Callable[[], date] = local_today) -> FastAPI:
+               today: Callable[[], date] = local_today, files: FileStore | None = None) -> FastAPI:
     """The workbench over `db`. `secret_key` signs the session cookies (every server of a platform needs the
-    same one); `secure_cookies` marks them HTTPS-only (behind a TLS proxy); `today` is the legal date."""
+    same one); `secure_cookies` marks them HTTPS-only (behind a TLS proxy); `today` is the legal date;
+    `files` keeps the case files (default: beside the database, see `case_files.store_for`)."""
     app = FastAPI(title="ogi-workflow 政府信息公开申请办理", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["site"] = "政府信息公开申请办理"
     app.state.db, app.state.today, app.state.templates = db, today, templates
+    app.state.files = files or store_for(db.url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_HOURS * 3600, same_site="lax",

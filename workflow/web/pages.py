@@ -6,16 +6,18 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
+from states.documents import DOCUMENT_KINDS, MAX_DOCUMENT_BYTES, size_text
 from states.inputs import CHOICES, FIELD_LABELS
 from states.lifecycle import STATE_LABELS, Role, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, RECEIPT_RULES
-from workflow import cases, letters, monitor, queries, supervision
+from workflow import case_files, cases, letters, monitor, queries, supervision
 from workflow.accounts import Account
-from workflow.errors import WorkflowError
+from workflow.errors import InputError, WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
 from workflow.web.security import check_csrf
-from workflow.web.views import db_of, flash, login, render, status_of, today_of
+from workflow.web.views import db_of, files_of, flash, login, render, status_of, today_of
 
 router = APIRouter()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -142,7 +144,8 @@ def _case_page(request: Request, account: Account, number: str, agency: str | No
     kinds = letters.letters_of(db, number=number, actor_name=account.username, today=today, agency=agency)
     return render(request, "case.html", {
         "case": detail, "letters": kinds, "error": error, "explanations": detail["explanations"],
-        "field_label": field_label, "form_fields": form_fields,
+        "field_label": field_label, "form_fields": form_fields, "document_kinds": DOCUMENT_KINDS,
+        "size_text": size_text, "max_document": size_text(MAX_DOCUMENT_BYTES),
         "choices": CHOICES, "outcomes": OUTCOMES, "state_labels": STATE_LABELS, "values": values or {},
         "agency": agency or "", "today": today}, status=status)
 
@@ -165,6 +168,35 @@ def letter(request: Request, account: Login, number: str, kind: str, format: str
     # The letter's own inline styles may apply; nothing else may load or run in it.
     return Response(body, media_type="text/html; charset=utf-8",
                     headers={"Content-Security-Policy": LETTER_CSP})
+
+
+@router.post("/cases/{number}/documents")
+async def file_document(request: Request, account: Login, number: str) -> Response:
+    """案卷: upload a scan or a signed letter; kept by its SHA-256, filed by an event of the case."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    agency, version = str(form.get("agency", "")) or None, str(form.get("version", ""))
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, StarletteUpload) or not upload.filename:
+            raise InputError("请选择要上传的文件")
+        data = await upload.read(MAX_DOCUMENT_BYTES + 1)
+        result = case_files.attach(db_of(request), files_of(request), actor_name=account.username, number=number,
+                                   data=data, name=upload.filename, kind=str(form.get("kind", "")),
+                                   today=today_of(request), agency=agency,
+                                   expected_version=int(version) if version.isdigit() else None)
+    except WorkflowError as exc:
+        return _case_page(request, account, number, agency, error=str(exc), status=status_of(exc))
+    flash(request, result.message)
+    return RedirectResponse(f"/cases/{number}" + (f"?agency={agency}" if agency else ""), status_code=303)
+
+
+@router.get("/cases/{number}/documents/{seq}")
+def get_document(request: Request, account: Login, number: str, seq: int, agency: str = "") -> Response:
+    found = case_files.document(db_of(request), files_of(request), actor_name=account.username, number=number,
+                                seq=seq, today=today_of(request), agency=agency or None)
+    disposition = f"attachment; filename*=UTF-8''{quote(found.name)}"
+    return Response(found.data, media_type=found.media_type, headers={"Content-Disposition": disposition})
 
 
 @router.post("/cases/{number}/act")

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from workflow.accounts import Account
+from workflow.case_files import FileStore
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError, YearLocked
 from workflow.web.security import LoginRequired, csrf_token, current_account
@@ -24,6 +25,12 @@ def db_of(request: Request) -> Database:
     """The application's database."""
     db: Database = request.app.state.db
     return db
+
+
+def files_of(request: Request) -> FileStore:
+    """Where the application keeps case files."""
+    files: FileStore = request.app.state.files
+    return files
 
 
 def today_of(request: Request) -> date:
