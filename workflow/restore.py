@@ -20,11 +20,11 @@ from sqlalchemy import Connection, MetaData, Table, func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from workflow.bulk import bulk_insert
-from workflow.db import SIDE_FILES, Database, failure_text, shown_url, sqlite_file
+from workflow.db import SIDE_FILES, Database, shown_url, sqlite_file, without_passwords
 from workflow.errors import InputError, WorkflowError
 from workflow.progress import Progress, silent
 from workflow.textfiles import os_problem
-from workflow.transfer import FORMAT, VERSION, app_version, codec, model_tables
+from workflow.transfer import FORMAT, VERSION, Codec, app_version, codec, model_tables
 from workflow.verify import Verification, verify
 
 __all__ = ["RestoreResult", "restore"]
@@ -56,10 +56,13 @@ class _Part:
 
     table: Table
     columns: list[str]
-    readers: list[tuple[str, Any, bool]]  # (column, read, nullable)
+    readers: list[tuple[str, Codec, bool]]  # (column, its codec, nullable)
     missing: dict[str, None]  # nullable columns of the table the file does not have (left null)
     rows: int
     seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.names = frozenset(self.columns)
 
 
 class _File:
@@ -68,8 +71,10 @@ class _File:
     def __init__(self, path: Path, f: IO[bytes]) -> None:
         self.path, self.f, self.number, self.digest = path, f, 0, hashlib.sha256()
 
-    def refuse(self, message: str, line: int | None = None) -> InputError:
-        where = f"第 {line if line is not None else self.number} 行"
+    def refuse(self, message: str, line: int | None = None, last: int | None = None) -> InputError:
+        """The refusal of the file at `line` (or lines `line`–`last`; by default the line just read)."""
+        line = line if line is not None else self.number
+        where = f"第 {line} 行" if last is None or last == line else f"第 {line}–{last} 行"
         return InputError(f"{self.path} {where}：{message}；数据库未做任何改动")
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -118,7 +123,7 @@ def _plan(file: _File, header: dict[str, Any], metadata: MetaData | None) -> lis
         required = [c.name for c in absent if not c.nullable]
         if required:
             raise file.refuse(f"表 {name} 缺少不能为空的列 {'、'.join(required)}", 1)
-        parts.append(_Part(table, columns, [(c, codec(table.c[c]).read, bool(table.c[c].nullable)) for c in columns],
+        parts.append(_Part(table, columns, [(c, codec(table.c[c]), bool(table.c[c].nullable)) for c in columns],
                            dict.fromkeys(c.name for c in absent), rows))
     return parts
 
@@ -158,33 +163,53 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
                      {"table": quote.format_table(table), "column": column.name})
 
 
+def _copy_in(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows by COPY … FROM STDIN, each value through its column type's bind processor (as an INSERT
+    would send it); several times faster than executemany of INSERTs."""
+    names = list(rows[0])
+    processors = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]
+    quote = conn.dialect.identifier_preparer
+    statement = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[n] for n in names]  # by name: a line may list its columns in any order
+            copy.write_row([v if p is None or v is None else p(v) for v, p in zip(values, processors, strict=True)])
+
+
 def _insert(file: _File, conn: Connection, part: _Part, rows: list[dict[str, Any]], first: int) -> None:
+    driver_error = getattr(conn.dialect.loaded_dbapi, "Error", SQLAlchemyError)
     try:
-        bulk_insert(conn, part.table, rows, chunk=_BATCH)
-    except SQLAlchemyError as exc:
-        raise file.refuse(f"写入表 {part.table.name} 时被数据库拒绝（{failure_text(exc)}）", first) from None
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            _copy_in(conn, part.table, rows)
+        else:
+            bulk_insert(conn, part.table, rows, chunk=_BATCH)
+    except (SQLAlchemyError, driver_error) as exc:
+        reason = without_passwords(str(getattr(exc, "orig", None) or exc).strip().split("\n", 1)[0])
+        last = first + len(rows) - 1  # a table's rows are consecutive lines
+        raise file.refuse(f"写入表 {part.table.name} 时被数据库拒绝（{reason}）", first, last) from None
     rows.clear()
 
 
 def _row(file: _File, part: _Part, row: Any) -> dict[str, Any]:
-    if not isinstance(row, dict) or row.keys() != set(part.columns):
+    """The row of one line, its values checked and converted for the table (the parsed dict itself, completed)."""
+    if not isinstance(row, dict) or row.keys() != part.names:
         got = set(row) if isinstance(row, dict) else set()
         problem = "、".join([*(f"缺少列 {c}" for c in part.columns if c not in got),
-                            *(f"多出列 {c}" for c in got if c not in part.columns)]) or "应为 JSON 对象"
+                            *(f"多出列 {c}" for c in got if c not in part.names)]) or "应为 JSON 对象"
         raise file.refuse(f"表 {part.table.name} 的记录{problem}")
-    values = dict(part.missing)
-    for name, read, nullable in part.readers:
+    for name, column, nullable in part.readers:
         value = row[name]
         if value is None:
             if not nullable:
                 raise file.refuse(f"表 {part.table.name} 的列 {name} 不能为空")
-            values[name] = None
             continue
         try:
-            values[name] = read(value)
-        except (ValueError, TypeError) as exc:
+            row[name] = column.check(value)
+        except ValueError as exc:
             raise file.refuse(f"表 {part.table.name} 的列 {name}：{exc}") from None
-    return values
+    row.update(part.missing)
+    return row
 
 
 def _load(file: _File, records: Iterator[dict[str, Any]], conn: Connection, parts: list[_Part],

@@ -66,22 +66,33 @@ def app_version() -> str:
 
 @dataclass(frozen=True)
 class Codec:
-    """How one column's values are written to the file and read back (`read` raises ValueError, in Chinese)."""
+    """How one column's values are written to the file and read back; null stays null both ways.
 
-    write: Callable[[Any], Any]
-    read: Callable[[Any], Any]
+    `write` and `read` are None where the value is JSON's own; `kind` is the JSON type a value read must have
+    (None: any JSON, for JSON columns), `label` what it should be, in Chinese. `read` raises ValueError.
+    """
 
+    write: Callable[[Any], Any] | None
+    read: Callable[[Any], Any] | None
+    kind: type | None
+    label: str
 
-def _same(value: Any) -> Any:
-    return value
+    def check(self, value: Any) -> Any:
+        """`value` as read from the file for this column (not null), or ValueError saying what is wrong."""
+        if self.kind is not None and type(value) is not self.kind and not (self.kind is float and type(value) is int):
+            raise ValueError(f"应为{self.label}，而不是 {json.dumps(value, ensure_ascii=False)[:40]}")
+        return value if self.read is None else self.read(value)
 
 
 def _write_moment(value: datetime) -> str:
     return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
-def _read_moment(value: Any) -> datetime:
-    moment = datetime.fromisoformat(_text(value, "时间"))
+def _read_moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"时间 {value!r} 无效（应为 ISO 8601，如 2025-03-04T02:15:00.123456+00:00）") from None
     if moment.tzinfo is None:
         raise ValueError(f"时间 {value!r} 没有时区")
     return moment.astimezone(UTC)
@@ -91,25 +102,13 @@ def _write_day(value: date) -> str:
     return value.isoformat()
 
 
-def _read_day(value: Any) -> date:
-    day = date.fromisoformat(_text(value, "日期"))
-    if len(value) != 10:
-        raise ValueError(f"日期 {value!r} 应为 YYYY-MM-DD")
-    return day
-
-
-def _text(value: Any, what: str) -> str:
-    if type(value) is not str:
-        raise ValueError(f"{what}应写成字符串，而不是 {json.dumps(value, ensure_ascii=False)[:40]}")
-    return value
-
-
-def _typed(kind: type, label: str) -> Callable[[Any], Any]:
-    def read(value: Any) -> Any:
-        if type(value) is not kind and not (kind is float and type(value) is int):
-            raise ValueError(f"应为{label}，而不是 {json.dumps(value, ensure_ascii=False)[:40]}")
-        return value
-    return read
+def _read_day(value: str) -> date:
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ValueError(f"日期 {value!r} 无效（应为 YYYY-MM-DD 格式的真实日期）")
 
 
 def _base_type(kind: TypeEngine[Any]) -> TypeEngine[Any]:
@@ -117,29 +116,24 @@ def _base_type(kind: TypeEngine[Any]) -> TypeEngine[Any]:
 
 
 def codec(column: Column[Any]) -> Codec:
-    """The codec of a column, by its type; None is written as null and read back only where the column allows it."""
+    """The codec of a column, by its type."""
     kind = _base_type(column.type)
     if isinstance(kind, DateTime):
-        found = Codec(_write_moment, _read_moment)
-    elif isinstance(kind, Date):
-        found = Codec(_write_day, _read_day)
-    elif isinstance(kind, JSON):
-        found = Codec(_same, _same)
-    elif isinstance(kind, Boolean):
-        found = Codec(_same, _typed(bool, " true 或 false"))
-    elif isinstance(kind, Integer):
-        found = Codec(_same, _typed(int, "整数"))
-    elif isinstance(kind, Float):
-        found = Codec(_same, _typed(float, "数值"))
-    elif isinstance(kind, String):
-        found = Codec(_same, _typed(str, "字符串"))
-    else:  # a new column type: give it a codec here (tests/integration/test_transfer.py covers every column)
-        raise TypeError(f"no export codec for {column.table.name}.{column.name} ({column.type!r})")
-    return found if not column.nullable else Codec(_nullable(found.write), _nullable(found.read))
-
-
-def _nullable(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else convert(value)
+        return Codec(_write_moment, _read_moment, str, "带时区的时间字符串")
+    if isinstance(kind, Date):
+        return Codec(_write_day, _read_day, str, "日期字符串 YYYY-MM-DD")
+    if isinstance(kind, JSON):
+        return Codec(None, None, None, "JSON")
+    if isinstance(kind, Boolean):
+        return Codec(None, None, bool, " true 或 false")
+    if isinstance(kind, Integer):
+        return Codec(None, None, int, "整数")
+    if isinstance(kind, Float):
+        return Codec(None, None, float, "数值")
+    if isinstance(kind, String):
+        return Codec(None, None, str, "字符串")
+    # A new column type: give it a codec here (tests/integration/test_transfer.py exports every column).
+    raise TypeError(f"no export codec for {column.table.name}.{column.name} ({column.type!r})")
 
 
 def schema_revision(conn: Connection) -> str | None:
@@ -194,6 +188,9 @@ def _refuse(db: Database, target: Path, force: bool) -> None:
         raise InputError(f"文件 {target} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one, not one per line
+
+
 class _Writer:
     """Lines appended to the file, each also fed to the checksum the trailer carries."""
 
@@ -201,7 +198,7 @@ class _Writer:
         self.f, self.digest, self.size = f, hashlib.sha256(), 0
 
     def line(self, record: Any) -> None:
-        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        data = (_ENCODER.encode(record) + "\n").encode("utf-8")
         self.f.write(data)
         self.digest.update(data)
         self.size += len(data)
@@ -226,12 +223,16 @@ def _write_all(db: Database, out: _Writer, tables: list[Table], with_secrets: bo
         progress(0, total)
         for table in tables:
             names = [c.name for c in kept[table.name]]
-            writers = [codec(c).write for c in kept[table.name]]
+            converted = [(i, c.name, write) for i, c in enumerate(kept[table.name])
+                         if (write := codec(c).write) is not None]
             query = select(*kept[table.name]).order_by(*table.primary_key.columns)
             written = 0
             for row in conn.execution_options(yield_per=_BATCH).execute(query):
-                out.line({"table": table.name,
-                          "row": {n: w(v) for n, w, v in zip(names, writers, row, strict=True)}})
+                values = dict(zip(names, row, strict=True))
+                for i, name, write in converted:
+                    if row[i] is not None:
+                        values[name] = write(row[i])
+                out.line({"table": table.name, "row": values})
                 written += 1
                 if written % _BATCH == 0:
                     progress(done + written, total)

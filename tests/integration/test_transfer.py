@@ -124,9 +124,9 @@ def dump(db: str) -> dict[str, list[dict[str, Any]]]:
     try:
         with engine.connect() as conn:
             for table in model_tables():
-                writers = {c.name: codec(c).write for c in table.columns}
+                writers = {c.name: codec(c).write or (lambda v: v) for c in table.columns}
                 rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-                found[table.name] = [{k: writers[k](v) for k, v in row.items()} for row in rows]
+                found[table.name] = [{k: v if v is None else writers[k](v) for k, v in row.items()} for row in rows]
     finally:
         engine.dispose()
     return found
