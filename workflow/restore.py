@@ -16,8 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, MetaData, Table, func, inspect, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from workflow.bulk import bulk_insert
 from workflow.db import SIDE_FILES, Database, shown_url, sqlite_file, without_passwords
@@ -57,7 +58,7 @@ class _Part:
     table: Table
     columns: list[str]
     readers: list[tuple[str, Codec, bool]]  # (column, its codec, nullable)
-    missing: dict[str, None]  # nullable columns of the table the file does not have (left null)
+    missing: dict[str, Any]  # columns of the table the file does not have, with their values (null or the default)
     rows: int
     seen: int = 0
 
@@ -93,6 +94,17 @@ class _File:
             self.digest.update(raw)
 
 
+_REQUIRED = object()
+
+
+def _filled(column: Column[Any]) -> Any:
+    """What a column the file lacks (an export older than the column) gets: its constant default, or null."""
+    default = column.default
+    if isinstance(default, ScalarElementColumnDefault):
+        return default.arg
+    return None if column.nullable else _REQUIRED
+
+
 def _plan(file: _File, header: dict[str, Any], metadata: MetaData | None) -> list[_Part]:
     """The tables of the file, checked against this version's tables; a file from a newer ogi is refused."""
     if header.get("format") != FORMAT:
@@ -119,12 +131,12 @@ def _plan(file: _File, header: dict[str, Any], metadata: MetaData | None) -> lis
         if unknown:
             raise file.refuse(f"表 {name} 有本版本的 ogi 没有的列 {'、'.join(unknown)}（来自较新版本的 ogi？）："
                               "请先升级 ogi 再恢复", 1)
-        absent = [c for c in table.columns if c.name not in columns]
-        required = [c.name for c in absent if not c.nullable]
+        absent = {c.name: _filled(c) for c in table.columns if c.name not in columns}
+        required = [c for c, value in absent.items() if value is _REQUIRED]
         if required:
             raise file.refuse(f"表 {name} 缺少不能为空的列 {'、'.join(required)}", 1)
         parts.append(_Part(table, columns, [(c, codec(table.c[c]), bool(table.c[c].nullable)) for c in columns],
-                           dict.fromkeys(c.name for c in absent), rows))
+                           absent, rows))
     return parts
 
 

@@ -6,6 +6,7 @@ year, agency settings, an appeal mapping, alerts raised and delivered (and some 
 heartbeat and a change recorded in a locked year: every table holds rows.
 """
 
+import hashlib
 import json
 import os
 import signal
@@ -348,6 +349,33 @@ def test_a_file_of_a_newer_format_or_schema_is_refused_before_the_database_is_to
     not_ours.write_text('{"name": "某个别的文件"}\n', encoding="utf-8")
     assert "不是 ogi export 导出的文件" in ogi(str(target), "restore", str(not_ours), ok=False).stderr
     assert not target.exists()
+
+
+def _older(exported: Path, tmp_path: Path, dropped: dict[str, str]) -> Path:
+    """The export as an ogi older than some columns would have written it (table → column it lacks), resealed."""
+    lines = [json.loads(raw) for raw in _lines(exported)]
+    for entry in lines[0]["tables"]:
+        if entry["name"] in dropped:
+            entry["columns"].remove(dropped[entry["name"]])
+    for record in lines[1:-1]:
+        record["row"].pop(dropped.get(record["table"], ""), None)
+    data = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in lines[:-1])
+    path = tmp_path / "older.jsonl"
+    path.write_bytes(data + json.dumps({**lines[-1], "sha256": hashlib.sha256(data).hexdigest()}).encode() + b"\n")
+    return path
+
+
+def test_an_export_older_than_a_column_restores_it_as_its_default(exported: Path, tmp_path: Path) -> None:
+    older = _older(exported, tmp_path, {"user": "email", "delivery": "attempts"})
+    target = str(tmp_path / "older.db")
+    assert "全部与办理记录的重演一致" in ogi(target, "restore", str(older)).stdout
+    restored, original = dump(target), json.loads(_lines(exported)[0])
+    assert len(restored["user"]) == 7 and {u["email"] for u in restored["user"]} == {None}
+    assert {d["attempts"] for d in restored["delivery"]} == {0}
+    assert [t["rows"] for t in original["tables"]] == [len(restored[t["name"]]) for t in original["tables"]]
+    required = _older(exported, tmp_path, {"agency": "name"})
+    refused = ogi(str(tmp_path / "required.db"), "restore", str(required), ok=False)
+    assert "第 1 行" in refused.stderr and "缺少不能为空的列 name" in refused.stderr
 
 
 def test_export_never_overwrites_without_force_nor_ever_the_database(source: Path, tmp_path: Path) -> None:
