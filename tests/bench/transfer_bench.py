@@ -34,6 +34,7 @@ class Step:
     rows: int
     size: int  # bytes of the export file written or read
     seconds: float  # export: the whole; restore: loading only (up to the start of verify)
+    cpu_seconds: float  # this process's CPU time over the same span (the database server's not included)
     verify_seconds: float = 0.0  # restore: the verify it runs afterwards
 
     @property
@@ -70,25 +71,30 @@ def _raw_read(path: Path) -> float:
 def _export(url: str, target: Path, what: str) -> Step:
     db = Database(url)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         made = export(db, target)
-        return Step(what, made.total, made.size, time.perf_counter() - started)
+        return Step(what, made.total, made.size, time.perf_counter() - started, time.process_time() - cpu)
     finally:
         db.dispose()
 
 
 def _restore(url: str, source: Path, what: str) -> tuple[Step, bool]:
     db = Database(url)
-    marks: list[float] = []
+    marks: list[tuple[float, float]] = []
+
+    def verifying(_done: int, _total: int) -> None:
+        if not marks:
+            marks.append((time.perf_counter(), time.process_time()))
+
     try:
-        started = time.perf_counter()
-        done = restore(db, source, today=evidence_bench.TODAY,
-                       verify_progress=lambda _d, _t: marks.append(time.perf_counter()) if not marks else None)
+        started, cpu = time.perf_counter(), time.process_time()
+        done = restore(db, source, today=evidence_bench.TODAY, verify_progress=verifying)
         ended = time.perf_counter()
     finally:
         db.dispose()
-    loaded = marks[0] if marks else ended
-    return Step(what, done.total, source.stat().st_size, loaded - started, ended - loaded), done.verification.ok
+    loaded, loaded_cpu = marks[0] if marks else (ended, time.process_time())
+    return (Step(what, done.total, source.stat().st_size, loaded - started, loaded_cpu - cpu, ended - loaded),
+            done.verification.ok)
 
 
 def _rows(path: Path) -> list[bytes]:
@@ -125,12 +131,13 @@ def run(workdir: Path, *, cases: int, live: int, say: Callable[[str], None]) -> 
 def table(r: TransferResult) -> Table:
     """The timings of (j)."""
     rows = [(f"raw: sqlite3 `SELECT *` of every table, fetchall ({r.steps[0].rows:,} rows; the baseline)",
-             _s(r.raw_seconds), "", "", "1.00×")]
+             _s(r.raw_seconds), "", "", "", "1.00×")]
     for s in r.steps:
         verified = f" (then verify: {_s(s.verify_seconds)})" if s.verify_seconds else ""
         rows.append((f"{s.what}: {s.rows:,} rows, {s.size / 2**20:,.1f} MiB{verified}", _s(s.seconds),
-                     f"{s.rows_per_second:,.0f}", f"{s.mib_per_second:,.1f}", _x(s.seconds / r.raw_seconds)))
-    return Table(("what", "time", "rows/s", "MiB/s", "ratio"), tuple(rows), frozenset({1, 2, 3, 4}))
+                     _s(s.cpu_seconds), f"{s.rows_per_second:,.0f}", f"{s.mib_per_second:,.1f}",
+                     _x(s.seconds / r.raw_seconds)))
+    return Table(("what", "time", "its CPU time", "rows/s", "MiB/s", "ratio"), tuple(rows), frozenset({1, 2, 3, 4, 5}))
 
 
 def text(r: TransferResult) -> str:
@@ -156,6 +163,7 @@ def markdown(r: TransferResult, machine: MachineInfo, command: str = COMMAND) ->
             The round trip goes SQLite → PostgreSQL (local server, same machine) → SQLite, and the second
             export's rows are checked to be byte for byte the first one's. One run, written on **{day}**
             ({machine.cpu}, {machine.cpus_usable} usable CPUs, {machine.python}) by `{command}`; the machine may
-            have been shared with other work.{skipped}"""),
+            have been shared with other work, so each step's CPU time in this process is given too (the
+            PostgreSQL server's own is not in it). Rows and MiB per second are of the wall time.{skipped}"""),
         table(r).markdown(),
     ])
