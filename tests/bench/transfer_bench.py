@@ -158,7 +158,8 @@ def markdown(r: TransferResult, machine: MachineInfo, command: str = COMMAND) ->
         _para(f"""The database of (i): {r.cases:,} cases (built in {_s(r.build_seconds)}). `workflow.transfer.export`
             (what `ogi export` runs) reads every table in one snapshot, row by row (`yield_per`), and writes one
             JSON line per row with its checksum; `workflow.restore.restore` (`ogi restore`) parses and checks
-            every line, inserts in batches of 5,000 (one compiled INSERT, executemany) in one transaction,
+            every line, inserts in batches of 5,000 (SQLite: one compiled INSERT by executemany; PostgreSQL:
+            COPY) in one transaction,
             checks the trailer, resets the sequences and commits; the `ogi verify` it then runs is timed apart.
             The round trip goes SQLite → PostgreSQL (local server, same machine) → SQLite, and the second
             export's rows are checked to be byte for byte the first one's. One run, written on **{day}**
