@@ -9,6 +9,7 @@ Run from the repository root:
     .venv/bin/python -m tests.bench.run --only cli     # just (g), the CLI start-up (with --write-docs: its section)
     .venv/bin/python -m tests.bench.run --only registrations   # just (h), concurrent registrations (likewise)
     .venv/bin/python -m tests.bench.run --only verify  # just (i): ogi verify, backup, synchronous=FULL (its section)
+    .venv/bin/python -m tests.bench.run --only transfer  # just (j): ogi export and ogi restore (its section)
 
 Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
 Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
@@ -35,6 +36,7 @@ from tests.bench import (
     report,
     stats_bench,
     sweep_bench,
+    transfer_bench,
 )
 from tests.bench.common import Sizes, machine_info
 
@@ -50,10 +52,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
-    parser.add_argument("--only", choices=["cli", "registrations", "verify"],
+    parser.add_argument("--only", choices=["cli", "registrations", "verify", "transfer"],
                         help="run only this part: cli = (g) the command-line start-up; registrations = (h) "
                              "concurrent registrations; verify = (i) records as evidence (ogi verify, backup, "
-                             "synchronous=FULL)")
+                             "synchronous=FULL); transfer = (j) ogi export and ogi restore")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -154,6 +156,21 @@ def only_evidence(args: argparse.Namespace) -> int:
     return 0 if result.clean else 1
 
 
+def only_transfer(args: argparse.Namespace) -> int:
+    """(j) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if the round trip was unsound."""
+    info = machine_info()
+    cases, live = ((transfer_bench.QUICK_CASES, transfer_bench.QUICK_LIVE) if args.quick
+                   else (transfer_bench.CASES, transfer_bench.LIVE))
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        result = transfer_bench.run(Path(tmp), cases=cases, live=live, say=_say)
+    print(transfer_bench.text(result))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), transfer_bench.HEADING,
+                                              transfer_bench.markdown(result, info)), encoding="utf-8")
+        _say(f"wrote the (j) section of {DOC}")
+    return 0 if result.sound else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
     args = _arguments(argv)
@@ -163,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return only_registrations(args)
     if args.only == "verify":
         return only_evidence(args)
+    if args.only == "transfer":
+        return only_transfer(args)
     sizes = Sizes.quick() if args.quick else Sizes()
     results = measure(sizes, args.profile_top)
     with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
