@@ -199,12 +199,12 @@ def test_sqlite_to_postgresql_to_sqlite_reproduces_every_record_case_and_report(
     work = str(_copy(source, tmp_path / "work.db"))
     first, second = tmp_path / "from-sqlite.jsonl", tmp_path / "from-postgresql.jsonl"
     back = str(tmp_path / "back.db")
-    ogi(work, "export", str(first))
+    ogi(work, "export", str(first), "--with-secrets")  # a move keeps the web logins (docs/operations.md)
     assert stat.S_IMODE(first.stat().st_mode) == 0o600
     with postgres_database() as pg:
         restored = ogi(pg, "restore", str(first))
         assert "全部与办理记录的重演一致，记录的哈希链完整" in restored.stdout
-        ogi(pg, "export", str(second))
+        ogi(pg, "export", str(second), "--with-secrets")
         ogi(back, "restore", str(second))
         assert rows_of(first) == rows_of(second)
         original = dump(work)
