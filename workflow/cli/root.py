@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agency": ("agencies", "平台上的机关：添加、列出"),
     "backup": ("backup", "备份数据库：其他进程写入时也得到一致的副本（权限 0600）；PostgreSQL 显示 pg_dump 的用法。"),
     "verify": ("verify", "核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"),
+    "db": ("db", "数据库结构：升级到本版本（upgrade）、查看当前版本（current）"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),
     "fee": ("fees", "信息处理费"),
