@@ -2,6 +2,7 @@
 data, and no command works on a database behind (or ahead of) the code."""
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy import Engine, MetaData, create_engine, inspect, make_url, text
 from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
@@ -132,6 +133,25 @@ def test_revision_0001_is_the_schema_ogi_0_1_0_made(v010: Path, tmp_path: Path) 
     made_by_010 = _schema(_engine_of(f"sqlite:///{v010}"))
     assert _schema(_engine_of(url)) == made_by_010
     assert "code" not in str(made_by_010["tables"]["agency"]["columns"])  # the fixture is the old schema indeed
+
+
+def _statements(dump: str) -> list[str]:
+    """pg_dump's statements, without comments, its session keys and the version table (0.1.0 had none)."""
+    lines = [line for line in dump.splitlines() if not line.startswith(("--", "\\restrict", "\\unrestrict"))]
+    return [c.strip() for c in re.split(r"\n\s*\n", "\n".join(lines)) if c.strip() and "alembic_version" not in c]
+
+
+def test_revision_0001_is_the_schema_ogi_0_1_0_made_on_postgresql() -> None:
+    """tests/fixtures/v010-postgresql-schema.sql: `pg_dump --schema-only` of a database 0.1.0's `ogi init` made."""
+    with postgres_database() as url:
+        runner.upgrade(url, target="0001")
+        where = make_url(url)
+        done = subprocess.run(["pg_dump", "-h", where.host or "", "-p", str(where.port or 5432), "-U",
+                               where.username or "", "--schema-only", "--no-owner", where.database or ""],
+                              capture_output=True, text=True, check=True)
+    expected = (FIXTURES / "v010-postgresql-schema.sql").read_text(encoding="utf-8")
+    assert any(c.startswith("CREATE TABLE public.event ") for c in _statements(expected))
+    assert _statements(done.stdout) == _statements(expected)
 
 
 def test_a_0_1_0_database_is_refused_until_upgraded_then_shows_what_0_1_0_showed(v010: Path) -> None:

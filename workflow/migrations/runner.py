@@ -59,6 +59,7 @@ def _config(conn: Connection) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(_HERE))
+    config.set_main_option("file_template", "v%%(rev)s_%%(slug)s")  # a module name: a letter first
     config.attributes["connection"] = conn
     return config
 
@@ -108,3 +109,27 @@ def script_heads() -> tuple[str, ...]:
     return tuple(reversed([s.revision for s in script.walk_revisions()]))
 
 
+
+
+def autogenerate(revision_id: str, message: str) -> None:
+    """Developers: write versions/v<id>_<message>.py from what the models add to HEAD (review it before committing).
+
+    `python -m workflow.migrations.runner 0003 "indexes for scale"`; then append "0003" to REVISIONS.
+    """
+    import tempfile
+
+    from alembic import command
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'head.db'}"
+        upgrade(url)
+        engine = _engine(url)
+        with engine.begin() as conn:
+            command.revision(_config(conn), message=message, autogenerate=True, rev_id=revision_id)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    autogenerate(sys.argv[1], sys.argv[2])

@@ -4,7 +4,7 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 """
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: F401 - most revisions name its types
 import sqlmodel.sql.sqltypes  # noqa: F401 - autogenerate names its column types
 from alembic import op
 ${imports if imports else ""}
