@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflow import models  # noqa: F401 - registers every table before create_all
-from workflow.errors import WorkflowError
+from workflow.errors import SchemaMismatch
 from workflow.migrations import HEAD, RELEASE_0_1_0, REVISIONS
 
 DEFAULT_URL = "sqlite:///ogi.db"
@@ -203,10 +203,6 @@ def sqlite_file(url: str) -> Path | None:
         return None
     database = make_url(url).database
     return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
-
-
-class SchemaMismatch(WorkflowError):
-    """The database's schema is not the one this code was written for (older, newer, or unknown)."""
 
 
 @dataclass(frozen=True)

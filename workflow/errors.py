@@ -7,7 +7,8 @@
     ├── StaleCase             the case changed since the version the user saw
     ├── CalendarError         a calendar import or override is invalid
     ├── CalendarRangeError    a date outside the calendar's range
-    └── YearLocked            the action's legal date falls in a year whose report is locked
+    ├── YearLocked            the action's legal date falls in a year whose report is locked
+    └── SchemaMismatch        the database's schema is behind the code (run `ogi db upgrade`) or ahead of it
 """
 
 
@@ -46,3 +47,7 @@ class CalendarRangeError(WorkflowError):
 
 class YearLocked(WorkflowError):
     """The year's annual report is locked; only an admin with a recorded reason may change it."""
+
+
+class SchemaMismatch(WorkflowError):
+    """The database's schema is not the one this code was written for (older, newer, or unknown)."""

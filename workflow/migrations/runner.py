@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-from workflow.db import SchemaMismatch, StoredSchema, schema_problem, stored_schema
+from workflow.db import StoredSchema, schema_problem, stored_schema
+from workflow.errors import SchemaMismatch
 from workflow.migrations import HEAD
 
 __all__ = ["Upgraded", "status", "upgrade"]
