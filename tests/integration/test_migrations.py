@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -108,23 +108,12 @@ def test_the_migrations_build_exactly_the_models_schema(empty_url: str, tmp_path
     assert _no_drift(empty_url) == []
     migrated = _schema(_engine_of(empty_url))
     # `ogi init` on an empty database takes the models' schema directly: it must be the same, names included.
-    with (postgres_database() if "postgresql" in empty_url else _sqlite(tmp_path / "init.db")) as url:
+    with postgres_database() if "postgresql" in empty_url else nullcontext(f"sqlite:///{tmp_path / 'init.db'}") as url:
         db = Database(url)
         db.create_schema()
         assert _schema(db.engine) == migrated
         assert runner.status(url).current
         db.dispose()
-
-
-class _sqlite:
-    def __init__(self, path: Path) -> None:
-        self.url = f"sqlite:///{path}"
-
-    def __enter__(self) -> str:
-        return self.url
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def test_revision_0001_is_the_schema_ogi_0_1_0_made(v010: Path, tmp_path: Path) -> None:
