@@ -28,6 +28,9 @@ def init(db: Database, *, agency: str, code: str = DEFAULT_CODE, admin: str = "a
 
     A county bureau runs a one-agency platform and never meets the word: its admin administers the platform,
     its calendar and its one agency. More agencies are added by `ogi agency add`.
+
+    An empty database gets the newest schema, its revision recorded; one at that revision is left as it is; one
+    behind the code (0.1.0's) or ahead of it is refused before anything is written: `ogi db upgrade` first.
     """
     if not agency.strip():
         raise InputError("机关名称（--agency）不能为空")

@@ -5,6 +5,7 @@ import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from workflow import models  # noqa: F401 - registers every table before create_all
+from workflow.errors import SchemaMismatch
+from workflow.migrations import HEAD, RELEASE_0_1_0, REVISIONS
 
 DEFAULT_URL = "sqlite:///ogi.db"
 
@@ -36,6 +39,11 @@ _APPEND_ONLY_POSTGRES = [
     "CREATE TRIGGER appeal_event_append_only BEFORE UPDATE OR DELETE ON appeal_event "
     "FOR EACH ROW EXECUTE FUNCTION event_append_only()",
 ]
+
+
+def append_only_statements(dialect: str) -> list[str]:
+    """The DDL that makes the event tables (cases and appeals) refuse every UPDATE and DELETE."""
+    return _APPEND_ONLY_SQLITE if dialect == "sqlite" else _APPEND_ONLY_POSTGRES
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -94,11 +102,12 @@ def failure_text(exc: SQLAlchemyError) -> str:
     may hold applicants' names) or a password."""
     reason = without_passwords(str(getattr(exc, "orig", None) or str(exc)).strip().split("\n", 1)[0])
     if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
-        return "数据库尚未初始化或缺少新版本的表：请运行 ogi init --agency 机关名称（可重复运行，会补建缺少的表）"
+        return ("数据库尚未初始化或缺少本版本的表：新数据库请运行 ogi init --agency 机关名称；"
+                "已有数据库请先备份，再运行 ogi db upgrade")
     column = re.search(r"no such column: (\S+)|column (\S+) does not exist", reason)
     if column:
         return (f"数据库由较早版本的 ogi 建立，缺少本版本需要的列（{column[1] or column[2]}）："
-                "需要先升级数据库结构（见 docs/operations.md），升级前请先备份")
+                "请先备份，再运行 ogi db upgrade 升级数据库结构（见 docs/operations.md）")
     if "file is not a database" in reason or "database disk image is malformed" in reason:
         return "该文件不是 ogi 的 SQLite 数据库（或已损坏）：请用 --db 指定正确的数据库文件"
     if "readonly database" in reason or "read-only" in reason:
@@ -196,15 +205,93 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
 
+@dataclass(frozen=True)
+class StoredSchema:
+    """Which revision of the schema a database holds (workflow/migrations/), as read from it."""
+
+    revision: str | None  # None: no table of ogi, or tables whose version cannot be told
+    versioned: bool  # whether alembic_version says so; False: ogi 0.1.0 (or earlier code), told by its columns
+    empty: bool = False  # no table of ogi at all: `ogi init` may create the schema
+
+    @property
+    def current(self) -> bool:
+        """Whether this code can work on it as it is."""
+        return self.versioned and self.revision == HEAD
+
+    @property
+    def behind(self) -> bool:
+        """Whether `ogi db upgrade` can bring it to this code's schema."""
+        return not self.empty and self.revision in REVISIONS and not self.current
+
+
+_COLUMNS = {"sqlite": "SELECT name FROM pragma_table_info(?)",
+            "postgresql": "SELECT column_name FROM information_schema.columns "
+                          "WHERE table_schema = current_schema() AND table_name = %s"}
+_TABLES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+           "postgresql": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"}
+
+
+def stored_schema(dbapi_connection: Any, dialect: str) -> StoredSchema:
+    """Read the schema's revision from a driver connection (cheap: a few catalog rows, no Alembic).
+
+    A database without alembic_version was made before migrations existed: ogi 0.1.0's has no `agency.code`; one
+    made by later code without migrations already has the columns of revision 0002.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_TABLES[dialect])
+        tables = {row[0] for row in cursor.fetchall()}
+        if "alembic_version" in tables:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            rows = cursor.fetchall()
+            return StoredSchema(rows[0][0] if len(rows) == 1 else None, versioned=True)
+        if "agency" not in tables:
+            return StoredSchema(None, versioned=False, empty=True)
+
+        def columns(table: str) -> set[str]:
+            cursor.execute(_COLUMNS[dialect], (table,))
+            return {row[0] for row in cursor.fetchall()}
+
+        if "code" not in columns("agency"):
+            return StoredSchema(RELEASE_0_1_0, versioned=False)
+        unversioned = "0002" if "case_number" in tables and "hash" in columns("event") else None
+        return StoredSchema(unversioned, versioned=False)
+    finally:
+        cursor.close()
+
+
+def schema_problem(stored: StoredSchema) -> str | None:
+    """Why this code may not work on a database of that schema, in Chinese (None when it may)."""
+    if stored.current or stored.empty:
+        return None
+    upgrade = "请先备份数据库（ogi backup，PostgreSQL 用 pg_dump），再运行 ogi db upgrade 升级（见 docs/operations.md）"
+    if stored.behind and not stored.versioned and stored.revision == RELEASE_0_1_0:
+        return f"数据库由 ogi 0.1.0 建立，其结构比本版本旧：{upgrade}"
+    if stored.behind and not stored.versioned:
+        return f"数据库由尚未记录结构版本的 ogi 建立：请运行 ogi db upgrade 记录其版本（{HEAD}）后再使用"
+    if stored.behind:
+        return f"数据库结构版本为 {stored.revision}，比本版本 ogi 需要的 {HEAD} 旧：{upgrade}"
+    if stored.versioned:
+        return (f"数据库结构版本为 {stored.revision}，本版本 ogi 不认识（最新为 {HEAD}）：它可能已由较新版本的 ogi "
+                "升级，请使用该版本或更新的 ogi，不要用本版本写入")
+    return ("数据库中有 ogi 的表，但没有结构版本记录，也不是 ogi 0.1.0 的结构，无法自动升级："
+            "请用 --db 确认数据库是否正确，或从备份恢复")
+
+
 class Database:
     """An engine plus the one way to run a unit of work on it.
 
     A SQLite file this process may not write (an archived copy, a read-only mount) is opened read-only:
     every command that only reads works, and one that writes is refused in Chinese.
+
+    The first connection checks the schema's revision (`check_schema`): a database behind the code (or ahead
+    of it) is refused with SchemaMismatch, before any command reads or writes it. `ogi db` and `ogi backup`
+    open it without the check.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, check_schema: bool = True) -> None:
         self.url = url
+        self._schema_checked = not check_schema
         if url.startswith("sqlite"):
             path = sqlite_file(url)
             if path is not None and path.exists() and not (os.access(path, os.W_OK)
@@ -223,6 +310,21 @@ class Database:
         else:
             # Timestamps are stored as UTC wall time (the columns carry no zone) whatever the server's TimeZone.
             self.engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+        if check_schema:
+            event.listen(self.engine, "connect", self._check_schema)
+
+    def _check_schema(self, dbapi_connection: Any, _record: Any) -> None:
+        """Once per process (the first connection that finds it right): refuse a schema this code cannot use."""
+        if self._schema_checked:
+            return
+        dialect = self.engine.dialect.name
+        stored = stored_schema(dbapi_connection, dialect)
+        if dialect != "sqlite":
+            dbapi_connection.rollback()  # end the transaction the catalog queries opened
+        problem = schema_problem(stored)
+        if problem is not None:
+            raise SchemaMismatch(problem)
+        self._schema_checked = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -230,12 +332,25 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
-        """Create every table (idempotent) and make the event tables (cases and appeals) append-only."""
-        SQLModel.metadata.create_all(self.engine)
-        statements = _APPEND_ONLY_SQLITE if self.is_sqlite else _APPEND_ONLY_POSTGRES
+        """On an empty database: every table at the newest revision, the event tables append-only, the revision
+        recorded (one transaction). On a database at that revision: nothing (the connection checked it).
+
+        The tables come from the models (`create_all`); tests/integration/test_migrations.py proves that running
+        every migration gives the same schema.
+        """
         with self.engine.begin() as conn:
-            for statement in statements:
+            stored = stored_schema(conn.connection.dbapi_connection, conn.dialect.name)
+            if not stored.empty:
+                problem = schema_problem(stored)
+                if problem is not None:
+                    raise SchemaMismatch(problem)
+                return
+            SQLModel.metadata.create_all(conn)
+            for statement in append_only_statements(conn.dialect.name):
                 conn.execute(text(statement))
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                              "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))  # as Alembic makes it
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": HEAD})
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

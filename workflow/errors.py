@@ -8,7 +8,8 @@
     ├── CalendarError         a calendar import or override is invalid
     ├── CalendarRangeError    a date outside the calendar's range
     ├── YearLocked            the action's legal date falls in a year whose report is locked
-    └── LoginRefused          a wrong password, a disabled account, or an account made to wait
+    ├── LoginRefused          a wrong password, a disabled account, or an account made to wait
+    └── SchemaMismatch        the database's schema is behind the code (run `ogi db upgrade`) or ahead of it
 """
 
 
@@ -51,3 +52,7 @@ class YearLocked(WorkflowError):
 
 class LoginRefused(WorkflowError):
     """A login that does not succeed; the message never tells which of username and password was wrong."""
+
+
+class SchemaMismatch(WorkflowError):
+    """The database's schema is not the one this code was written for (older, newer, or unknown)."""

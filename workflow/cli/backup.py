@@ -18,7 +18,7 @@ def backup(
     from workflow import backup as use_case
 
     with progress_bar(f"备份到 {target}"):
-        made = run(lambda: use_case.backup(database(), target, force=force))
+        made = run(lambda: use_case.backup(database(check_schema=False), target, force=force))
     out.print(f"已备份到 {made.path}：{made.cases} 件案件、{made.events} 条办理记录、"
               f"{made.appeal_events} 条复议诉讼记录（{made.size / 1_048_576:.1f} MB，仅本用户可读写）。"
               f"核对备份：ogi --db {made.path} verify",

@@ -168,8 +168,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def database(*, create: bool = False) -> "Database":
-    """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file."""
+def database(*, create: bool = False, check_schema: bool = True) -> "Database":
+    """The database named by --db / OGI_DB (default ./ogi.db); only `init` may create a SQLite file.
+
+    Its first connection refuses a schema behind (or ahead of) this version, unless `check_schema` is False
+    (`ogi db`, `ogi backup`: they must work on an old database).
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from workflow.db import Database, resolve_url, shown_url, url_problem
@@ -184,7 +188,7 @@ def database(*, create: bool = False) -> "Database":
     if path is not None and not create and not path.exists():
         fail(f"数据库 {path} 不存在：请先运行 ogi init --agency 机关名称（或用 --db 指定已有的数据库）")
     try:
-        return Database(url)
+        return Database(url, check_schema=check_schema)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         fail(f"无法打开数据库 {shown_url(url)}：{type(exc).__name__}")
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verify", "核对全部案件：状态、结果、期限与办理记录重演一致，记录的哈希链完整（有问题时退出码为 1）。"),
     "export": ("transfer", "导出全部数据为带版本的 JSON Lines 文件（权限 0600），可恢复到 SQLite 或 PostgreSQL。"),
     "restore": ("transfer", "把 ogi export 的文件恢复到空数据库：全部成功或不做任何改动，随后核对。"),
+    "db": ("db", "数据库结构：升级到本版本（upgrade）、查看当前版本（current）"),
     "user": ("admin", "用户管理"),
     "calendar": ("admin", "工作日日历（节假日与调休）"),
     "fee": ("fees", "信息处理费"),

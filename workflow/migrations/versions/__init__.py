@@ -1,0 +1,1 @@
+"""The revisions, oldest first (file names start with v and the revision id); Alembic loads them by path."""
