@@ -24,8 +24,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Every integration test runs on SQLite and on PostgreSQL; the suite is spread over the machine's cores
+# (at most 4 workers: each PostgreSQL test holds a database of its own on the test server).
 pytest: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 test: lint typecheck pytest
 

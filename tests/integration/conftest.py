@@ -102,20 +102,53 @@ def _populated(db: Database, path: Path | None) -> World:
     return World(db, path)
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    path = tmp_path / "ogi.db"
-    db = Database(f"sqlite:///{path}")
-    yield _populated(db, path)
-    db.dispose()
+BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture
-def pg_world() -> Iterator[World]:
-    """The same world on a fresh PostgreSQL database (the shared-platform setup of ARCHITECTURE decision 11)."""
-    with postgres_database() as url:
-        db = Database(url)
+@contextmanager
+def database_url(backend: str, folder: Path) -> Iterator[str]:
+    """A new, empty database on `backend`: a SQLite file in `folder`, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(folder / "ogi.db")
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@contextmanager
+def _world(backend: str, folder: Path) -> Iterator[World]:
+    with database_url(backend, folder) as url:
+        path = Path(url) if backend == "sqlite" else None
+        db = Database(f"sqlite:///{path}" if path is not None else url)
         try:
-            yield _populated(db, None)
+            yield _populated(db, path)
         finally:
             db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """The populated world, once on SQLite (a file per test) and once on PostgreSQL (a database per test)."""
+    with _world(request.param, tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[World]:
+    """The world on SQLite only: for tests of what exists only there (the file, its mode, WAL, online backup)."""
+    with _world("sqlite", tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path) -> Iterator[World]:
+    """The world on PostgreSQL only: for tests of what exists only there (pg_dump, trigger switches)."""
+    with _world("postgresql", tmp_path) as w:
+        yield w
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """What `--db` / OGI_DB takes for a new, empty database, once per backend (for tests through the CLI)."""
+    with database_url(request.param, tmp_path) as url:
+        yield url

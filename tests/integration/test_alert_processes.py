@@ -48,10 +48,8 @@ def _wait_for(world: World, as_of: date, sweeps: int, timeout: float = 60) -> No
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
-def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(backend: str, request: pytest.FixtureRequest,
+def test_two_schedulers_and_a_kill_deliver_every_alert_exactly_once(world: World,
                                                                      tmp_path: Path) -> None:
-    world: World = request.getfixturevalue(backend)
     _populate(world, date(2025, 5, 6), 60)  # responses falling due through June and July 2025
     log = tmp_path / "alerts.jsonl"
     first_day = date(2025, 6, 17)

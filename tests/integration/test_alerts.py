@@ -28,7 +28,6 @@ class Broken:
         raise ConnectionError("connection refused")
 
 
-BOTH = pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 
 
 def _days(first: str, last: str) -> list[date]:
@@ -104,10 +103,7 @@ def test_expired_correction_and_fee_periods_lapse_the_day_after(world: World) ->
     assert (case["outcome"], case["concluded_on"]) == ("6.2", "2025-04-02")
 
 
-@BOTH
-def test_a_failing_channel_does_not_block_others_or_lose_the_alert(backend: str,
-                                                                   request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+def test_a_failing_channel_does_not_block_others_or_lose_the_alert(world: World) -> None:
     world.receive(D("2025-03-03"))
     channels = {"inbox": InboxChannel(), "log": Broken()}
     alerts.sweep(world.db, today=D("2025-04-01"), policy=DEFAULT_POLICY, channels=channels)
@@ -241,10 +237,7 @@ def test_an_undone_lapse_is_never_made_again_but_a_later_period_still_lapses(wor
     assert alerts.sweep(world.db, today=D("2025-04-17"), policy=DEFAULT_POLICY, channels={}).lapsed == [number]
 
 
-@BOTH
-def test_a_new_fee_notice_after_an_undone_fee_lapse_lapses_again_when_unpaid(backend: str,
-                                                                             request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+def test_a_new_fee_notice_after_an_undone_fee_lapse_lapses_again_when_unpaid(world: World) -> None:
     number = world.receive(D("2025-03-03"))
     world.act(number, "issue_fee_notice", D("2025-03-04"), method="per_page", pages=120)
     assert alerts.lapse_expired(world.db, today=D("2025-04-02"))[0] == [number]
@@ -271,10 +264,8 @@ def test_after_undoing_a_fee_lapse_the_payment_ends_the_pause_on_the_day_it_was_
     assert case["clocks"]["response"]["due_on"] == "2025-04-17"
 
 
-@BOTH
-def test_bulk_written_alerts_read_back_exactly_like_orm_rows(backend: str, request: pytest.FixtureRequest) -> None:
+def test_bulk_written_alerts_read_back_exactly_like_orm_rows(world: World) -> None:
     """The sweep writes through the driver: stored timestamps must compare and load as the ORM's do."""
-    world: World = request.getfixturevalue(backend)
     world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
     with world.db.unit_of_work() as session:
@@ -299,11 +290,8 @@ def test_bulk_written_alerts_read_back_exactly_like_orm_rows(backend: str, reque
     assert delivery is not None and delivery.status == "pending" and delivery.next_attempt_at.tzinfo is not None
 
 
-@BOTH
-def test_an_alert_written_twice_is_stored_queued_and_reported_once(backend: str,
-                                                                   request: pytest.FixtureRequest) -> None:
+def test_an_alert_written_twice_is_stored_queued_and_reported_once(world: World) -> None:
     """Two processes offering the same keys: the second write creates nothing and reports nothing."""
-    world: World = request.getfixturevalue(backend)
     number = world.receive(D("2025-09-10"))
     with world.db.unit_of_work() as session:
         app_id = session.exec(select(Application.id)).one()
@@ -319,10 +307,8 @@ def test_an_alert_written_twice_is_stored_queued_and_reported_once(backend: str,
         assert len(session.exec(select(Alert)).all()) == 1 and len(session.exec(select(AlertQueue)).all()) == 1
 
 
-@BOTH
-def test_the_fan_out_uses_the_addresses_known_when_it_runs(backend: str, request: pytest.FixtureRequest) -> None:
+def test_the_fan_out_uses_the_addresses_known_when_it_runs(world: World) -> None:
     """An email address added after the alert was raised still gets the email; a race makes no duplicates."""
-    world: World = request.getfixturevalue(backend)
     world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)
     listed = monitor.list_alerts(world.db, pending=True)
@@ -342,13 +328,10 @@ def test_the_fan_out_uses_the_addresses_known_when_it_runs(backend: str, request
     assert monitor.status(world.db, today=D("2025-09-18"), max_age=timedelta(hours=26))["queued_alerts"] == 0
 
 
-@BOTH
-def test_a_stalled_send_never_makes_another_process_send_its_rows_again(backend: str,
-                                                                         request: pytest.FixtureRequest,
+def test_a_stalled_send_never_makes_another_process_send_its_rows_again(world: World,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Process A hangs for 11 minutes on one send; B takes A's batch over as abandoned and sends it. When A
     wakes up it sends none of the rows B took: every delivery arrives once (the hung one failed in A)."""
-    world: World = request.getfixturevalue(backend)
     for _ in range(5):
         world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)  # 5 reminders to the clerk

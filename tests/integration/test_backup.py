@@ -46,7 +46,10 @@ def _events(path: Path) -> set[tuple[str, int]]:
         return set(conn.execute("SELECT a.number, e.seq FROM event e JOIN application a ON a.id = e.application_id"))
 
 
-def test_a_backup_while_another_process_writes_holds_every_committed_event(world: World, tmp_path: Path) -> None:
+def test_a_backup_while_another_process_writes_holds_every_committed_event(sqlite_world: World,
+                                                                           tmp_path: Path) -> None:
+    """SQLite's online backup (on PostgreSQL `ogi backup` prints pg_dump commands: tested below)."""
+    world = sqlite_world
     writer = subprocess.Popen([sys.executable, "-c", _WRITER, world.db.url], stdout=subprocess.PIPE, text=True,
                               stderr=subprocess.PIPE)
     committed: list[tuple[str, int]] = []
@@ -67,7 +70,7 @@ def test_a_backup_while_another_process_writes_holds_every_committed_event(world
         for k in range(3):  # several backups in the middle of the stream
             before = set(committed)
             copy = tmp_path / f"备份{k}.db"
-            done = subprocess.run([OGI, "--db", str(world.path), "backup", str(copy)], capture_output=True,
+            done = subprocess.run([OGI, "--db", world.url, "backup", str(copy)], capture_output=True,
                                   text=True, timeout=120)
             assert done.returncode == 0 and "已备份到" in done.stdout, done.stderr
             copies.append((before, copy))
@@ -78,7 +81,8 @@ def test_a_backup_while_another_process_writes_holds_every_committed_event(world
         writer.terminate()
         writer.wait(timeout=30)
         reader.join(timeout=30)
-    live = _events(world.path) if world.path else set()
+    assert world.path is not None
+    live = _events(world.path)
     for before, copy in copies:
         held = _events(copy)
         assert before <= held <= live  # every event committed before the backup started; nothing invented
@@ -90,7 +94,10 @@ def test_a_backup_while_another_process_writes_holds_every_committed_event(world
     assert len(_events(copies[-1][1])) < len(live)  # the stream really ran across the backups
 
 
-def test_backup_never_overwrites_the_database_and_other_files_only_with_force(world: World, tmp_path: Path) -> None:
+def test_backup_never_overwrites_the_database_and_other_files_only_with_force(sqlite_world: World,
+                                                                              tmp_path: Path) -> None:
+    """The SQLite file and its WAL files as targets: PostgreSQL has no such file to overwrite."""
+    world = sqlite_world
     number = world.receive(TODAY)
     assert world.path is not None
     for target in ("ogi.db", "ogi.db-wal", "ogi.db-shm", "./x/../ogi.db"):

@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 
+from workflow import admin
+from workflow.db import Database, resolve_url
+
 OGI = str(Path(sys.executable).with_name("ogi"))
 
 
 class Shell:
-    """Runs the installed `ogi` against one SQLite file, as a clerk at a terminal would."""
+    """Runs the installed `ogi` against one database (a SQLite file or a PostgreSQL URL), as a clerk at a terminal
+    would."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.db = str(path)
 
     def argv(self, *args: str, as_: str | None = "clerk", today: str = "2025-03-10") -> list[str]:
@@ -43,13 +47,30 @@ class Shell:
         return done.stderr
 
 
+def _set_up(url: str) -> Shell:
+    """An agency with users clerk, clerk2 and head, made in this process: what `ogi init` and `ogi user add` do
+    is tested elsewhere, and a subprocess each would only repeat what test_cli_startup measures."""
+    db = Database(resolve_url(url))
+    try:
+        admin.init(db, agency="测试县人民政府办公室")
+        for name, role in (("clerk", "clerk"), ("clerk2", "clerk"), ("head", "head")):
+            admin.add_user(db, actor_name="admin", username=name, role=role)
+    finally:
+        db.dispose()  # nothing of this process stays connected (SQLite checkpoints when the last one closes)
+    return Shell(url)
+
+
 @pytest.fixture
-def sh(tmp_path: Path) -> Shell:
-    shell = Shell(tmp_path / "ogi.db")
-    shell.ok("init", "--agency", "测试县人民政府办公室", as_=None)
-    for name, role in (("clerk", "clerk"), ("clerk2", "clerk"), ("head", "head")):
-        shell.ok("user", "add", name, "--role", role, as_="admin")
-    return shell
+def sh(db_url: str) -> Shell:
+    """The shell on a new database, once on SQLite and once on PostgreSQL."""
+    return _set_up(db_url)
+
+
+@pytest.fixture
+def sqlite_sh(tmp_path: Path) -> Shell:
+    """The shell on a SQLite file only: for tests of that file, or of input and output files the database never
+    sees."""
+    return _set_up(str(tmp_path / "ogi.db"))
 
 
 def _receive(sh: Shell, on: str = "2025-03-03") -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import postgres_database
-from tests.integration.test_clerk_cli import Shell, _receive, sh  # noqa: F401 - the fixture
+from tests.integration.test_clerk_cli import Shell, _receive, sh, sqlite_sh  # noqa: F401 - the fixtures
 
 
 @pytest.fixture
@@ -38,11 +38,12 @@ def _plain(stderr: str) -> None:
     (b"\xff\xfe\x00\x01binary", "不是文本文件（含有二进制内容）"),
     ('year = 2027\nsource = "国务院办公厅通知"\n'.encode("gbk"), "不是 UTF-8 编码的文本文件（看来是 GBK/GB18030"),
 ])
-def test_a_calendar_notice_that_is_not_utf8_text_is_refused(sh: Shell, tmp_path: Path, content: bytes,  # noqa: F811
-                                                             problem: str) -> None:
+def test_a_calendar_notice_that_is_not_utf8_text_is_refused(sqlite_sh: Shell, tmp_path: Path,  # noqa: F811
+                                                             content: bytes, problem: str) -> None:
+    # SQLite only: the file is refused as it is read, before any database is touched
     notice = tmp_path / "2027.toml"
     notice.write_bytes(content)
-    stderr = sh.refused("calendar", "import", str(notice), as_="admin")
+    stderr = sqlite_sh.refused("calendar", "import", str(notice), as_="admin")
     _plain(stderr)
     assert problem in stderr and "2027.toml" in stderr
 
@@ -89,9 +90,11 @@ def test_an_overlong_applicant_name_is_refused_without_echoing_it(sh: Shell) -> 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to act as a non-root user")
 @pytest.mark.parametrize("folder_writable", [True, False], ids=["read-only-file", "read-only-folder"])
-def test_a_read_only_database_can_be_read_and_refuses_writes_in_chinese(sh: Shell, folder_writable: bool,  # noqa: F811
+def test_a_read_only_database_can_be_read_and_refuses_writes_in_chinese(sqlite_sh: Shell,  # noqa: F811
+                                                                        folder_writable: bool,
                                                                         cleanup: Callable[[Path], None]) -> None:
-    number = _receive(sh)
+    # SQLite only: a read-only SQLite file and folder (PostgreSQL's permissions are the server's)
+    number = _receive(sqlite_sh)
     # Under /tmp itself: pytest's own temporary folders are closed to other users.
     outer = Path(tempfile.mkdtemp(prefix="ogi-read-only-"))
     cleanup(outer)
@@ -99,8 +102,8 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_in_chinese(sh: Shel
     archive = outer / "archive"
     archive.mkdir()
     copy = archive / "ogi.db"
-    sh.ok("show", number)  # checkpointed on close: the copy below is the whole database
-    shutil.copy(sh.db, copy)
+    sqlite_sh.ok("show", number)  # checkpointed on close: the copy below is the whole database
+    shutil.copy(sqlite_sh.db, copy)
     copy.chmod(0o444)
     archive.chmod(0o777 if folder_writable else 0o555)
     reader = Shell(copy)

@@ -299,32 +299,32 @@ def test_appeals_dated_in_a_locked_year_are_refused(world: World, tmp_path: Path
     assert "第 2 行" not in message
 
 
-def _cli(tmp_path: Path, *args: str) -> Any:
-    return CliRunner().invoke(app, ["--db", str(tmp_path / "ogi.db"), "--today", "2025-12-31", "--as", "clerk",
+def _cli(world: World, *args: str) -> Any:
+    return CliRunner().invoke(app, ["--db", world.url, "--today", "2025-12-31", "--as", "clerk",
                                     *args])
 
 
 def test_cli_imports_counts_per_year_and_shows_imported_cases(world: World, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "l.csv", ROWS)
-    dry = _cli(tmp_path, "import", str(path), "--dry-run")
+    dry = _cli(world, "import", str(path), "--dry-run")
     assert dry.exit_code == 0 and "将导入 3 件" in dry.stdout and counts(world)[0] == 0
-    done = _cli(tmp_path, "import", str(path))
+    done = _cli(world, "import", str(path))
     assert done.exit_code == 0, done.stderr
     assert "已导入 3 件申请" in done.stdout and "2024 年收到：2 件" in done.stdout
-    shown = _cli(tmp_path, "show", "2024-0001")
+    shown = _cli(world, "show", "2024-0001")
     assert shown.exit_code == 0 and "2024-0001" in shown.stdout
-    detail = json.loads(_cli(tmp_path, "show", "2025-0001", "--json").stdout)
+    detail = json.loads(_cli(world, "show", "2025-0001", "--json").stdout)
     response = detail["clocks"]["response"]
     assert (detail["state"], response["due_on"], response["status"]) == ("received", "2025-12-29", "overdue")
-    again = json.loads(_cli(tmp_path, "import", str(path), "--json").stdout)
+    again = json.loads(_cli(world, "import", str(path), "--json").stdout)
     assert (again["created"], again["skipped_identical"]) == (0, 3)
 
 
 def test_cli_refuses_a_bad_ledger_with_exit_1_and_lists_rows(world: World, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "l.csv", [ROWS[0], [*ROWS[1][:2], "外星人", *ROWS[1][3:]]])
-    result = _cli(tmp_path, "import", str(path))
+    result = _cli(world, "import", str(path))
     assert result.exit_code == 1 and "第 3 行：申请人类型「外星人」无法识别" in result.stderr
-    as_json = _cli(tmp_path, "import", str(path), "--json")
+    as_json = _cli(world, "import", str(path), "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout)["errors"][0]["line"] == 3
     assert counts(world)[0] == 0
@@ -332,7 +332,7 @@ def test_cli_refuses_a_bad_ledger_with_exit_1_and_lists_rows(world: World, tmp_p
 
 def test_cli_imports_appeals(world: World, tmp_path: Path) -> None:
     path = _appeal_rows(world, tmp_path, APPEALS)
-    result = _cli(tmp_path, "import-appeals", str(path))
+    result = _cli(world, "import-appeals", str(path))
     assert result.exit_code == 0, result.stderr
     assert "已导入 3 件复议、诉讼案件" in result.stdout
     assert counts(world)[3] == 3
@@ -352,10 +352,8 @@ def test_documented_examples_import_and_headers_match_the_mapping(world: World, 
             assert f"| `{field}` | {'、'.join(names[1:])} |" in DOC
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 def test_the_bulk_load_stores_what_the_orm_reads_back_on_both_databases(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World, tmp_path: Path) -> None:
     load(world, write_csv(tmp_path / "l.csv", ROWS))
     appeals(world, write_csv(tmp_path / "a.csv", APPEALS, header=APPEAL_HEADER))
     detail = world.show("2024-0002", TODAY)

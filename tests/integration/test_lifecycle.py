@@ -1,4 +1,4 @@
-"""Every transition of SPEC §5 through the use cases, on a real SQLite database."""
+"""Every transition of SPEC §5 through the use cases, on SQLite and on PostgreSQL."""
 
 from datetime import date
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from datetime import date
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -30,10 +29,8 @@ main()
 ROUNDS = 8
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 def test_the_loser_of_a_race_is_told_who_changed_the_case_and_nothing_half_applied_remains(
-        backend: str, request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World) -> None:
     admin.add_user(world.db, actor_name="admin", username="clerk2", role="clerk")
     numbers = [world.receive(date(2025, 3, 3)) for _ in range(ROUNDS)]
     raced = 0

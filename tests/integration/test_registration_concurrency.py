@@ -105,10 +105,8 @@ def _numbers(count: int, year: int = 2026) -> list[str]:
     return [f"{year}-{i:04d}" for i in range(1, count + 1)]
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 def test_four_processes_registering_at_once_get_every_number_once_and_none_fails(
-        backend: str, request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World) -> None:
     users = ["clerk1", "clerk2", "clerk3", "clerk4"]
     _add_clerks(world, users)
     given = _register_at_once(world.url, users, 25)
@@ -119,10 +117,8 @@ def test_four_processes_registering_at_once_get_every_number_once_and_none_fails
     assert _interleaved(given), f"the processes never ran at once: the test proves nothing ({given})"
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 def test_two_agencies_registering_at_once_each_number_their_own_cases(
-        backend: str, request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World) -> None:
     _second_agency(world)
     _add_clerks(world, ["a1", "a2"], agency=DEFAULT_CODE)
     _add_clerks(world, ["b1", "b2"], admin_name="admin2")
@@ -158,10 +154,8 @@ def _import(world: World, path: Path) -> None:
     import_applications(world.db, actor_name="clerk", path=path, today=RECEIVED)
 
 
-@pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 def test_numbers_continue_after_the_highest_imported_number_of_the_year(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World, tmp_path: Path) -> None:
     assert [world.receive(RECEIVED) for _ in range(2)] == ["2026-0001", "2026-0002"]
     _import(world, _ledger(tmp_path, ["2026-0040", "2026-0007", "沪府办依申〔2026〕99号"]))
     assert world.receive(RECEIVED) == "2026-0041"  # not 0003: the counter was raised by the import

@@ -1,19 +1,19 @@
 """`ogi report …` and its use cases: export (the default command), cell drill-down, inputs, checks, the lock."""
 
 import json
-import sqlite3
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from states.report_format import COLUMNS, ROW_KEYS
 from tests.integration.conftest import World
 from tests.integration.test_cli import Ogi, receive
 from workflow import annual
-from workflow.db import Database
+from workflow.db import Database, resolve_url
 from workflow.errors import InputError
 from workflow.models import ReportInput
 
@@ -22,8 +22,8 @@ AFTER = "2026-01-05"  # a day after the 2025 year end
 
 
 @pytest.fixture
-def ogi(tmp_path: Path) -> Ogi:
-    cli = Ogi(tmp_path / "ogi.db")
+def ogi(db_url: str) -> Ogi:
+    cli = Ogi(db_url)
     cli("init", "--agency", "测试县人民政府办公室", as_=None)
     cli("user", "add", "clerk", "--role", "clerk", as_="admin")
     cli("user", "add", "head", "--role", "head", as_="admin")
@@ -87,8 +87,9 @@ def test_report_input_stores_the_example_and_refuses_a_bad_file(ogi: Ogi, tmp_pa
     bad.write_text("[section2.article20_5.licensing]\ndecisions = 1.5\n", encoding="utf-8")
     refused = ogi("report", "input", "2025", "--file", str(bad), as_="head", today=AFTER, ok=False)
     assert "section2.article20_5.licensing.decisions" in refused.stderr
-    report = annual.build_report(Database(f"sqlite:///{ogi.db}"), actor_name="head", year=2025,
-                                 today=date.fromisoformat(AFTER))
+    db = Database(resolve_url(ogi.db))
+    report = annual.build_report(db, actor_name="head", year=2025, today=date.fromisoformat(AFTER))
+    db.dispose()
     assert report.section2["article20_5"]["licensing"]["decisions"] == 1260
     missing = ogi("report", "input", "2025", "--file", str(tmp_path / "none.toml"), as_="head", ok=False)
     assert "无法读取" in missing.stderr
@@ -96,8 +97,10 @@ def test_report_input_stores_the_example_and_refuses_a_bad_file(ogi: Ogi, tmp_pa
 
 def test_report_check_exits_1_naming_each_failed_identity(ogi: Ogi, year: dict[str, str]) -> None:
     assert "全部成立" in ogi("report", "check", "2025", today=AFTER).stdout
-    with sqlite3.connect(ogi.db) as conn:
-        conn.execute("UPDATE application SET outcome = '9.9' WHERE number = ?", (year["refused"],))
+    db = Database(resolve_url(ogi.db))
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE application SET outcome = '9.9' WHERE number = :n"), {"n": year["refused"]})
+    db.dispose()
     failed = ogi("report", "check", "2025", today=AFTER, ok=False)
     assert failed.exit_code == 1
     assert "（七）总计 = （一）至（六）各项之和" in failed.stdout

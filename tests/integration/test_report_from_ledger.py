@@ -49,7 +49,7 @@ def test_an_imported_ledger_gives_every_cell_of_sections_3_and_4(world: World, t
                   [(n, a, t, c, r, "某项政府信息", s, o, d) for n, a, t, c, r, s, o, d in APPLICATIONS])
     appeals = _write(tmp_path / "复议诉讼.csv", ["application_number", "kind", "route", "received_on", "decision",
                                              "decided_on"], APPEALS)
-    base = ["--db", str(world.path), "--as", "clerk", "--today", "2026-03-01"]
+    base = ["--db", world.url, "--as", "clerk", "--today", "2026-03-01"]
     runner = CliRunner()
     for command in (["import", str(apps)], ["import-appeals", str(appeals)]):
         result = runner.invoke(app, [*base, *command])

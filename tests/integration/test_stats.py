@@ -111,13 +111,9 @@ def two_years(world: World) -> list[Case]:
     return cases
 
 
-BACKENDS = pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 
 
-@BACKENDS
-def test_every_cell_of_section_3_follows_receipt_and_conclusion_dates(backend: str,
-                                                                      request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+def test_every_cell_of_section_3_follows_receipt_and_conclusion_dates(world: World) -> None:
     cases = two_years(world)
     got = section3(world, 2025)
     assert got == expected(cases, 2025)
@@ -260,10 +256,7 @@ def settle(world: World, appeal_id: int, trigger: str, on: str, decision: str | 
                        decision=decision, today=D(on))
 
 
-@BACKENDS
-def test_section_4_counts_appeals_received_in_the_year_as_at_31_december(backend: str,
-                                                                         request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+def test_section_4_counts_appeals_received_in_the_year_as_at_31_december(world: World) -> None:
     number = conclude(world, receive(world, D("2024-11-01"), "natural"), "3.1").number
     upheld, corrected, late = (file(world, number, "reconsideration", None, d)
                                for d in ("2025-04-01", "2025-06-02", "2025-11-03"))
