@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, text
+from sqlalchemy import Engine, create_engine, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from tests.postgres import scratch_database
 from workflow import admin, cases, queries
 from workflow.db import Database
 from workflow.inputs import ActionInput, ApplicationCreate
@@ -82,17 +82,11 @@ def _reachable(server: Engine) -> None:
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server; its URL."""
-    name = f"ogi_test_{uuid4().hex[:12]}"
     server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     _reachable(server)
-    try:
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    server.dispose()
+    with scratch_database(PG_SERVER) as url:
+        yield url
 
 
 def _populated(db: Database, path: Path | None) -> World:
