@@ -4,10 +4,10 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, bindparam, delete, update
 from sqlmodel import col, select
 
 from notifications.delivery import Channel, DeliveryError
@@ -57,16 +57,17 @@ def dispatch(db: Database, *, fan_out: Sequence[str], now: datetime, batch: int 
 
 
 def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: datetime | None = None,
-            batch: int = 100, fan_out: Sequence[str] | None = None) -> tuple[int, int]:
+            batch: int = 500, fan_out: Sequence[str] | None = None) -> tuple[int, int]:
     """Fan out queued alerts (through `fan_out`, by default the given channels), then send pending
     deliveries; returns (sent, failed).
 
     Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
     token and time; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never
-    take the same row. Each result is recorded right after its send, so a process killed mid-batch
-    leaves at most one sent-but-unrecorded row; rows it left in 'sending' are reclaimed after
-    STALE_CLAIM. A live process renews its claim while it works through a slow batch, and skips any row
-    another process took over after a stall, so a slow channel never makes a row go out twice.
+    take the same row. The batch's results are recorded together, in one short transaction when the batch
+    is sent (and whenever the claim is renewed), so a process killed mid-batch leaves at most one batch of
+    sent-but-unrecorded rows; rows it left in 'sending' are reclaimed after STALE_CLAIM and sent again.
+    A live process renews its claim while it works through a slow batch, and skips any row another
+    process took over after a stall, so a slow channel never makes a row go out twice.
     `now` (tests, replays) shifts the clock; time still runs from it.
     """
     shift = (now - utcnow()) if now else timedelta(0)
@@ -89,21 +90,58 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
             return sent, failed
         rows = _claimed(db, token)
         mine, renewed = {row[0] for row in rows}, claimed_at
+        results: list[_Result] = []
         for delivery_id, attempts, channel_name, recipient, message in rows:
             if clock() - renewed >= RENEW_CLAIM:
-                renewed = clock()
+                sent, failed = _tally(_record(db, token, results), sent, failed)
+                results, renewed = [], clock()
                 mine = _renew(db, token, renewed)
             if delivery_id not in mine:
                 continue  # this process stalled past STALE_CLAIM and another one took the row over
             error = _send(channels, channel_name, recipient, message)
             tries = attempts + 1
-            result: dict[str, Any] = (
-                {"status": "sent", "sent_at": utcnow(), "last_error": None} if error is None else
-                {"status": "failed" if tries >= MAX_ATTEMPTS else "pending", "last_error": error,
-                 "next_attempt_at": clock() + timedelta(minutes=2 ** tries)})
-            recorded = _record(db, delivery_id, token, tries, result)
-            sent += recorded and error is None
-            failed += recorded and error is not None
+            results.append(_Result(delivery_id, tries, error, utcnow() if error is None else None,
+                                   None if error is None else clock() + timedelta(minutes=2 ** tries)))
+        sent, failed = _tally(_record(db, token, results), sent, failed)
+
+
+class _Result(NamedTuple):
+    """What one send did: sent (no error), or the error and when to try again."""
+
+    delivery_id: int
+    tries: int
+    error: str | None
+    sent_at: datetime | None
+    retry_at: datetime | None
+
+
+def _tally(recorded: tuple[int, int], sent: int, failed: int) -> tuple[int, int]:
+    return sent + recorded[0], failed + recorded[1]
+
+
+_SENT = (update(table_of(Delivery))
+         .where(table_of(Delivery).c.id == bindparam("b_id"), table_of(Delivery).c.claimed_by == bindparam("b_token"))
+         .values(status="sent", attempts=bindparam("b_tries"), sent_at=bindparam("b_at"), last_error=None,
+                 claimed_by=None))
+_FAILED = (update(table_of(Delivery))
+           .where(table_of(Delivery).c.id == bindparam("b_id"),
+                  table_of(Delivery).c.claimed_by == bindparam("b_token"))
+           .values(status=bindparam("b_status"), attempts=bindparam("b_tries"), last_error=bindparam("b_error"),
+                   next_attempt_at=bindparam("b_at"), claimed_by=None))
+
+
+def _record(db: Database, token: str, results: list[_Result]) -> tuple[int, int]:
+    """Record a batch of results in one transaction (two executemany UPDATEs), each only while the claim on
+    its row is still ours; returns how many sent and failed results were recorded."""
+    if not results:
+        return 0, 0
+    ok = [{"b_id": r.delivery_id, "b_token": token, "b_tries": r.tries, "b_at": r.sent_at}
+          for r in results if r.error is None]
+    bad = [{"b_id": r.delivery_id, "b_token": token, "b_tries": r.tries, "b_error": r.error, "b_at": r.retry_at,
+            "b_status": "failed" if r.tries >= MAX_ATTEMPTS else "pending"} for r in results if r.error is not None]
+    with db.unit_of_work() as session:
+        conn = session.connection()
+        return (conn.execute(_SENT, ok).rowcount if ok else 0), (conn.execute(_FAILED, bad).rowcount if bad else 0)
 
 
 def _claimable(at: datetime) -> ColumnElement[bool]:
@@ -118,15 +156,6 @@ def _renew(db: Database, token: str, at: datetime) -> set[int]:
     with db.unit_of_work() as session:
         session.connection().execute(update(outbox).where(outbox.c.claimed_by == token).values(next_attempt_at=at))
         return set(session.exec(select(Delivery.id).where(col(Delivery.claimed_by) == token)).all())  # type: ignore[arg-type]
-
-
-def _record(db: Database, delivery_id: int, token: str, tries: int, result: dict[str, Any]) -> bool:
-    """One short write per result, only while the claim is still ours: a kill loses at most this one."""
-    outbox = table_of(Delivery)
-    with db.unit_of_work() as session:
-        return bool(session.connection().execute(
-            update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
-            .values(attempts=tries, claimed_by=None, **result)).rowcount)
 
 
 def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[str, Any]]]:
