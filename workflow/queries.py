@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_
+from sqlalchemy import ColumnElement, Row, exists, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from states import lapses
@@ -85,7 +86,7 @@ def _integrity(session: Session, ctx: CaseContext, today: date) -> list[str]:
     return [f.message for f in found]
 
 
-def _summary(app: Application) -> dict[str, Any]:
+def _summary(app: Application | Row[Any]) -> dict[str, Any]:
     return {
         "number": app.number,
         "applicant_name": app.applicant_name,
@@ -188,15 +189,18 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         if due_within is not None:
             where.append(col(Application.next_due_on) <= calendar.add_working_days(today, due_within))
         total = session.exec(select(func.count()).select_from(Application).where(*where)).one() if count else -1
-        query = select(Application).where(*where).order_by(*(c.desc() if down else c for c, down in order))
+        query = sa_select(*_LISTED).where(*where).order_by(*(c.desc() if down else c for c, down in order))
         if position is not None:
             query = query.where(case_order.after(order, position))
-        rows = list(session.exec(query.limit(limit + 1) if limit is not None else query).all())
+        conn = session.connection()  # Core rows of the listed columns: lighter than ORM objects, no request text
+        rows = list(conn.execute(query.limit(limit + 1) if limit is not None else query).all())
         more = limit is not None and len(rows) > limit
         rows = rows[:limit]
         clocks: dict[int, dict[str, Any]] = {}
         listed = [r.id for r in rows]  # exactly this page's cases
-        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed))):
+        for c in conn.execute(sa_select(col(CaseClock.application_id), col(CaseClock.kind), col(CaseClock.status),
+                                        col(CaseClock.due_on), col(CaseClock.provisional))
+                              .where(col(CaseClock.application_id).in_(listed))):
             status = status_on(ClockKind(c.kind), ClockStatus(c.status), c.due_on, today)
             clocks.setdefault(c.application_id, {})[c.kind] = {
                 "due_on": c.due_on.isoformat(), "status": status.value, "provisional": c.provisional}
@@ -219,7 +223,12 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         return CasePage(out, total, limit, out[-1]["next_cursor"] if out else None)
 
 
-def _cursor(app: Application, lapsed: bool) -> str:
+_LISTED = tuple(col(getattr(Application, name)) for name in (
+    "id", "agency_id", "number", "applicant_name", "applicant_type", "channel", "received_on", "state", "outcome",
+    "concluded_on", "next_due_on", "next_due_clock", "provisional", "urgency"))
+
+
+def _cursor(app: Row[Any], lapsed: bool) -> str:
     key: list[Any] = [app.urgency, app.number, app.id]
     return case_order.encode([app.concluded_on, *key] if lapsed else key)
 
