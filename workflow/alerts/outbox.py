@@ -171,7 +171,7 @@ def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[st
             .join(Application, col(Application.id) == col(Alert.application_id))
             .join(User, col(User.username) == col(Delivery.recipient), isouter=True)
             .where(col(Delivery.claimed_by) == token).order_by(col(Delivery.id))).all()
-        return [(int(d_id), attempts, channel, recipient, {
+        return [(d_id or 0, attempts, channel, recipient, {
             "alert_id": alert_id, "number": number, "clock": clock, "kind": kind, "due_on": due_on.isoformat(),
             "message": message, "recipient_email": email})
             for d_id, attempts, channel, recipient, alert_id, number, clock, kind, due_on, message, email in rows]
