@@ -6,6 +6,7 @@ The databases are scale_fixture's (built once, cached under /tmp). Every timed p
 sqlite3 module (or the same sweep over the platform without its history).
 """
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
 from notifications.channels import InboxChannel
 from states.lifecycle import OPEN_STATES
@@ -23,9 +25,9 @@ from states.report_format import COLUMNS
 from tests.bench.common import Latency
 from tests.bench.fixture import url
 from tests.bench.registration_bench import PG_SERVER, _pg_database, postgres_problem
-from tests.bench.scale_fixture import BIG, POLICY, SUPERVISOR, Platform, clerk, copy_db, platforms
+from tests.bench.scale_fixture import AGENCIES, BIG, POLICY, SUPERVISOR, Platform, clerk, copy_db, platforms
 from tests.bench.sweep_bench import SWEEP_DAY, _timing
-from workflow import alerts, queries, rollup
+from workflow import alerts, queries, rollup, stats
 from workflow.bulk import bulk_insert, table_of
 from workflow.case_order import OPEN_BELOW
 from workflow.db import Database
@@ -64,7 +66,8 @@ class PageTiming:
     label: str
     cases: int  # cases on the platform
     engine: Latency
-    raw: Latency  # the same page by raw keyset SQL (rows + their clocks)
+    engine_cpu: Latency  # the same runs' CPU time (the machine may be shared)
+    raw: Latency  # the same page by raw keyset SQL (rows + their clocks + the count)
     rows: int
 
 
@@ -75,6 +78,7 @@ class ScaleResult:
     open_cases: int
     closed_cases: int
     build_seconds: float
+    load: tuple[float, float]  # the machine's load average (1 minute) before and after
     pages: tuple[PageTiming, ...]
     sorted_page: tuple[tuple[int, float], ...]  # (cases, best seconds) of the old sorting query, raw
     sweep_open: float  # whole daily sweep, open platform (best of the rounds)
@@ -90,6 +94,8 @@ class ScaleResult:
     rollup_seconds: float
     rollup_raw: float
     rollup_same: bool
+    rollup_section3: float  # of the roll-up: stats.section3_by_agency alone (best of the rounds)
+    rollup_checks: float  # stats.anomalies_by_agency alone
     postgres_missing: str
 
     @property
@@ -109,14 +115,17 @@ class ScaleResult:
             self.delivery_sent[1] in (None, self.deliveries)
 
 
-def _samples(work: Callable[[], Any], runs: int, warmup: int = 3) -> list[float]:
+def _samples(work: Callable[[], Any], runs: int, warmup: int = 3, cpu: list[float] | None = None) -> list[float]:
+    """Wall-clock seconds of `runs` runs after `warmup` (and, into `cpu`, each run's CPU time)."""
     for _ in range(warmup):
         work()
     spent = []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         work()
         spent.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - used)
     return spent
 
 
@@ -148,10 +157,11 @@ def _pages(platform: Platform, runs: int) -> tuple[list[PageTiming], float]:
         with closing(sqlite3.connect(platform.path)) as conn:
             for label, kwargs, agency in views:
                 shown = len(queries.case_page(db, today=SWEEP_DAY, limit=50, closed=False, **kwargs).rows)
+                cpu: list[float] = []
                 engine = _samples(lambda kw=kwargs: queries.case_page(db, today=SWEEP_DAY, limit=50, closed=False,
-                                                                       **kw), runs)
+                                                                       **kw), runs, cpu=cpu)
                 raw = _samples(lambda a=agency: _raw_page(conn, a, 50), runs)
-                timings.append(PageTiming(label, cases, Latency.of(engine), Latency.of(raw), shown))
+                timings.append(PageTiming(label, cases, Latency.of(engine), Latency.of(cpu), Latency.of(raw), shown))
             sorted_best = min(_samples(lambda: conn.execute(_SORTED_PAGE, (BIG, SWEEP_DAY.isoformat(), 50))
                                        .fetchall(), 3, warmup=1))
     finally:
@@ -277,7 +287,7 @@ def _raw_rollup(conn: sqlite3.Connection, year: int) -> dict[int, dict[str, int]
     return totals
 
 
-def _rollups(platform: Platform, rounds: int) -> tuple[float, float, bool]:
+def _rollups(platform: Platform, rounds: int) -> tuple[float, float, bool, float, float]:
     db = Database(url(platform.path))
     try:
         engine_s, made = float("inf"), None
@@ -285,6 +295,15 @@ def _rollups(platform: Platform, rounds: int) -> tuple[float, float, bool]:
             started = time.perf_counter()
             made = rollup.rollup(db, actor_name=SUPERVISOR, year=YEAR, today=SWEEP_DAY)
             engine_s = min(engine_s, time.perf_counter() - started)
+        parts = [float("inf"), float("inf")]  # where its time goes: 表三's grouped query, the data checks
+        ids = list(range(1, AGENCIES + 1))
+        with Session(db.engine) as session:
+            for _ in range(rounds):
+                for i, work in enumerate((lambda: stats.section3_by_agency(session, YEAR, ids),
+                                          lambda: stats.anomalies_by_agency(session, YEAR, ids))):
+                    started = time.perf_counter()
+                    work()
+                    parts[i] = min(parts[i], time.perf_counter() - started)
     finally:
         db.dispose()
     with closing(sqlite3.connect(platform.path)) as conn:
@@ -298,12 +317,13 @@ def _rollups(platform: Platform, rounds: int) -> tuple[float, float, bool]:
             for i, a in enumerate(made.agencies)}
     same = mine == raw and all(sum(a.section3[r][c] for c in COLUMNS[:6]) == a.section3[r]["total"]
                                for a in made.agencies for r in ("new", "total"))
-    return engine_s, raw_s, same
+    return engine_s, raw_s, same, parts[0], parts[1]
 
 
 def run(workdir: Path, *, open_cases: int, closed_cases: int, deliveries: int, page_runs: int,
         sweep_rounds: int = 2, say: Callable[[str], None] = print) -> ScaleResult:
     """Build (or reuse) the platforms, then time pages, sweeps, delivery and the roll-up."""
+    load_before = os.getloadavg()[0]
     say(f"(j) platforms of {open_cases:,} open cases, and beside {closed_cases:,} concluded ones…")
     small, big = platforms(open_cases, closed_cases, say=say)
     pages: list[PageTiming] = []
@@ -325,9 +345,10 @@ def run(workdir: Path, *, open_cases: int, closed_cases: int, deliveries: int, p
         say(f"(j) delivering {deliveries:,} outbox rows on PostgreSQL…")
         pg = _delivery_pg(deliveries)
     say(f"(j) the roll-up of {YEAR} over {open_cases + closed_cases:,} cases…")
-    rollup_s, rollup_raw, same = _rollups(big, 3)
-    return ScaleResult(open_cases, closed_cases, small.build_seconds + big.build_seconds, tuple(pages),
+    rollup_s, rollup_raw, same, section3_s, checks_s = _rollups(big, 3)
+    return ScaleResult(open_cases, closed_cases, small.build_seconds + big.build_seconds,
+                       (load_before, os.getloadavg()[0]), tuple(pages),
                        tuple(sorted_page), sweeps["open"][0], sweeps["full"][0], steps,
                        (sweeps["open"][2], sweeps["full"][2]), deliveries, sqlite_s, sqlite_raw,
                        pg[0] if pg else None, pg[1] if pg else None, (sqlite_sent, pg[2] if pg else None),
-                       rollup_s, rollup_raw, same, missing)
+                       rollup_s, rollup_raw, same, section3_s, checks_s, missing)
