@@ -12,6 +12,7 @@ from states.clocks import ClockStatus
 # The rows the sweep reads, as SQL literals (a partial index is used only when the query says the same thing).
 RUNNING_CLOCK = f"status = '{ClockStatus.RUNNING.value}'"
 FILED_APPEAL = f"state = '{AppealState.FILED.value}'"
+OPEN_DELIVERY = "status IN ('pending', 'sending')"
 
 
 def utcnow() -> datetime:
@@ -232,13 +233,19 @@ class AlertQueue(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One alert to one recipient through one channel, with its attempts (created by `deliver`'s fan-out)."""
 
-    __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),)
+    # Delivery claims the rows still to send in id order, and reads back the rows of its claim: two partial
+    # indexes hold just those, however many sent rows the table keeps (`OPEN_DELIVERY` is said as a literal).
+    __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),
+                      Index("ix_delivery_open", "id", sqlite_where=text(OPEN_DELIVERY),
+                            postgresql_where=text(OPEN_DELIVERY)),
+                      Index("ix_delivery_claimed", "claimed_by", sqlite_where=text("claimed_by IS NOT NULL"),
+                            postgresql_where=text("claimed_by IS NOT NULL")))
 
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id")  # indexed by the unique constraint, which leads with it
     channel: str = Field(max_length=16)
     recipient: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending, sending, sent, failed
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed (see ix_delivery_open)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=80)

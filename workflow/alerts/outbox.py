@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import uuid4
 
-from sqlalchemy import ColumnElement, bindparam, delete, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from notifications.delivery import Channel, DeliveryError
 from workflow.bulk import bulk_insert, table_of
 from workflow.db import Database
-from workflow.models import Alert, AlertQueue, Application, Delivery, User, utcnow
+from workflow.models import OPEN_DELIVERY, Alert, AlertQueue, Application, Delivery, User, utcnow
 
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
@@ -146,9 +146,11 @@ def _record(db: Database, token: str, results: list[_Result]) -> tuple[int, int]
 
 
 def _claimable(at: datetime) -> ColumnElement[bool]:
-    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead."""
-    return ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
-            | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
+    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead (the
+    first term, a literal, lets the partial index of unsent rows serve the claim)."""
+    return and_(text(f"delivery.{OPEN_DELIVERY}"),
+                (col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
+                | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
 
 
 def _renew(db: Database, token: str, at: datetime) -> set[int]:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from states.clocks import RULES, ClockKind
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State
+from workflow.queries import COUNT_CAP
 
 STATUS_LABELS = {
     "running": "计时中", "paused": "暂停计时", "stopped": "停止（待重新起算）", "met": "已完成",
@@ -95,12 +96,13 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: i
         out.print("没有更多符合条件的案件。" if continued else "没有符合条件的案件。")
         return
     total = len(rows) if total is None else total
+    counted = f"{total - 1} 件以上" if total > COUNT_CAP else f"{total} 件"
     if continued:
-        shown = f"共 {total} 件，本页 {len(rows)} 件（接上一页）"
+        shown = f"共 {counted}，本页 {len(rows)} 件（接上一页）"
     elif total == len(rows):
         shown = f"共 {total} 件"
     else:
-        shown = f"共 {total} 件，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
+        shown = f"共 {counted}，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
     table = Table(title=f"案件列表（{today}，{shown}）")
     several = len({r.get("agency") for r in rows}) > 1  # the supervising office's view of every agency
     columns = ("机关", "编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期")
