@@ -83,9 +83,12 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
         with db.unit_of_work() as session:
             claimable = _claimable(claimed_at)
             ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch)
-            if not db.is_sqlite:  # PostgreSQL: rows another process is claiming are skipped, not waited for
-                ids = ids.with_for_update(skip_locked=True)
-            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids.scalar_subquery()), claimable)
+            if db.is_sqlite:
+                taken: Any = ids.scalar_subquery()
+            else:  # PostgreSQL: rows another process is claiming are skipped, not waited for; the ids are read
+                # first (an IN subquery with LIMIT and SKIP LOCKED may be rescanned and claim more than a batch)
+                taken = list(session.exec(ids.with_for_update(skip_locked=True)).all())
+            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(taken), claimable)
                                    .values(status="sending", claimed_by=token, next_attempt_at=claimed_at)).rowcount
         if not claimed:
             return sent, failed
