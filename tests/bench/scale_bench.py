@@ -28,6 +28,7 @@ from tests.bench.registration_bench import PG_SERVER, _pg_database, postgres_pro
 from tests.bench.scale_fixture import AGENCIES, BIG, POLICY, SUPERVISOR, Platform, clerk, copy_db, platforms
 from tests.bench.sweep_bench import SWEEP_DAY, _timing
 from workflow import alerts, queries, rollup, stats
+from workflow.queries import COUNT_CAP
 from workflow.bulk import bulk_insert, table_of
 from workflow.case_order import OPEN_BELOW
 from workflow.db import Database
@@ -137,8 +138,9 @@ def _raw_page(conn: sqlite3.Connection, agency: int | None, limit: int) -> int:
         rows = conn.execute(_KEYSET_PAGE, (agency, OPEN_BELOW, "", limit + 1)).fetchall()
     ids = [r[0] for r in rows[:limit]]
     conn.execute(_PAGE_CLOCKS.format(ids=", ".join("?" * len(ids))), ids).fetchall()
-    conn.execute("SELECT count(*) FROM application WHERE urgency < ?" + ("" if agency is None else
-                 " AND agency_id = ?"), (OPEN_BELOW,) if agency is None else (OPEN_BELOW, agency)).fetchone()
+    conn.execute("SELECT count(*) FROM (SELECT id FROM application WHERE urgency < ?" + ("" if agency is None else
+                 " AND agency_id = ?") + " LIMIT ?)",  # counted up to the same cap as the engine's
+                 (OPEN_BELOW, COUNT_CAP + 1) if agency is None else (OPEN_BELOW, agency, COUNT_CAP + 1)).fetchone()
     return len(ids)
 
 

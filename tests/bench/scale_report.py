@@ -114,8 +114,9 @@ def scale_markdown(r: ScaleResult, machine: MachineInfo, command: str = SCALE_CO
         _para("""A page is `queries.case_page(limit=50)` (what `ogi cases` runs: scope, count, the page, its clocks),
             found by key along `ix_application_agency_urgency` (agency, urgency, number, id) or, for the
             supervising office, `ix_application_urgency`; `application.urgency` is the stored sort key
-            (`workflow/case_order.py`). Its baseline is the same page in raw SQL (rows, their clocks and the
-            count) through sqlite3; the sorting query it replaced is timed once per platform for comparison.
+            (`workflow/case_order.py`); the matching cases are counted up to 10,000 (`ogi cases` then says
+            「共 10000 件以上」). Its baseline is the same page in raw SQL (rows, their clocks and the count up to
+            the same cap) through sqlite3; the sorting query it replaced is timed once per platform for comparison.
             Timed runs follow 3 warm-ups; percentiles are of wall-clock time."""),
         pages_table(r).markdown(),
         _para(f"""The daily sweep is `alerts.sweep` (lapses, alerts, delivery through the inbox) on a fresh copy
