@@ -28,11 +28,11 @@ from tests.bench.registration_bench import PG_SERVER, _pg_database, postgres_pro
 from tests.bench.scale_fixture import AGENCIES, BIG, POLICY, SUPERVISOR, Platform, clerk, copy_db, platforms
 from tests.bench.sweep_bench import SWEEP_DAY, _timing
 from workflow import alerts, queries, rollup, stats
-from workflow.queries import COUNT_CAP
 from workflow.bulk import bulk_insert, table_of
 from workflow.case_order import OPEN_BELOW
 from workflow.db import Database
 from workflow.models import Agency, Alert, Application, Delivery, User, utcnow
+from workflow.queries import COUNT_CAP
 
 YEAR = 2024  # the roll-up's year: carried in from 2023, carried out into 2025
 PAGE_TARGETS = {100_000: 0.020, 1_000_000: 0.040}  # p95 of a 50-row page, by cases on the platform
