@@ -144,7 +144,10 @@ def list_cases(
                                       help="列出所有机关的案件（主管部门督办；每行注明机关）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """案件列表，按紧急程度排序；默认只列未办结的案件。每页默认 50 件，末尾给出下一页的 --after 值。"""
+    """案件列表，按紧急程度排序；默认只列未办结的案件。
+
+    每页默认 50 件；还有下一页时，末尾给出 --after 的值。
+    """
     page = run(lambda: queries.case_page(database(), actor_name=G.user, agency=G.agency, today=G.today, state=state,
                                          overdue=overdue, due_within=due_within, lapsed=lapsed, limit=limit,
                                          closed=all_, mine=mine, search=search, all_agencies=all_agencies,
