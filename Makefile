@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench bench-cli bench-registrations docs clean
+.PHONY: setup run test lint typecheck pytest bench bench-cli bench-registrations bench-scale docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench-cli: setup
 
 bench-registrations: setup
 	$(BIN)/python -m tests.bench.run --only registrations
+
+bench-scale: setup
+	$(BIN)/python -m tests.bench.run --only scale
 
 docs: setup
 	$(BIN)/python -m states.diagram --write docs/lifecycle.md

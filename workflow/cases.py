@@ -32,6 +32,7 @@ from workflow import chain, fees
 from workflow.actors import Actor, agency_policy, default_agency_id, resolve_actor, scope
 from workflow.calendar import WorkingCalendar, local_time
 from workflow.calendar_store import load_calendar
+from workflow.case_order import urgency_key
 from workflow.db import Database
 from workflow.errors import InputError, NotFound, StaleCase, TransitionNotAllowed, WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate
@@ -388,13 +389,15 @@ def _cached_clocks(session: Session, app: Application) -> list[CaseClock]:
 
 def refresh_clocks(session: Session, ctx: CaseContext, today: date,
                    cached_rows: list[CaseClock]) -> dict[str, tuple[date, date]]:
-    """Recompute and cache a case's clocks; returns the running deadlines that moved (kind → (old, new)).
+    """Recompute and cache a case's clocks and its place in the case list (after its state is set); returns the
+    running deadlines that moved (kind → (old, new)).
 
     A clock that starts afresh (a new consultation, a restart after correction) is not a move.
     """
     app = ctx.app
     clocks = ctx.case.clocks(today)
     app.next_due_on, app.next_due_clock, app.provisional = next_due(clocks)
+    app.urgency = urgency_key(app.state, app.next_due_on)  # the case list's order follows what the case now is
     if app.id is None:
         session.flush()  # a new case is inserted once, complete, before rows that refer to it
     cached = {c.kind: c for c in cached_rows}

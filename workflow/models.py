@@ -3,8 +3,16 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from states.appeals import AppealState
+from states.clocks import ClockStatus
+
+# The rows the sweep reads, as SQL literals (a partial index is used only when the query says the same thing).
+RUNNING_CLOCK = f"status = '{ClockStatus.RUNNING.value}'"
+FILED_APPEAL = f"state = '{AppealState.FILED.value}'"
+OPEN_DELIVERY = "status IN ('pending', 'sending')"
 
 
 def utcnow() -> datetime:
@@ -69,10 +77,13 @@ class Application(SQLModel, table=True):
     concurrent change makes the flush fail (StaleDataError) instead of overwriting it.
     """
 
-    # The annual statistics (workflow/stats.py) range-scan one agency's cases by receipt and conclusion date.
+    # The annual statistics (workflow/stats.py) range-scan one agency's cases by receipt and conclusion date;
+    # the case list (workflow/queries.py) pages by key along the urgency order, of one agency or of all.
     __table_args__ = (UniqueConstraint("agency_id", "number"),
                       Index("ix_application_agency_received", "agency_id", "received_on"),
-                      Index("ix_application_agency_concluded", "agency_id", "concluded_on"))
+                      Index("ix_application_agency_concluded", "agency_id", "concluded_on"),
+                      Index("ix_application_agency_urgency", "agency_id", "urgency", "number", "id"),
+                      Index("ix_application_urgency", "urgency", "number", "id"))
     __mapper_args__ = {"version_id_col": _APPLICATION_VERSION}
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +103,8 @@ class Application(SQLModel, table=True):
     next_due_on: date | None = Field(default=None, index=True)
     next_due_clock: str | None = Field(default=None, max_length=32)
     provisional: bool = False
+    # The case list's sort key (workflow/case_order.py), from `state` and `next_due_on`, saved with them.
+    urgency: str = Field(default="1", max_length=12)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # The head of the case's hash chain (workflow/chain.py): its last event's hash and how many events it has.
@@ -118,7 +131,12 @@ class CaseClock(SQLModel, table=True):
     """Cached result of one clock, recomputed in the same transaction as every action."""
 
     __tablename__ = "case_clock"
-    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+    # The sweep (workflow/alerts/due.py) reads running clocks only: a partial index keeps it off the clocks of
+    # concluded cases, however many years of them there are. The sweep's query names the status as a literal
+    # (`RUNNING_CLOCK`), which both databases need to use a partial index.
+    __table_args__ = (UniqueConstraint("application_id", "kind"),
+                      Index("ix_case_clock_running", "due_on", "kind", "application_id",
+                            sqlite_where=text(RUNNING_CLOCK), postgresql_where=text(RUNNING_CLOCK)))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -221,13 +239,19 @@ class AlertQueue(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One alert to one recipient through one channel, with its attempts (created by `deliver`'s fan-out)."""
 
-    __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),)
+    # Delivery claims the rows still to send in id order, and reads back the rows of its claim: two partial
+    # indexes hold just those, however many sent rows the table keeps (`OPEN_DELIVERY` is said as a literal).
+    __table_args__ = (UniqueConstraint("alert_id", "channel", "recipient"),
+                      Index("ix_delivery_open", "id", sqlite_where=text(OPEN_DELIVERY),
+                            postgresql_where=text(OPEN_DELIVERY)),
+                      Index("ix_delivery_claimed", "claimed_by", sqlite_where=text("claimed_by IS NOT NULL"),
+                            postgresql_where=text("claimed_by IS NOT NULL")))
 
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id")  # indexed by the unique constraint, which leads with it
     channel: str = Field(max_length=16)
     recipient: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending, sending, sent, failed
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed (see ix_delivery_open)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=80)
@@ -254,6 +278,10 @@ class SweepRun(SQLModel, table=True):
 
 class Appeal(SQLModel, table=True):
     """A reconsideration or lawsuit against one application's handling (SPEC §7), with its raw decision."""
+
+    # The sweep reads appeals still waiting for the agency's reply or defence (`FILED_APPEAL`), not decided ones.
+    __table_args__ = (Index("ix_appeal_filed", "due_on", sqlite_where=text(FILED_APPEAL),
+                            postgresql_where=text(FILED_APPEAL)),)
 
     id: int | None = Field(default=None, primary_key=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)

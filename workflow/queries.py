@@ -1,10 +1,12 @@
 """Read-only use cases: one case in full, and the case list sorted by urgency. They return plain data."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import ColumnElement, Row, exists, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from states import lapses
@@ -13,7 +15,7 @@ from states.deadlines import status_on, working_days_left
 from states.history import action_label, event_details
 from states.lifecycle import OPEN_STATES, STATE_LABELS, TRANSITION_BY_TRIGGER, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, ApplicantType, Channel
-from workflow import chain
+from workflow import case_order, chain
 from workflow.actors import SYSTEM_ACTOR, scope, visible_agencies
 from workflow.appeals import appeals_of
 from workflow.calendar import local_time
@@ -95,7 +97,7 @@ def _integrity(session: Session, ctx: CaseContext, today: date) -> list[str]:
 APPROVAL_LABELS = {"extension": "延期答复", "response": "答复签发"}
 
 
-def _summary(app: Application) -> dict[str, Any]:
+def _summary(app: Application | Row[Any]) -> dict[str, Any]:
     return {
         "number": app.number,
         "applicant_name": app.applicant_name,
@@ -118,11 +120,17 @@ def _summary(app: Application) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CasePage:
-    """One page of the case list and how many cases match in all."""
+    """One page of the case list, how many cases match in all (COUNT_CAP + 1: more than COUNT_CAP), and the
+    cursor of the next page (None: the last)."""
 
     rows: list[dict[str, Any]]
     total: int
     limit: int | None
+    next_cursor: str | None = None
+
+
+PAGE = 1000  # rows per internal page of an unpaged listing (`iter_cases`)
+COUNT_CAP = 10_000  # a page counts the matching cases up to this; beyond, `total` is COUNT_CAP + 1 ("more than")
 
 
 def list_cases(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
@@ -130,16 +138,33 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
                limit: int | None = None, closed: bool = True, mine: bool = False,
                search: str | None = None, agency: str | None = None,
                all_agencies: bool = False) -> list[dict[str, Any]]:
-    """The rows of `case_page` (every matching case unless `limit` is given)."""
-    return case_page(db, actor_name=actor_name, today=today, state=state, overdue=overdue, due_within=due_within,
-                     lapsed=lapsed, limit=limit, closed=closed, mine=mine, search=search, agency=agency,
-                     all_agencies=all_agencies).rows
+    """The rows of `case_page`; every matching case unless `limit` is given, read a page at a time
+    (`iter_cases`: for a large platform, iterate instead of holding every row)."""
+    filters: dict[str, Any] = {"actor_name": actor_name, "today": today, "state": state, "overdue": overdue,
+                               "due_within": due_within, "lapsed": lapsed, "closed": closed, "mine": mine,
+                               "search": search, "agency": agency, "all_agencies": all_agencies}
+    if limit is not None:
+        return case_page(db, limit=limit, **filters).rows
+    return list(iter_cases(db, **filters))
+
+
+def iter_cases(db: Database, *, page: int = PAGE, **filters: Any) -> Iterator[dict[str, Any]]:
+    """Every case `case_page` lists with these filters, in its order, fetched `page` rows at a time by key
+    (each page its own short read), so that no more than one page of rows and clocks is held at once."""
+    cursor: str | None = None
+    while True:
+        found = case_page(db, limit=page, after=cursor, count=False, **filters)
+        yield from found.rows
+        if found.next_cursor is None:
+            return
+        cursor = found.next_cursor
 
 
 def case_page(db: Database, *, actor_name: str | None, today: date, state: str | None = None,
               overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
               limit: int | None = None, closed: bool = True, mine: bool = False,
-              search: str | None = None, agency: str | None = None, all_agencies: bool = False) -> CasePage:
+              search: str | None = None, agency: str | None = None, all_agencies: bool = False,
+              after: str | None = None, count: bool = True) -> CasePage:
     """Cases sorted by urgency (overdue first, then by next due date); concluded cases last, or left out
     unless `closed` (or asked for by `state`). `mine`: assigned to the acting user; `search`: in the number,
     the applicant and the request text. The cases are the agency's in scope; with `all_agencies`, every
@@ -147,6 +172,9 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
 
     `lapsed`: only cases the sweep concluded (逾期不补正 / 逾期未缴费) whose lapse is still their latest
     event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
+
+    A page is found by key (`after`: the `next_cursor` of the page before) along an index on the stored sort
+    key (workflow/case_order.py), and each row carries the clocks of its own case. `count=False` skips the total.
     """
     if state is not None and state not in {s.value for s in State}:
         raise InputError(f"未知的状态 {state!r}；可选：{'、'.join(State)}")
@@ -156,63 +184,105 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         raise InputError("--limit 应为正整数")
     if mine and actor_name is None:
         raise InputError("--mine 需要用 --as（或环境变量 OGI_USER）指定你是谁")
+    order: list[tuple[Any, bool]] = [(col(Application.urgency), False), (col(Application.number), False),
+                                     (col(Application.id), False)]
+    kinds: list[type] = [str, str, int]
+    if lapsed:
+        order.insert(0, (col(Application.concluded_on), True))
+        kinds.insert(0, date)
+    position = case_order.decode(after, kinds) if after is not None else None
     with db.unit_of_work() as session:
         actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
         codes = {a.id: a.code for a in visible}
         calendar = load_calendar(session)
-        query = select(Application).where(col(Application.received_on) <= today)
-        if not all_agencies:
-            query = query.where(col(Application.agency_id).in_(list(codes)))
-        if state is not None:
-            query = query.where(Application.state == state)
-        elif not closed and not lapsed:
-            query = query.where(col(Application.state).in_([s.value for s in OPEN_STATES]))
-        if mine and actor is not None:
-            query = query.where(Application.assignee_id == actor.user_id)
-        if search is not None and search.strip():
-            pattern = f"%{search.strip()}%"
-            query = query.where(or_(col(Application.number).ilike(pattern), col(Application.applicant_name).ilike(
-                pattern), col(Application.request).ilike(pattern)))
+        where = _conditions(session, list(codes), today, state=state, closed=closed, lapsed=lapsed,
+                            all_agencies=all_agencies, user_id=actor.user_id if mine and actor else None,
+                            search=search)
         if overdue:
-            query = query.where(col(Application.next_due_on) < today)
+            where.append(col(Application.next_due_on) < today)
         if due_within is not None:
-            horizon = calendar.add_working_days(today, due_within)
-            query = query.where(col(Application.next_due_on) <= horizon)
-        if lapsed:
-            latest = (select(func.max(Event.seq)).where(col(Event.application_id) == col(Application.id))
-                      .correlate(Application).scalar_subquery())
-            query = query.where(exists().where(
-                col(Event.application_id) == col(Application.id), col(Event.seq) == latest,
-                col(Event.actor) == SYSTEM_ACTOR,
-                col(Event.trigger).in_(list(lapses.BY_LAPSE))))
-            query = query.order_by(col(Application.concluded_on).desc())
-        open_values = [s.value for s in OPEN_STATES]
-        query = query.order_by(col(Application.state).not_in(open_values), col(Application.next_due_on).is_(None),
-                               col(Application.next_due_on), col(Application.number))
-        total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-        if limit is not None:
-            query = query.limit(limit)
-        rows = session.exec(query).all()
+            where.append(col(Application.next_due_on) <= calendar.add_working_days(today, due_within))
+        # Counted up to COUNT_CAP + 1 rows: an exact count of 10⁵ open cases costs more than the page itself.
+        total = session.exec(select(func.count()).select_from(
+            sa_select(col(Application.id)).where(*where).limit(COUNT_CAP + 1).subquery())).one() if count else -1
+        query = sa_select(*_LISTED).where(*where).order_by(*(c.desc() if down else c for c, down in order))
+        if position is not None:
+            query = query.where(case_order.after(order, position))
+        conn = session.connection()  # Core rows of the listed columns: lighter than ORM objects, no request text
+        rows = list(conn.execute(query.limit(limit + 1) if limit is not None else query).all())
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit]
         clocks: dict[int, dict[str, Any]] = {}
         listed = [r.id for r in rows]  # exactly this page's cases
-        for c in session.exec(select(CaseClock).where(col(CaseClock.application_id).in_(listed))):
+        for c in conn.execute(sa_select(col(CaseClock.application_id), col(CaseClock.kind), col(CaseClock.status),
+                                        col(CaseClock.due_on), col(CaseClock.provisional))
+                              .where(col(CaseClock.application_id).in_(listed))):
             status = status_on(ClockKind(c.kind), ClockStatus(c.status), c.due_on, today)
             clocks.setdefault(c.application_id, {})[c.kind] = {
                 "due_on": c.due_on.isoformat(), "status": status.value, "provisional": c.provisional}
         out = []
-        for r in rows:
+        for i, r in enumerate(rows):
             item = _summary(r)
             item["agency"] = codes.get(r.agency_id)
             due = r.next_due_on
             item["overdue"] = due is not None and today > due
             item["working_days_left"] = working_days_left(calendar, today, due) if due else None
             item["clocks"] = clocks.get(r.id or 0, {})
+            item["urgency"] = r.urgency
+            # The `--after` value that lists the cases after this one (None: no case follows it).
+            item["next_cursor"] = _cursor(r, lapsed) if more or i < len(rows) - 1 else None
             if lapsed:
                 period = lapses.BY_OUTCOME[r.outcome or ""]
                 item["lapse_label"] = TRANSITION_BY_TRIGGER[period.lapse].label
                 item["undo_action"], item["undo_label"] = period.undo.value, TRANSITION_BY_TRIGGER[period.undo].label
             out.append(item)
-        return CasePage(out, total, limit)
+        return CasePage(out, total, limit, out[-1]["next_cursor"] if out else None)
+
+
+_LISTED = tuple(col(getattr(Application, name)) for name in (
+    "id", "agency_id", "number", "applicant_name", "applicant_type", "channel", "received_on", "state", "outcome",
+    "concluded_on", "next_due_on", "next_due_clock", "provisional", "urgency"))
+
+
+def _cursor(app: Row[Any], lapsed: bool) -> str:
+    key: list[Any] = [app.urgency, app.number, app.id]
+    return case_order.encode([app.concluded_on, *key] if lapsed else key)
+
+
+def _conditions(session: Session, agency_ids: list[int | None], today: date, *, state: str | None, closed: bool,
+                lapsed: bool, all_agencies: bool, user_id: int | None,
+                search: str | None) -> list[ColumnElement[bool]]:
+    """The WHERE terms of the case list, shaped so that the sort key's index serves them."""
+    where: list[ColumnElement[bool]] = []
+    scoped = col(Application.agency_id) == agency_ids[0] if len(agency_ids) == 1 else \
+        col(Application.agency_id).in_(agency_ids)
+    if not all_agencies:
+        where.append(scoped)
+    # Cases received after `today` (a date given with --today) are left out; when none is, the term is dropped
+    # so that a count can be answered from the sort key's index alone.
+    latest = session.exec(select(func.max(Application.received_on)).where(*where)).one()
+    if latest is not None and latest > today:
+        where.append(col(Application.received_on) <= today)
+    open_values = [s.value for s in OPEN_STATES]
+    if state is not None:
+        where.append(col(Application.state) == state)
+        where.append(col(Application.urgency) < case_order.OPEN_BELOW if state in open_values
+                     else col(Application.urgency) >= case_order.OPEN_BELOW)
+    elif not closed and not lapsed:
+        where.append(col(Application.urgency) < case_order.OPEN_BELOW)  # the open cases (the key says so)
+    if user_id is not None:
+        where.append(col(Application.assignee_id) == user_id)
+    if search is not None and search.strip():
+        pattern = f"%{search.strip()}%"
+        where.append(or_(col(Application.number).ilike(pattern), col(Application.applicant_name).ilike(pattern),
+                         col(Application.request).ilike(pattern)))
+    if lapsed:
+        latest_seq = (select(func.max(Event.seq)).where(col(Event.application_id) == col(Application.id))
+                      .correlate(Application).scalar_subquery())
+        where.append(exists().where(
+            col(Event.application_id) == col(Application.id), col(Event.seq) == latest_seq,
+            col(Event.actor) == SYSTEM_ACTOR, col(Event.trigger).in_(list(lapses.BY_LAPSE))))
+    return where
 
 
 def pending_approvals(db: Database, *, actor_name: str | None, agency: str | None = None) -> list[dict[str, Any]]:

@@ -92,6 +92,7 @@ def assemble_rollup(session: Session, year: int, agencies: list[Agency]) -> Roll
     ids = [a.id for a in agencies if a.id is not None]
     s3 = stats.section3_by_agency(session, year, ids)
     s4 = stats.section4_by_agency(session, year, mappings(session, ids))
+    odd = stats.anomalies_by_agency(session, year, ids)
     locks = {(lk.agency_id, lk.year): lk for lk in session.exec(select(ReportLock).where(
         col(ReportLock.agency_id).in_(ids), col(ReportLock.year).in_([year - 1, year]))).all()}
     total3, total4, previous_total = empty_section3(), empty_section4(), empty_section3()
@@ -104,7 +105,7 @@ def assemble_rollup(session: Session, year: int, agencies: list[Agency]) -> Roll
         lock = locks.get((agency.id, year))
         part = AgencyFigures(agency.code, agency.name, mine3, mine4, lock.locked_on if lock else None,
                              lock.locked_by if lock else None,
-                             stats.check(mine3, mine4, previous, year - 1) + stats.anomalies(session, agency.id, year))
+                             stats.check(mine3, mine4, previous, year - 1) + odd.get(agency.id, []))
         if lock is not None:
             part.checks += changed_since_lock(mine3, mine4, lock.snapshot)
         parts.append(part)

@@ -86,7 +86,9 @@ def section3_by_agency(session: Session, year: int, agency_ids: Collection[int] 
         query = query.where(col(Application.agency_id).in_(list(agency_ids)))
     tables: dict[int, Table] = {}
     for agency_id, applicant_type, outcome, *counts in session.connection().execute(query).all():
-        table = tables.setdefault(agency_id, empty_section3())
+        table = tables.get(agency_id)
+        if table is None:  # not setdefault: an empty table per result row was a tenth of a roll-up's time
+            table = tables[agency_id] = empty_section3()
         # Unknown types and outcomes still count in 总计: the identities then show them instead of losing them.
         columns = ("total", applicant_type) if applicant_type in APPLICANT_COLUMNS else ("total",)
         for base, n in zip(_BASES, counts, strict=True):
@@ -187,11 +189,10 @@ def check(s3: Table, s4: Table, previous: Table | None = None,
     return failures
 
 
-def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailure]:
-    """Cases the counting cannot place correctly: inverted dates, no valid outcome, state and dates disagreeing."""
+def _anomaly_checks(year: int) -> dict[str, ColumnElement[bool]]:
     bases = base_predicates(year)
     concluded = bases["total"]
-    checks = {
+    return {
         "办结日期早于收到日期": and_(or_(concluded, bases["new"]),
                                col(Application.concluded_on) < col(Application.received_on)),
         "已办结但办理结果代码无效": and_(concluded, or_(col(Application.outcome).is_(None),
@@ -200,14 +201,27 @@ def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailu
                                     col(Application.concluded_on).is_(None), bases["carried_out"]),
         "有办结日期但状态不是已办结": and_(concluded, col(Application.state) != State.CONCLUDED.value),
     }
-    failures = []
-    for rule, predicate in checks.items():
-        numbers = session.exec(select(col(Application.number)).where(
-            Application.agency_id == agency_id, predicate).order_by(col(Application.number)).limit(21)).all()
-        if numbers:
+
+
+def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailure]:
+    """Cases the counting cannot place correctly: inverted dates, no valid outcome, state and dates disagreeing."""
+    return anomalies_by_agency(session, year, [agency_id]).get(agency_id, [])
+
+
+def anomalies_by_agency(session: Session, year: int, agency_ids: Collection[int]) -> dict[int, list[IdentityFailure]]:
+    """`anomalies` of many agencies: each check one grouped count over them all (the roll-up's 50 agencies cost
+    four queries, not two hundred); only an agency a check finds has its case numbers read."""
+    found: dict[int, list[IdentityFailure]] = {}
+    ids = list(agency_ids)
+    for rule, predicate in _anomaly_checks(year).items():
+        hit = session.exec(select(col(Application.agency_id)).where(col(Application.agency_id).in_(ids), predicate)
+                           .group_by(col(Application.agency_id))).all()
+        for agency_id in hit:
+            numbers = session.exec(select(col(Application.number)).where(
+                Application.agency_id == agency_id, predicate).order_by(col(Application.number)).limit(21)).all()
             shown = "、".join(numbers[:20]) + ("等" if len(numbers) > 20 else "")
-            failures.append(IdentityFailure(f"数据异常：{rule}", (), f"案件 {shown}"))
-    return failures
+            found.setdefault(agency_id, []).append(IdentityFailure(f"数据异常：{rule}", (), f"案件 {shown}"))
+    return found
 
 
 def validate_cell(section: str, row: str, column: str) -> None:

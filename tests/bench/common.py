@@ -133,6 +133,10 @@ class Sizes:
     durability_cases: int = 1000  # cases in the database of (h)'s FULL/NORMAL actions
     durability_acting: int = 100  # cases acted on there, 2 actions per case per round
     durability_rounds: int = 3  # timed rounds there, after one warm-up round
+    scale_open: int = 100_000  # open cases of (j)'s platforms
+    scale_closed: int = 900_000  # concluded cases beside them on the bigger one
+    scale_deliveries: int = 300_000  # outbox rows delivered in (j)
+    scale_page_runs: int = 200  # timed runs of each kind of case page in (j)
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -141,7 +145,8 @@ class Sizes:
                    sweep_cases=5000, sweep_registered=100, sweep_whole_cases=1000, stats_applications=50_000,
                    ledger_rows=10_000, cli_runs=3, registrations=60, registration_rounds=1,
                    evidence_cases=5000, evidence_live=50, evidence_rounds=1,
-                   durability_cases=200, durability_acting=20, durability_rounds=1)
+                   durability_cases=200, durability_acting=20, durability_rounds=1, scale_open=5000,
+                   scale_closed=45_000, scale_deliveries=20_000, scale_page_runs=30)
 
     @property
     def is_full(self) -> bool:

@@ -1,5 +1,5 @@
 """`make bench`: working days, an action, memory, the sweep, statistics, import, CLI start-up, concurrent
-registrations, records as evidence.
+registrations, records as evidence, scale.
 
 Run from the repository root:
 
@@ -9,7 +9,8 @@ Run from the repository root:
     .venv/bin/python -m tests.bench.run --only cli     # just (g), the CLI start-up (with --write-docs: its section)
     .venv/bin/python -m tests.bench.run --only registrations   # just (h), concurrent registrations (likewise)
     .venv/bin/python -m tests.bench.run --only verify  # just (i): ogi verify, backup, synchronous=FULL (its section)
-    .venv/bin/python -m tests.bench.run --only transfer  # just (j): ogi export and ogi restore (its section)
+    .venv/bin/python -m tests.bench.run --only scale   # just (j): 10⁶ cases — case pages, sweep, delivery, roll-up
+    .venv/bin/python -m tests.bench.run --only transfer  # just (k): ogi export and ogi restore (its section)
 
 Every figure is a ratio to a baseline measured in the same run; the targets are reported, never asserted.
 Everything is written to a temporary directory that is removed at the end. The exit status is 1 only when a
@@ -34,6 +35,8 @@ from tests.bench import (
     profile_bench,
     registration_bench,
     report,
+    scale_bench,
+    scale_report,
     stats_bench,
     sweep_bench,
     transfer_bench,
@@ -52,10 +55,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
-    parser.add_argument("--only", choices=["cli", "registrations", "verify", "transfer"],
+    parser.add_argument("--only", choices=["cli", "registrations", "verify", "scale", "transfer"],
                         help="run only this part: cli = (g) the command-line start-up; registrations = (h) "
                              "concurrent registrations; verify = (i) records as evidence (ogi verify, backup, "
-                             "synchronous=FULL); transfer = (j) ogi export and ogi restore")
+                             "synchronous=FULL); scale = (j) 10⁶ cases: case pages, the sweep beside closed history, "
+                             "delivery of a large outbox, the roll-up (fixtures cached under /tmp); "
+                             "transfer = (k) ogi export and ogi restore")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -156,8 +161,23 @@ def only_evidence(args: argparse.Namespace) -> int:
     return 0 if result.clean else 1
 
 
+def scale(sizes: Sizes, workdir: Path) -> scale_bench.ScaleResult:
+    """(j) at the given sizes."""
+    return scale_bench.run(workdir, open_cases=sizes.scale_open, closed_cases=sizes.scale_closed,
+                           deliveries=sizes.scale_deliveries, page_runs=sizes.scale_page_runs, say=_say)
+
+
+def only_scale(args: argparse.Namespace) -> int:
+    """(j) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if a baseline disagreed."""
+    info = machine_info()
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        result = scale(Sizes.quick() if args.quick else Sizes(), Path(tmp))
+    print(scale_report.scale_text(result))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), scale_report.SCALE_HEADING,
+                                              scale_report.scale_markdown(result, info)), encoding="utf-8")
 def only_transfer(args: argparse.Namespace) -> int:
-    """(j) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if the round trip was unsound."""
+    """(k) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if the round trip was unsound."""
     info = machine_info()
     cases, live = ((transfer_bench.QUICK_CASES, transfer_bench.QUICK_LIVE) if args.quick
                    else (transfer_bench.CASES, transfer_bench.LIVE))
@@ -180,25 +200,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return only_registrations(args)
     if args.only == "verify":
         return only_evidence(args)
+    if args.only == "scale":
+        return only_scale(args)
     if args.only == "transfer":
         return only_transfer(args)
     sizes = Sizes.quick() if args.quick else Sizes()
     results = measure(sizes, args.profile_top)
     with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
         records = evidence(sizes, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        scaled = scale(sizes, Path(tmp))
     print(report.text(results))
     print("\n" + report.evidence_text(records))
+    print("\n" + scale_report.scale_text(scaled))
     if args.profile_top > 0:
         print(f"\ncProfile of the use case, top {args.profile_top} functions by own time\n{results.profile.top}")
     if args.write_docs:
-        DOC.write_text(report.replace_section(report.markdown(results), report.EVIDENCE_HEADING,
-                                              report.evidence_markdown(records, results.machine, report.COMMAND
-                                                                       + " --write-docs")), encoding="utf-8")
+        document = report.replace_section(report.markdown(results), report.EVIDENCE_HEADING,
+                                          report.evidence_markdown(records, results.machine, report.COMMAND
+                                                                   + " --write-docs"))
+        DOC.write_text(report.replace_section(document, scale_report.SCALE_HEADING, scale_report.scale_markdown(
+            scaled, results.machine, report.COMMAND + " --write-docs")), encoding="utf-8")
         _say(f"wrote {DOC}")
     if not records.clean:
         _say("ERROR: ogi verify found problems in a database built through the engine")
         return 1
-    if not results.sound:
+    if not results.sound or not scaled.sound:
         _say("ERROR: a baseline gave different answers or left different data than the engine")
         return 1
     return 0

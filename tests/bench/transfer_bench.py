@@ -1,4 +1,4 @@
-"""(j) Moving the records: `ogi export` and `ogi restore` of 100,000 cases, SQLite → PostgreSQL → SQLite.
+"""(k) Moving the records: `ogi export` and `ogi restore` of 100,000 cases, SQLite → PostgreSQL → SQLite.
 
 The database is (i)'s (a ledger imported, some cases handled and appealed through the use cases). Export
 throughput is rows and MiB of the file per second; restore's is its loading (parse, check, insert, commit),
@@ -22,7 +22,7 @@ from workflow.transfer import export, model_tables
 
 CASES, LIVE = 100_000, 500
 QUICK_CASES, QUICK_LIVE = 5000, 50
-HEADING = "## (j) Moving the records: export and restore"
+HEADING = "## (k) Moving the records: export and restore"
 COMMAND = ".venv/bin/python -m tests.bench.run --only transfer --write-docs"
 
 
@@ -50,7 +50,7 @@ class Step:
 
 @dataclass(frozen=True)
 class TransferResult:
-    """What (j) measured."""
+    """What (k) measured."""
 
     cases: int
     build_seconds: float
@@ -103,10 +103,10 @@ def _rows(path: Path) -> list[bytes]:
 
 def run(workdir: Path, *, cases: int, live: int, say: Callable[[str], None]) -> TransferResult:
     """Build, export from SQLite, restore into PostgreSQL (when a server answers), export that, restore into SQLite."""
-    say(f"(j) building {cases:,} cases ({live:,} through the use cases)…")
+    say(f"(k) building {cases:,} cases ({live:,} through the use cases)…")
     path, _, build_seconds = evidence_bench.build(workdir, cases, live)
     raw = _raw_read(path)
-    say("(j) export from SQLite…")
+    say("(k) export from SQLite…")
     first = workdir / "from-sqlite.jsonl"
     steps = [_export(f"sqlite:///{path}", first, "export from SQLite")]
     sound = True
@@ -114,22 +114,22 @@ def run(workdir: Path, *, cases: int, live: int, say: Callable[[str], None]) -> 
     second = first
     if not missing:
         with _pg_database(PG_SERVER) as url:
-            say("(j) restore into PostgreSQL…")
+            say("(k) restore into PostgreSQL…")
             step, ok = _restore(url, first, "restore into PostgreSQL")
             steps.append(step)
             sound &= ok
-            say("(j) export from PostgreSQL…")
+            say("(k) export from PostgreSQL…")
             second = workdir / "from-postgresql.jsonl"
             steps.append(_export(url, second, "export from PostgreSQL"))
             sound &= _rows(second) == _rows(first)
-    say("(j) restore into SQLite…")
+    say("(k) restore into SQLite…")
     step, ok = _restore(f"sqlite:///{workdir / 'restored.db'}", second, "restore into SQLite")
     steps.append(step)
     return TransferResult(cases, build_seconds, raw, tuple(steps), sound and ok, missing)
 
 
 def table(r: TransferResult) -> Table:
-    """The timings of (j)."""
+    """The timings of (k)."""
     rows = [(f"raw: sqlite3 `SELECT *` of every table, fetchall ({r.steps[0].rows:,} rows; the baseline)",
              _s(r.raw_seconds), "", "", "", "1.00×")]
     for s in r.steps:
@@ -141,15 +141,15 @@ def table(r: TransferResult) -> Table:
 
 
 def text(r: TransferResult) -> str:
-    """(j) for the terminal."""
+    """(k) for the terminal."""
     notes = "" if r.sound else "\n  ERROR: a restore did not verify clean, or the round trip changed a row"
     if r.postgres_missing:
         notes += f"\n  PostgreSQL skipped: {r.postgres_missing}"
-    return "(j) Moving the records: export and restore\n" + table(r).text() + notes
+    return "(k) Moving the records: export and restore\n" + table(r).text() + notes
 
 
 def markdown(r: TransferResult, machine: MachineInfo, command: str = COMMAND) -> str:
-    """(j) for docs/performance.md."""
+    """(k) for docs/performance.md."""
     day = machine.when.strftime("%Y-%m-%d")
     skipped = f" PostgreSQL was not measured: {r.postgres_missing}." if r.postgres_missing else ""
     return "\n\n".join([

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Connection, exists, func, insert
+from sqlalchemy import ColumnElement, Connection, exists, func, insert, literal_column
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -52,8 +52,7 @@ def expired_periods(db: Database, *, today: date) -> list[tuple[str, int, str, d
                                    col(CaseClock.due_on))
                             .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
                             .where(col(CaseClock.kind).in_(list(lapses.BY_CLOCK)),
-                                   CaseClock.status == ClockStatus.RUNNING.value,
-                                   col(CaseClock.due_on) < today,
+                                   _running(), col(CaseClock.due_on) < today,
                                    col(Application.state).in_([p.waiting.value for p in lapses.LAPSING]),
                                    ~_undone_since_opened())
                             .order_by(col(Application.number))).all()
@@ -128,10 +127,29 @@ def _open_appeals(session: Session, policy: AlertPolicy, today: date, reach: dat
                   col(Application.agency_id), col(Application.assignee_id), clock, col(Appeal.due_on),
                   col(Appeal.id))
         .join(Appeal, col(Appeal.application_id) == col(Application.id))
-        .where(col(Appeal.state) == AppealState.FILED.value, col(Appeal.kind).in_([k.value for k in watched]),
-               col(Appeal.due_on) <= reach,
+        .where(col(Appeal.state) == literal_column(f"'{AppealState.FILED.value}'"),  # the partial index's literal
+               col(Appeal.kind).in_([k.value for k in watched]), col(Appeal.due_on) <= reach,
                col(Appeal.kind).in_([k.value for k in late_ok]) | (col(Appeal.due_on) >= today))).all()
     return [_Due(*r) for r in found]
+
+
+def _running() -> ColumnElement[bool]:
+    """A running clock, said as a literal so that the partial index of running clocks serves the sweep."""
+    return col(CaseClock.status) == literal_column(f"'{ClockStatus.RUNNING.value}'")
+
+
+def _raised_keys(session: Session, rows: list[_Due], today: date, chunk: int = 5000) -> set[tuple[int, str]]:
+    """The keys already raised for these clocks' cases, read through the (case, key) index a chunk of cases at a
+    time: only the cases swept are touched, never the alerts of concluded ones. A key holds its clock's due
+    date, so older alerts cannot match. Plain tuples, not Row objects: the caller looks up one key per alert."""
+    earliest = min((r.due_on for r in rows), default=today)
+    ids = sorted({r.id for r in rows})
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), chunk):
+        found.update((a, k) for a, k in session.connection().execute(
+            sa_select(col(Alert.application_id), col(Alert.key))
+            .where(col(Alert.application_id).in_(ids[start:start + chunk]), col(Alert.due_on) >= earliest)).all())
+    return found
 
 
 def _when(alert: DueAlert, cal: WorkingCalendar, today: date) -> str:
@@ -175,17 +193,11 @@ def _raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int)
                    col(Application.agency_id), col(Application.assignee_id), col(CaseClock.kind),
                    col(CaseClock.due_on))
             .join(CaseClock, col(CaseClock.application_id) == col(Application.id))
-            .where(is_open, col(CaseClock.status) == ClockStatus.RUNNING.value,
+            .where(is_open, _running(),
                    col(CaseClock.kind).in_(list(policy.clocks)), col(CaseClock.due_on) <= reach,
                    col(CaseClock.kind).in_(overdue_kinds) | (col(CaseClock.due_on) >= today))).all()]
         rows += _open_appeals(session, policy, today, reach, overdue_kinds)
-        # The keys already raised for these clocks: a key holds its clock's due date, so older alerts
-        # cannot match. Plain tuples, not Row objects: the loop below looks up one key per due alert.
-        earliest = min((r.due_on for r in rows), default=today)
-        existing = {(a, k) for a, k in session.connection().execute(
-            sa_select(col(Alert.application_id), col(Alert.key))
-            .join(Application, col(Application.id) == col(Alert.application_id))
-            .where(col(Alert.due_on) >= earliest, is_open | col(Alert.key).startswith("appeal-"))).all()}
+        existing = _raised_keys(session, rows, today)
         users = {u.id: u for u in session.exec(select(User)).all()}
     heads: dict[int, list[str]] = {}
     for u in users.values():

@@ -4,16 +4,17 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from notifications.delivery import Channel, DeliveryError
 from workflow.bulk import bulk_insert, table_of
 from workflow.db import Database
-from workflow.models import Alert, AlertQueue, Application, Delivery, User, utcnow
+from workflow.models import OPEN_DELIVERY, Alert, AlertQueue, Application, Delivery, User, utcnow
 
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=10)  # a 'sending' row older than this was left by a dead process
@@ -57,16 +58,17 @@ def dispatch(db: Database, *, fan_out: Sequence[str], now: datetime, batch: int 
 
 
 def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: datetime | None = None,
-            batch: int = 100, fan_out: Sequence[str] | None = None) -> tuple[int, int]:
+            batch: int = 500, fan_out: Sequence[str] | None = None) -> tuple[int, int]:
     """Fan out queued alerts (through `fan_out`, by default the given channels), then send pending
     deliveries; returns (sent, failed).
 
     Rows are claimed a batch at a time by compare-and-set (pending → sending, stamped with this claim's
     token and time; on PostgreSQL the batch is picked `FOR UPDATE SKIP LOCKED`), so two processes never
-    take the same row. Each result is recorded right after its send, so a process killed mid-batch
-    leaves at most one sent-but-unrecorded row; rows it left in 'sending' are reclaimed after
-    STALE_CLAIM. A live process renews its claim while it works through a slow batch, and skips any row
-    another process took over after a stall, so a slow channel never makes a row go out twice.
+    take the same row. The batch's results are recorded together, in one short transaction when the batch
+    is sent (and whenever the claim is renewed), so a process killed mid-batch leaves at most one batch of
+    sent-but-unrecorded rows; rows it left in 'sending' are reclaimed after STALE_CLAIM and sent again.
+    A live process renews its claim while it works through a slow batch, and skips any row another
+    process took over after a stall, so a slow channel never makes a row go out twice.
     `now` (tests, replays) shifts the clock; time still runs from it.
     """
     shift = (now - utcnow()) if now else timedelta(0)
@@ -81,35 +83,77 @@ def deliver(db: Database, *, channels: dict[str, Channel], process: str, now: da
         with db.unit_of_work() as session:
             claimable = _claimable(claimed_at)
             ids = select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(batch)
-            if not db.is_sqlite:  # PostgreSQL: rows another process is claiming are skipped, not waited for
-                ids = ids.with_for_update(skip_locked=True)
-            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(ids.scalar_subquery()), claimable)
+            if db.is_sqlite:
+                taken: Any = ids.scalar_subquery()
+            else:  # PostgreSQL: rows another process is claiming are skipped, not waited for; the ids are read
+                # first (an IN subquery with LIMIT and SKIP LOCKED may be rescanned and claim more than a batch)
+                taken = list(session.exec(ids.with_for_update(skip_locked=True)).all())
+            claimed = session.exec(update(Delivery).where(col(Delivery.id).in_(taken), claimable)
                                    .values(status="sending", claimed_by=token, next_attempt_at=claimed_at)).rowcount
         if not claimed:
             return sent, failed
         rows = _claimed(db, token)
         mine, renewed = {row[0] for row in rows}, claimed_at
+        results: list[_Result] = []
         for delivery_id, attempts, channel_name, recipient, message in rows:
             if clock() - renewed >= RENEW_CLAIM:
-                renewed = clock()
+                sent, failed = _tally(_record(db, token, results), sent, failed)
+                results, renewed = [], clock()
                 mine = _renew(db, token, renewed)
             if delivery_id not in mine:
                 continue  # this process stalled past STALE_CLAIM and another one took the row over
             error = _send(channels, channel_name, recipient, message)
             tries = attempts + 1
-            result: dict[str, Any] = (
-                {"status": "sent", "sent_at": utcnow(), "last_error": None} if error is None else
-                {"status": "failed" if tries >= MAX_ATTEMPTS else "pending", "last_error": error,
-                 "next_attempt_at": clock() + timedelta(minutes=2 ** tries)})
-            recorded = _record(db, delivery_id, token, tries, result)
-            sent += recorded and error is None
-            failed += recorded and error is not None
+            results.append(_Result(delivery_id, tries, error, utcnow() if error is None else None,
+                                   None if error is None else clock() + timedelta(minutes=2 ** tries)))
+        sent, failed = _tally(_record(db, token, results), sent, failed)
+
+
+class _Result(NamedTuple):
+    """What one send did: sent (no error), or the error and when to try again."""
+
+    delivery_id: int
+    tries: int
+    error: str | None
+    sent_at: datetime | None
+    retry_at: datetime | None
+
+
+def _tally(recorded: tuple[int, int], sent: int, failed: int) -> tuple[int, int]:
+    return sent + recorded[0], failed + recorded[1]
+
+
+_SENT = (update(table_of(Delivery))
+         .where(table_of(Delivery).c.id == bindparam("b_id"), table_of(Delivery).c.claimed_by == bindparam("b_token"))
+         .values(status="sent", attempts=bindparam("b_tries"), sent_at=bindparam("b_at"), last_error=None,
+                 claimed_by=None))
+_FAILED = (update(table_of(Delivery))
+           .where(table_of(Delivery).c.id == bindparam("b_id"),
+                  table_of(Delivery).c.claimed_by == bindparam("b_token"))
+           .values(status=bindparam("b_status"), attempts=bindparam("b_tries"), last_error=bindparam("b_error"),
+                   next_attempt_at=bindparam("b_at"), claimed_by=None))
+
+
+def _record(db: Database, token: str, results: list[_Result]) -> tuple[int, int]:
+    """Record a batch of results in one transaction (two executemany UPDATEs), each only while the claim on
+    its row is still ours; returns how many sent and failed results were recorded."""
+    if not results:
+        return 0, 0
+    ok = [{"b_id": r.delivery_id, "b_token": token, "b_tries": r.tries, "b_at": r.sent_at}
+          for r in results if r.error is None]
+    bad = [{"b_id": r.delivery_id, "b_token": token, "b_tries": r.tries, "b_error": r.error, "b_at": r.retry_at,
+            "b_status": "failed" if r.tries >= MAX_ATTEMPTS else "pending"} for r in results if r.error is not None]
+    with db.unit_of_work() as session:
+        conn = session.connection()
+        return (conn.execute(_SENT, ok).rowcount if ok else 0), (conn.execute(_FAILED, bad).rowcount if bad else 0)
 
 
 def _claimable(at: datetime) -> ColumnElement[bool]:
-    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead."""
-    return ((col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
-            | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
+    """Rows a claim at `at` may take: pending and due, or 'sending' so long that the claimer must be dead (the
+    first term, a literal, lets the partial index of unsent rows serve the claim)."""
+    return and_(text(f"delivery.{OPEN_DELIVERY}"),
+                (col(Delivery.status) == "pending") & (col(Delivery.next_attempt_at) <= at)
+                | (col(Delivery.status) == "sending") & (col(Delivery.next_attempt_at) <= at - STALE_CLAIM))
 
 
 def _renew(db: Database, token: str, at: datetime) -> set[int]:
@@ -120,27 +164,22 @@ def _renew(db: Database, token: str, at: datetime) -> set[int]:
         return set(session.exec(select(Delivery.id).where(col(Delivery.claimed_by) == token)).all())  # type: ignore[arg-type]
 
 
-def _record(db: Database, delivery_id: int, token: str, tries: int, result: dict[str, Any]) -> bool:
-    """One short write per result, only while the claim is still ours: a kill loses at most this one."""
-    outbox = table_of(Delivery)
-    with db.unit_of_work() as session:
-        return bool(session.connection().execute(
-            update(outbox).where(outbox.c.id == delivery_id, outbox.c.claimed_by == token)
-            .values(attempts=tries, claimed_by=None, **result)).rowcount)
-
-
 def _claimed(db: Database, token: str) -> list[tuple[int, int, str, str, dict[str, Any]]]:
-    """The rows this claim took, each with the message to send (case, clock, text, recipient's address)."""
+    """The rows this claim took, each with the message to send (case, clock, text, recipient's address); read as
+    Core rows of the columns it needs (a batch of ORM objects cost more than the sends)."""
     with db.unit_of_work() as session:
-        rows = session.exec(
-            select(Delivery, Alert, col(Application.number), col(User.email))
+        rows = session.connection().execute(
+            sa_select(col(Delivery.id), col(Delivery.attempts), col(Delivery.channel), col(Delivery.recipient),
+                      col(Alert.id), col(Application.number), col(Alert.clock), col(Alert.kind), col(Alert.due_on),
+                      col(Alert.message), col(User.email))
             .join(Alert, col(Alert.id) == col(Delivery.alert_id))
             .join(Application, col(Application.id) == col(Alert.application_id))
             .join(User, col(User.username) == col(Delivery.recipient), isouter=True)
             .where(col(Delivery.claimed_by) == token).order_by(col(Delivery.id))).all()
-        return [(d.id or 0, d.attempts, d.channel, d.recipient, {
-            "alert_id": a.id, "number": number, "clock": a.clock, "kind": a.kind, "due_on": a.due_on.isoformat(),
-            "message": a.message, "recipient_email": email}) for d, a, number, email in rows]
+        return [(d_id or 0, attempts, channel, recipient, {
+            "alert_id": alert_id, "number": number, "clock": clock, "kind": kind, "due_on": due_on.isoformat(),
+            "message": message, "recipient_email": email})
+            for d_id, attempts, channel, recipient, alert_id, number, clock, kind, due_on, message, email in rows]
 
 
 def _send(channels: dict[str, Channel], name: str, recipient: str, message: dict[str, Any]) -> str | None:

@@ -138,24 +138,30 @@ def list_cases(
     mine: bool = typer.Option(False, "--mine", help="只看我承办的"),
     search: str | None = typer.Option(None, "--search", help="按编号、申请人或申请内容查找"),
     all_: bool = typer.Option(False, "--all", help="包括已办结的案件"),
-    limit: int = typer.Option(50, "--limit", help="最多列出 N 件（默认 50）"),
+    limit: int = typer.Option(50, "--limit", help="每页最多列出 N 件（默认 50）"),
+    after: str | None = typer.Option(None, "--after", help="从这一位置之后接着列出（上一页末尾给出的翻页位置）"),
     all_agencies: bool = typer.Option(False, "--all-agencies",
                                       help="列出所有机关的案件（主管部门督办；每行注明机关）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """案件列表，按紧急程度排序；默认只列未办结的案件。"""
+    """案件列表，按紧急程度排序；默认只列未办结的案件。
+
+    每页默认 50 件；还有下一页时，末尾给出 --after 的值。
+    """
     page = run(lambda: queries.case_page(database(), actor_name=G.user, agency=G.agency, today=G.today, state=state,
                                          overdue=overdue, due_within=due_within, lapsed=lapsed, limit=limit,
-                                         closed=all_, mine=mine, search=search, all_agencies=all_agencies))
+                                         closed=all_, mine=mine, search=search, all_agencies=all_agencies,
+                                         after=after))
     if as_json:
-        print_json(page.rows)
+        print_json(page.rows)  # a list, as always; each row's next_cursor continues after it (None on the last)
         return
-    from workflow.cli.render import render_cases, render_lapses
+    from workflow.cli.render import render_cases, render_lapses, render_next_page
 
     if lapsed:
         render_lapses(out, page.rows)
     else:
-        render_cases(out, page.rows, G.today, total=page.total)
+        render_cases(out, page.rows, G.today, total=page.total, continued=after is not None)
+    render_next_page(out, page.next_cursor)
 
 
 @commands.command()

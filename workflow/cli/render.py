@@ -9,6 +9,7 @@ from rich.table import Table
 
 from states.clocks import RULES, ClockKind
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State
+from workflow.queries import COUNT_CAP
 
 STATUS_LABELS = {
     "running": "计时中", "paused": "暂停计时", "stopped": "停止（待重新起算）", "met": "已完成",
@@ -87,13 +88,21 @@ def render_case(out: Console, d: dict[str, Any]) -> None:
             out.print(f"[{style}]{text}[/]" if style else text, highlight=False)
 
 
-def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: int | None = None) -> None:
-    """The case list, most urgent first; with `total`, says how many match beyond the page shown."""
+def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: int | None = None,
+                 continued: bool = False) -> None:
+    """The case list, most urgent first; with `total`, says how many match beyond the page shown (`continued`:
+    a page after the first)."""
     if not rows:
-        out.print("没有符合条件的案件。")
+        out.print("没有更多符合条件的案件。" if continued else "没有符合条件的案件。")
         return
     total = len(rows) if total is None else total
-    shown = f"共 {total} 件" if total == len(rows) else f"共 {total} 件，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
+    counted = f"{total - 1} 件以上" if total > COUNT_CAP else f"{total} 件"
+    if continued:
+        shown = f"共 {counted}，本页 {len(rows)} 件（接上一页）"
+    elif total == len(rows):
+        shown = f"共 {total} 件"
+    else:
+        shown = f"共 {counted}，显示最紧急的 {len(rows)} 件（用 --limit 调整）"
     table = Table(title=f"案件列表（{today}，{shown}）")
     several = len({r.get("agency") for r in rows}) > 1  # the supervising office's view of every agency
     columns = ("机关", "编号", "申请人", "状态", "最近期限", "到期日", "剩余工作日", "收到日期")
@@ -112,6 +121,12 @@ def render_cases(out: Console, rows: list[dict[str, Any]], today: date, total: i
         cells = (r["number"], r["applicant_name"], r["state_label"], clock, due, left_text, r["received_on"])
         table.add_row(*((r["agency"], *cells) if several else cells))
     out.print(table)
+
+
+def render_next_page(out: Console, cursor: str | None) -> None:
+    """How to list the next page, when there is one."""
+    if cursor is not None:
+        out.print(f"下一页：在同样的命令后加上 --after {cursor}", highlight=False, soft_wrap=True)
 
 
 def render_lapses(out: Console, rows: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from workflow.actors import Actor, require_role, resolve_actor
 from workflow.bulk import bulk_insert, table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
+from workflow.case_order import urgency_key
 from workflow.db import Database
 from workflow.errors import WorkflowError
 from workflow.ledger import values
@@ -205,7 +206,7 @@ def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: 
     numbering.claim(session, actor.agency_id, (c.number for c in cases))
     cal, now = load_calendar(session), utcnow()
     caches: dict[date, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
-    closed = {"next_due_on": None, "next_due_clock": None, "provisional": False}
+    closed: dict[str, Any] = {"next_due_on": None, "next_due_clock": None, "provisional": False}
     apps = []
     for c in cases:
         cache = closed
@@ -217,7 +218,7 @@ def _load(session: Session, actor: Actor, cases: list[_Case], name: str, today: 
                      "applicant_type": c.applicant_type, "applicant_contact": c.applicant_contact,
                      "channel": c.channel, "received_on": c.received_on, "request": c.request, "state": c.state,
                      "outcome": c.outcome, "concluded_on": c.concluded_on, "assignee_id": actor.user_id,
-                     **cache})
+                     **cache, "urgency": urgency_key(c.state, cache["next_due_on"])})
     conn = session.connection()
     before = conn.execute(select(func.coalesce(func.max(col(Application.id)), 0))).scalar_one()
     bulk_insert(conn, table_of(Application), apps, {"version": 1, "created_at": now, "updated_at": now})
