@@ -10,6 +10,7 @@ the look and the SIGKILL, so a kill made on a "yes" lands inside a write transac
 point before it is caught is tried again on a fresh database.
 """
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -20,22 +21,32 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
+from aiosmtpd.controller import Controller
+from sqlalchemy import text, update
+from sqlmodel import col
 
+from notifications.policy import due_alerts, load_policy
 from tests.integration.conftest import AGENCY, postgres_database
-from workflow import admin
+from workflow import admin, cases
+from workflow.alerts.outbox import STALE_CLAIM
+from workflow.calendar_store import load_calendar
 from workflow.db import Database
+from workflow.inputs import ActionInput, ApplicationCreate
+from workflow.ledger import import_applications
+from workflow.models import Delivery, utcnow
 from workflow.verify import verify
 
 OGI = str(Path(sys.executable).with_name("ogi"))
@@ -73,35 +84,43 @@ class Site:
         with out, err:
             return subprocess.Popen(argv, env=self.env(), stdout=out, stderr=err, cwd=REPO)
 
-    def writing(self) -> bool:
-        """Whether a write transaction is open (looked at while the victim is frozen, so it is the victim's)."""
+    def __post_init__(self) -> None:
+        self._look: Any = None  # connections of its own for looking while the victim is frozen, opened once
+        self._try: sqlite3.Connection | None = None
+
+    def close(self) -> None:
+        for conn in (self._look, self._try):
+            if conn is not None:
+                conn.close()
+
+    def inside(self, condition: str = "1 = 1") -> bool:
+        """Whether a write transaction is open (looked at while the victim is frozen, so it is the victim's) and
+        the committed data satisfy `condition` (SQL)."""
         if self.path is None:
-            return bool(self.scalar("SELECT count(*) FROM pg_stat_activity "
-                                    f"WHERE application_name = '{VICTIM}' AND backend_xid IS NOT NULL"))
-        probe = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            return bool(self.scalar(f"SELECT ({condition}) AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE "
+                                    f"application_name = '{VICTIM}' AND backend_xid IS NOT NULL)"))
+        if self._try is None:
+            self._try = sqlite3.connect(self.path, timeout=0, isolation_level=None)
         try:
-            probe.execute("BEGIN IMMEDIATE")
+            self._try.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return True
-            raise
-        else:
-            probe.execute("ROLLBACK")
-            return False
-        finally:
-            probe.close()
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return bool(self.scalar(f"SELECT {condition}"))  # someone holds the write lock
+        self._try.execute("ROLLBACK")
+        return False
 
     def scalar(self, sql: str) -> int:
-        """One number, read with what is committed (never waiting long for a frozen victim)."""
+        """One number, read from what is committed (never waiting long for a frozen victim)."""
+        if self._look is None:
+            if self.path is None:
+                self._look = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._look.execute(text("SET statement_timeout = 5000"))
+            else:
+                self._look = sqlite3.connect(self.path, timeout=2, isolation_level=None)
         if self.path is None:
-            with self.db.engine.connect() as conn:
-                conn.execute(text("SET statement_timeout = 5000"))
-                return int(conn.execute(text(sql)).scalar_one())
-        con = sqlite3.connect(self.path, timeout=2)
-        try:
-            return int(con.execute(sql).fetchone()[0])
-        finally:
-            con.close()
+            return int(self._look.execute(text(sql)).scalar_one())
+        return int(self._look.execute(sql).fetchone()[0])
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with self.db.engine.connect() as conn:
@@ -149,10 +168,12 @@ def sites(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[
             else:
                 path, db = None, Database(stack.enter_context(postgres_database()))
             stack.callback(db.dispose)
+            site = Site(db, path, work)
+            stack.callback(site.close)
             admin.init(db, agency=AGENCY)
             admin.add_user(db, actor_name="admin", username="clerk", role="clerk", email="clerk@example.gov.cn")
             admin.add_user(db, actor_name="admin", username="head", role="head", email="head@example.gov.cn")
-            return Site(db, path, work)
+            return site
 
         yield new
 
@@ -172,14 +193,14 @@ def _frozen(pid: int) -> bool:
 
 
 def kill_inside(proc: subprocess.Popen[bytes], inside: Callable[[], bool], *, linger: float = 0.0,
-                timeout: float = 240) -> bool:
+                every: float = 0.004, timeout: float = 240) -> bool:
     """SIGKILL `proc` at a moment when, frozen, `inside()` says it is mid-work (and has been for `linger` seconds
-    of sampling); False when it exits first."""
+    of sampling); False when it exits first. It runs for up to `every` seconds between two looks."""
     since: float | None = None
     deadline = time.monotonic() + timeout
     while proc.poll() is None:
         assert time.monotonic() < deadline, "the victim neither finished nor reached the point"
-        time.sleep(random.uniform(0.0005, 0.004))
+        time.sleep(random.uniform(every / 8, every))
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             if not _frozen(proc.pid):
@@ -243,33 +264,334 @@ def _import_counts(site: Site) -> tuple[int, int, int, int]:
                  for table in ("application", "event", "case_clock", "case_number"))
 
 
+EARLIER = 200  # the cases the agency already has (its 2020 ledger), which the killed import must leave alone
+
+
+def _with_earlier_cases(site: Site) -> Site:
+    path = site.work / "台账2020.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(LEDGER_HEADER)
+        for i in range(EARLIER):
+            received = date(2020, 3, 2) + timedelta(days=i)
+            writer.writerow([f"2020-{i + 1:04d}", f"申请人{i}", "自然人", "电子邮件", received.isoformat(),
+                             "某小区改造资金使用情况", "已办结", "6.3", (received + timedelta(days=3)).isoformat(), ""])
+    import_applications(site.db, actor_name="clerk", path=path, today=TODAY)
+    return site
+
+
 def test_a_killed_import_leaves_nothing_and_the_rerun_imports_every_row(sites: Callable[[], Site],
                                                                       ledger: Ledger) -> None:
-    full = (ROWS, ROWS + ledger.concluded, 2 * ledger.open, len(ledger.last_of_year))
+    before = (EARLIER, 2 * EARLIER, 0, 1)
+    full = (EARLIER + ROWS, 2 * EARLIER + ROWS + ledger.concluded, 2 * ledger.open, 1 + len(ledger.last_of_year))
+    argv = [OGI, "--as", "clerk", "--today", TODAY.isoformat(), "import", str(ledger.path)]
     outcomes = []
     for attempt in range(3):
-        site = sites()
-        proc = site.start([OGI, "--as", "clerk", "--today", TODAY.isoformat(), "import", str(ledger.path)],
-                          f"import-{attempt}")
-        killed = kill_inside(proc, site.writing, linger=0.3 if attempt == 0 else 0.0)
+        site = _with_earlier_cases(sites())
+        # Killed inside its one transaction: after validating the 50,000 rows, while it writes them.
+        killed = kill_inside(site.start(argv, f"import-{attempt}"), site.inside,
+                             linger=0.3 if attempt == 0 else 0.0, every=0.02)
         site.settle()
         counts = _import_counts(site)
-        assert counts in ((0, 0, 0, 0), full), f"a half-written import: {counts}"  # all or nothing
+        assert counts in (before, full), f"a half-written import: {counts}"  # all or nothing
         outcomes.append((killed, counts))
-        if killed and counts == (0, 0, 0, 0):
+        if killed and counts == before:
             break
     else:
         pytest.fail(f"the import was never killed inside its transaction: {outcomes}")
     site.consistent()
-    started = time.monotonic()
-    rerun = site.ogi("--as", "clerk", "--today", TODAY.isoformat(), "import", str(ledger.path), "--json")
-    took = time.monotonic() - started
+    result = site.verified()  # the real `ogi verify` on the database the kill left (SQLite: with its hot WAL)
+    assert (result["cases"], result["events"]) == (EARLIER, 2 * EARLIER), result
+    rerun = site.ogi(*argv[1:], "--json")
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["created"] == ROWS, rerun.stdout
     assert _import_counts(site) == full
-    # The counters the killed import had raised were rolled back with it; the rerun raised them to the ledger's.
-    counters = dict(site.rows("SELECT year, last_used FROM case_number"))
-    assert counters == ledger.last_of_year
+    # The counters the killed import had raised went back with it; the rerun raised them to the ledger's numbers.
+    assert dict(site.rows("SELECT year, last_used FROM case_number")) == {2020: EARLIER, **ledger.last_of_year}
+    # Each case's hash-chain head counts its events (the replay of 50,000 imported cases is test_verify's part).
+    assert site.scalar("SELECT count(*) FROM application a WHERE a.chain_length <> "
+                       "(SELECT count(*) FROM event e WHERE e.application_id = a.id)") == 0
+
+
+# --- a stream of actions ----------------------------------------------------------------------------------------
+
+# Each case of the stream: registered (version 1), then these actions, by version, to its conclusion (version 5).
+PLAN = {1: ("clerk", ["request_correction", "--text", "请补正所需信息的名称和文号", "--days", "10"]),
+        2: ("clerk", ["receive_correction"]),
+        3: ("clerk", ["submit_response", "--outcome", "1", "--text", "予以公开"]),
+        4: ("head", ["approve_response"])}
+CONCLUDED = 5
+STREAM = "from tests.integration.test_crash import stream; stream()"
+
+
+def stream() -> None:
+    """The loop process (`python -c STREAM LOG CASES`): case after case registered and taken to its conclusion,
+    one `ogi` command after another through the command line's own entry point in one process, as a worker runs
+    use case after use case. Each command is logged before it starts (`begin …`) and after it returned
+    (`done NUMBER VERSION`). It first finishes the case a killed stream left open; CASES = 0: until killed."""
+    import gc
+
+    from workflow.cli import app
+
+    log_path, cases = Path(sys.argv[1]), int(sys.argv[2])
+    with log_path.open("a", encoding="utf-8") as log:
+
+        def note(line: str) -> None:
+            log.write(line + "\n")
+            log.flush()
+
+        def ogi(user: str, *args: str) -> Any:
+            note("begin " + " ".join(args))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = app(["--as", user, "--today", TODAY.isoformat(), *args, "--json"], standalone_mode=False)
+            if isinstance(code, int) and code:
+                raise SystemExit(code)
+            gc.collect()  # each command opened an engine of its own: close its connections now
+            return json.loads(out.getvalue())
+
+        def conclude(number: str, version: int) -> None:
+            while version < CONCLUDED:
+                user, action = PLAN[version]
+                version = ogi(user, "act", number, *action)["version"]
+                note(f"done {number} {version}")
+
+        for case in ogi("clerk", "cases"):
+            conclude(case["number"], ogi("clerk", "show", case["number"])["version"])
+        made = 0
+        while cases == 0 or made < cases:
+            number = ogi("clerk", "receive", "--applicant", f"申请人{made}", "--type", "natural", "--channel",
+                         "online", "--received-on", (TODAY - timedelta(days=5)).isoformat(),
+                         "--request", "某路段拓宽工程的规划许可")["number"]
+            note(f"done {number} 1")
+            conclude(number, 1)
+            made += 1
+
+
+def _log(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _stream_checked(site: Site, log: Path) -> list[tuple[str, int]]:
+    """Every acknowledged action is stored; at most the one in flight more, whole: its event, the case row's
+    version, the hash chain's length and (verify) the clocks agree. Returns (number, version) of every case."""
+    lines = _log(log)
+    acknowledged = {(w[1], int(w[2])) for w in (line.split() for line in lines) if w[0] == "done"}
+    stored = set(site.rows("SELECT a.number, e.seq FROM event e JOIN application a ON a.id = e.application_id"))
+    assert acknowledged <= stored, f"acknowledged actions lost: {sorted(acknowledged - stored)}"
+    extra = stored - acknowledged
+    last = lines[-1].split() if lines else []
+    if last[:2] == ["begin", "act"]:
+        seen = max((v for n, v in acknowledged if n == last[2]), default=0)
+        assert extra <= {(last[2], seen + 1)}, f"in flight: {lines[-1]}; stored beyond it: {sorted(extra)}"
+    elif last[:2] == ["begin", "receive"]:
+        known = {n for n, _ in acknowledged}
+        assert len(extra) <= 1 and all(v == 1 and n not in known for n, v in extra), sorted(extra)
+    else:
+        assert extra == set(), sorted(extra)
+    cases = site.rows("SELECT a.number, a.version, a.chain_length, count(e.id), max(e.seq) FROM application a "
+                      "LEFT JOIN event e ON e.application_id = a.id GROUP BY a.id, a.number, a.version, "
+                      "a.chain_length ORDER BY a.number")
+    torn = [c for c in cases if not c[1] == c[2] == c[3] == c[4]]
+    assert torn == [], f"case rows that disagree with their events (number, version, chain, events, last seq): {torn}"
+    site.consistent()
+    return [(c[0], c[1]) for c in cases]
+
+
+def test_a_killed_stream_of_actions_keeps_every_acknowledged_action_and_half_writes_none(
+        sites: Callable[[], Site]) -> None:
+    site = sites()
+    log = site.work / "stream.log"
+    for target in ("receive", "act"):  # a kill inside a registration, then one inside an action
+        before = len(_log(log))
+
+        def inside(target: str = target, before: int = before) -> bool:
+            lines = _log(log)[before:]
+            warm = sum(line.startswith("done") for line in lines) >= 3  # past start-up, into the stream
+            return warm and lines[-1].startswith(f"begin {target}") and site.inside()
+
+        proc = site.start([sys.executable, "-c", STREAM, str(log), "0"], f"stream-{target}")
+        assert kill_inside(proc, inside), (site.work / f"stream-{target}.err").read_text()
+        site.settle()
+        _stream_checked(site, log)
+    resumed = site.start([sys.executable, "-c", STREAM, str(log), "2"], "stream-rerun")
+    assert resumed.wait(timeout=240) == 0, (site.work / "stream-rerun.err").read_text()
+    cases = _stream_checked(site, log)
+    assert {v for _, v in cases} == {CONCLUDED}, cases  # the rerun finished the case the kill interrupted
+    # The killed registration gave its number back: the numbers run without a gap.
+    assert [n for n, _ in cases] == [f"{TODAY.year}-{i:04d}" for i in range(1, len(cases) + 1)]
     result = site.verified()
-    assert (result["cases"], result["events"]) == (ROWS, full[1]), result
-    print(f"import rerun {took:.1f} s")
+    assert (result["cases"], result["events"]) == (len(cases), CONCLUDED * len(cases)), result
+
+
+# --- a sweep with delivery --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """aiosmtpd handler: the Message-ID of every mail that arrived. With `hold_at` set, the reply to that mail's
+    DATA waits until `release`: its sender is then stuck in the middle of a send."""
+
+    ids: list[str] = field(default_factory=list)
+    hold_at: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.ids.append(str(message_from_bytes(envelope.original_content)["Message-ID"]))
+        if len(self.ids) == self.hold_at:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        return "250 OK"
+
+
+class _Controller(Controller):
+    """aiosmtpd's Controller on a free port chosen by the OS."""
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    controller = _Controller(box, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield box, controller.port
+    finally:
+        box.release.set()
+        controller.stop()
+
+
+LAPSING = 24  # cases whose correction period ran out: the sweep concludes each (outcome 6.1), one transaction each
+SENDER = "ogi@example.gov.cn"
+
+
+def _populate(site: Site) -> None:
+    """24 cases to lapse, and 60 open ledger cases whose response periods fall due or overdue around TODAY."""
+    for i in range(LAPSING):
+        on = date(2025, 5, 6)
+        data = ApplicationCreate(applicant_name=f"未补正{i}", applicant_type="natural", channel="online",
+                                 received_on=on, request="某项目的环境影响评价批复")
+        number = cases.register(site.db, actor_name="clerk", data=data, today=on).number
+        cases.act(site.db, actor_name="clerk", number=number, trigger="request_correction", today=on,
+                  data=ActionInput(on=on, text="请补正所需信息的名称", days=5))
+    path = site.work / "open.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(LEDGER_HEADER)
+        for i in range(60):
+            received = date(2025, 4, 28) + timedelta(days=i // 2)
+            writer.writerow([f"台账-{i}", f"申请人{i}", "自然人", "互联网渠道", received.isoformat(), "某地块出让合同",
+                             "办理中", "", "", ""])
+    import_applications(site.db, actor_name="clerk", path=path, today=TODAY)
+
+
+def _message_id(alert_id: int, recipient: str) -> str:
+    return f"<ogi-alert-{alert_id}-{recipient}@example.gov.cn>"
+
+
+def _expected_alerts(site: Site, config: Path) -> set[tuple[int, str]]:
+    """What the policy says is due today for every running clock of an open case (notifications/policy.py)."""
+    policy = load_policy(config)
+    with site.db.unit_of_work() as session:
+        cal = load_calendar(session)
+    clocks = site.rows("SELECT c.application_id, c.kind, c.due_on FROM case_clock c JOIN application a "
+                       "ON a.id = c.application_id WHERE a.state <> 'concluded' AND c.status = 'running'")
+    return {(app, alert.key) for app, kind, due in clocks
+            for alert in due_alerts(kind, due if isinstance(due, date) else date.fromisoformat(due), TODAY, policy,
+                                    cal)}
+
+
+def _outbox_whole(site: Site) -> None:
+    """No alert without its queue row or its deliveries; no delivery without its alert."""
+    assert site.scalar("SELECT count(*) FROM alert a WHERE NOT EXISTS (SELECT 1 FROM alert_queue q WHERE "
+                       "q.alert_id = a.id) AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.alert_id = a.id)") == 0
+    assert site.scalar("SELECT count(*) FROM alert_queue q JOIN delivery d ON d.alert_id = q.alert_id") == 0
+
+
+def _sweep_attempt(site: Site, box: Mailbox, config: Path) -> bool:
+    """Three sweeps killed, each inside a different unit of work, then one that completes; False when a sweep got
+    past its point before it was caught (the caller tries again on a fresh database)."""
+    _populate(site)
+    argv = [OGI, "--today", TODAY.isoformat(), "alerts", "sweep", "--config", str(config)]
+    lapsed = "SELECT count(*) FROM application WHERE outcome = '6.1'"
+    waiting = "SELECT count(*) FROM application WHERE state = 'awaiting_correction'"
+    runs, alerts, sent = ("SELECT count(*) FROM sweep_run", "SELECT count(*) FROM alert",
+                          "SELECT count(*) FROM delivery")
+
+    # 1. In the middle of the lapses (the sweep's heartbeat written, some lapses made, others waiting).
+    lapsing = f"({runs}) = 1 AND ({lapsed}) >= 3 AND ({waiting}) > 0"
+    if not kill_inside(site.start(argv, "sweep-lapses"), lambda: site.inside(lapsing)):
+        return False
+    site.settle()
+    done = site.scalar(lapsed)
+    assert 3 <= done < LAPSING and site.scalar(waiting) == LAPSING - done
+    assert site.scalar("SELECT count(*) FROM event WHERE trigger = 'lapse_correction'") == done  # one event each
+    assert (site.scalar(alerts), site.scalar(sent)) == (0, 0)
+    site.consistent()
+
+    # 2. Raising and queueing the alerts (after the lapses, before any delivery exists).
+    raising = f"({runs}) = 2 AND ({waiting}) = 0 AND ({sent}) = 0"
+    if not kill_inside(site.start(argv, "sweep-raise"), lambda: site.inside(raising)):
+        return False
+    site.settle()
+    assert site.scalar(lapsed) == LAPSING and site.scalar(sent) == 0
+    _outbox_whole(site)
+    site.consistent()
+
+    # 3. Sending: the SMTP server holds its reply to the 30th mail; the sweep is killed waiting for it.
+    box.hold_at = 30
+    if not kill_inside(site.start(argv, "sweep-send"), box.holding.is_set):
+        return False
+    box.release.set()
+    site.settle()
+    _outbox_whole(site)
+    in_flight = box.ids[-1]
+    by_status = Counter(s for (s,) in site.rows("SELECT status FROM delivery"))
+    assert by_status["sent"] == len(box.ids) - 1  # each send recorded at once: only the one in flight is not
+    sending = {_message_id(a, r) for a, r in site.rows("SELECT alert_id, recipient FROM delivery "
+                                                         "WHERE status = 'sending'")}
+    assert in_flight in sending
+    # Ten minutes pass: the dead process's claims go stale and another sweep may take them over.
+    with site.db.unit_of_work() as session:
+        session.exec(update(Delivery).where(col(Delivery.status) == "sending")  # type: ignore[call-overload]
+                     .values(next_attempt_at=utcnow() - STALE_CLAIM - timedelta(minutes=1)))
+
+    # 4. Rerun: the sweep completes everything.
+    rerun = site.ogi(*argv[1:])
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    deliveries = site.rows("SELECT alert_id, recipient, status, attempts FROM delivery")
+    assert {(s, a) for _, _, s, a in deliveries} == {("sent", 1)}
+    assert site.scalar("SELECT count(*) FROM alert_queue") == 0
+    raised = set(site.rows("SELECT application_id, key FROM alert"))
+    assert raised == _expected_alerts(site, config)  # every alert due was raised, once
+    assert site.scalar("SELECT count(*) FROM alert a WHERE NOT EXISTS (SELECT 1 FROM delivery d "
+                       "WHERE d.alert_id = a.id)") == 0
+    # Every delivery reached the SMTP server; the one in flight at the kill twice (the documented window), no other.
+    mails = Counter(box.ids)
+    assert set(mails) == {_message_id(a, r) for a, r, _, _ in deliveries}
+    assert {i: n for i, n in mails.items() if n > 1} == {in_flight: 2}
+    assert site.scalar("SELECT count(*) FROM event WHERE trigger = 'lapse_correction'") == LAPSING
+    site.verified()
+    return True
+
+
+def test_a_killed_sweep_loses_no_alert_and_sends_at_most_the_one_in_flight_twice(
+        sites: Callable[[], Site], mailbox: tuple[Mailbox, int], tmp_path: Path) -> None:
+    box, port = mailbox
+    config = tmp_path / "alerts.toml"
+    config.write_text(f'channels = ["email"]\n\n[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+                      f'sender = "{SENDER}"\ntimeout = 10\n', encoding="utf-8")
+    for _ in range(3):
+        box.ids.clear()
+        box.hold_at = None
+        box.holding.clear()
+        box.release.clear()
+        if _sweep_attempt(sites(), box, config):
+            return
+    pytest.fail("a sweep got past its kill point three times")
