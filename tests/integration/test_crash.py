@@ -40,7 +40,7 @@ from sqlmodel import col
 
 from notifications.policy import due_alerts, load_policy
 from tests.integration.conftest import AGENCY, postgres_database
-from workflow import admin, cases
+from workflow import admin, cases, monitor
 from workflow.alerts.outbox import STALE_CLAIM
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -546,6 +546,9 @@ def _sweep_attempt(site: Site, box: Mailbox, config: Path) -> bool:
     assert site.scalar("SELECT count(*) FROM event WHERE trigger = 'lapse_correction'") == done  # one event each
     assert (site.scalar(alerts), site.scalar(sent)) == (0, 0)
     site.consistent()
+    # An hour on, `ogi status` says the killed sweep never finished (its heartbeat row has no end).
+    later = monitor.status(site.db, today=TODAY, max_age=timedelta(hours=26), now=utcnow() + timedelta(hours=2))
+    assert any("仍未完成" in w and "强行终止" in w for w in later["warnings"]), later["warnings"]
 
     # 2. Raising and queueing the alerts (after the lapses, before any delivery exists).
     raising = f"({runs}) = 2 AND ({waiting}) = 0 AND ({sent}) = 0"
@@ -589,6 +592,8 @@ def _sweep_attempt(site: Site, box: Mailbox, config: Path) -> bool:
     assert set(mails) == {_message_id(a, r) for a, r, _, _ in deliveries}
     assert {i: n for i, n in mails.items() if n > 1} == {in_flight: 2}
     assert site.scalar("SELECT count(*) FROM event WHERE trigger = 'lapse_correction'") == LAPSING
+    later = monitor.status(site.db, today=TODAY, max_age=timedelta(hours=26), now=utcnow() + timedelta(hours=2))
+    assert not any("仍未完成" in w for w in later["warnings"]), later["warnings"]
     site.verified()
     return True
 
