@@ -82,13 +82,20 @@ class Site:
         out = (self.work / f"{name}.out").open("wb")
         err = (self.work / f"{name}.err").open("wb")
         with out, err:
-            return subprocess.Popen(argv, env=self.env(), stdout=out, stderr=err, cwd=REPO)
+            proc = subprocess.Popen(argv, env=self.env(), stdout=out, stderr=err, cwd=REPO)
+        self._started.append(proc)
+        return proc
 
     def __post_init__(self) -> None:
         self._look: Any = None  # connections of its own for looking while the victim is frozen, opened once
         self._try: sqlite3.Connection | None = None
+        self._started: list[subprocess.Popen[bytes]] = []
 
     def close(self) -> None:
+        for proc in self._started:  # a test that failed half-way leaves no victim running (or frozen)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         for conn in (self._look, self._try):
             if conn is not None:
                 conn.close()
