@@ -16,6 +16,7 @@ from workflow.db import Database
 from workflow.models import Alert, AlertQueue, Application, Delivery, SweepRun, utcnow
 
 DELIVERY_STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
+UNFINISHED = timedelta(hours=1)  # a sweep still unfinished this long after its start was most likely killed
 
 
 def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, limit: int = 500,
@@ -82,6 +83,10 @@ def status(db: Database, *, today: date, max_age: timedelta, now: datetime | Non
                         "提醒和自动办结可能未执行")
     if last is not None and last.error:
         warnings.append(f"上次扫描出错：{last.error}")
+    elif last is not None and last.finished_at is None and now - last.started_at > UNFINISHED:
+        hours = int((now - last.started_at).total_seconds() // 3600)
+        warnings.append(f"上次扫描（北京时间 {local_time(last.started_at)} 开始）已过 {hours} 小时仍未完成："
+                        "运行它的进程可能已被强行终止（或仍卡在发送中）；再运行一次 ogi alerts sweep 即可补做")
     if counts.get("failed"):
         warnings.append(f"{counts['failed']} 条提醒发送失败：查看 ogi alerts list --failed，"
                         "修复后运行 ogi alerts retry")
