@@ -5,7 +5,7 @@ Each case's and appeal's events are replayed through the engine's own fold (`sta
 each log's hash chain is checked (workflow/chain.py). Read-only: one transaction that writes nothing.
 
 Cases are read twice over only when something is wrong. The first reading takes the columns as the driver gives
-them, with cheap conversions (`_Day`, `_Data`, `_Written`) and the hash by orjson (`chain.quick_hash`); a case it
+them, with cheap conversions (`_day`, `_data`) and the hash by orjson (`chain.quick_hash`); a case it
 finds nothing wrong with is sound, because each of its shortcuts can only fail to prove a sound case, never prove
 an unsound one. A case it finds anything wrong with is read again through SQLAlchemy's own column types and the
 canonical encoder (`chain.event_hash`), exactly as `ogi show` reads it, and what that finds is what is reported.
@@ -17,13 +17,12 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from multiprocessing import get_context
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Column, Connection, Select, String, TypeDecorator, select, type_coerce
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Column, Connection, Select, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -120,38 +119,20 @@ _UNREAD = _Unread()
 _days: dict[str, date] = {}  # a database holds few distinct days: each is read once per process
 
 
-class _Day(TypeDecorator[Any]):
-    """A date column: `date.fromisoformat` of the text SQLite stores (only in its canonical form), as is from
-    PostgreSQL."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if type(value) is not str:
-            return value  # None, or the date PostgreSQL's driver made
-        day = _days.get(value)
-        if day is None:
-            if len(value) != 10 or value[4] != "-" or value[7] != "-":
-                return _UNREAD
-            try:
-                day = _days.setdefault(value, date.fromisoformat(value))
-            except ValueError:
-                return _UNREAD
-        return day
-
-
-class _Written(TypeDecorator[Any]):
-    """A date or time column as the text the hash is over: what SQLite stores (canonical when sound), or the
-    canonical form of what PostgreSQL's driver made."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if type(value) is str:
-            return value
-        return chain.canonical_time(value) if isinstance(value, datetime) else value.isoformat()
+def _day(value: Any) -> Any:
+    """A date column: `date.fromisoformat` of the text SQLite stores, only in its canonical form (what
+    SQLAlchemy's own reading would make of it); None, or the date PostgreSQL's driver made, as it is."""
+    if type(value) is not str:
+        return value
+    day = _days.get(value)
+    if day is None:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            return _UNREAD
+        try:
+            day = _days.setdefault(value, date.fromisoformat(value))
+        except ValueError:
+            return _UNREAD
+    return day
 
 
 def _has_float(value: Any) -> bool:
@@ -163,35 +144,21 @@ def _has_float(value: Any) -> bool:
     return False
 
 
-class _Data(TypeDecorator[Any]):
+def _data(value: Any) -> Any:
     """The JSON column: decoded by orjson, or by `json.loads` (what SQLAlchemy uses) where the two could differ
     (orjson refuses NaN and reads integers beyond 64 bits as floats); PostgreSQL's driver decodes it itself."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if type(value) is not str:
-            return value
-        try:
-            data = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return json.loads(value)
-        return json.loads(value) if type(data) in (dict, list) and _has_float(data) else data
+    if type(value) is not str:
+        return value
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+    return json.loads(value) if type(data) in (dict, list) and _has_float(data) else data
 
 
 def _columns(model: Any, names: str) -> list[Column[Any]]:
     table = table_of(model)
     return [table.c[n] for n in names.split()]
-
-
-_QUICK_TYPES: dict[str, type[TypeDecorator[Any]]] = {"DATE": _Day, "JSON": _Data, "DATETIME": _Written}
-
-
-def _quick(columns: list[Column[Any]]) -> list[Any]:
-    """The columns read the quick way: dates by `_Day`, JSON by `_Data`, times as `_Written` text."""
-    return [type_coerce(c, _QUICK_TYPES[str(c.type)]()).label(c.name) if str(c.type) in _QUICK_TYPES else c
-            for c in columns]
 
 
 _LOGGED = "seq trigger actor role effective_on from_state to_state data recorded_at hash"
@@ -202,14 +169,17 @@ _CLOCK_COLUMNS = _columns(CaseClock, "application_id kind start_on due_on status
 _APPEAL_COLUMNS = (*_columns(Appeal, "id agency_id kind route received_on state replied_on decision decided_on "
                                      "due_on chain_head chain_length"), table_of(Application).c.number)
 _APPEAL_EVENT_COLUMNS = _columns(AppealEvent, f"appeal_id {_LOGGED}")
-_QUICK_EVENTS = [*_quick(_EVENT_COLUMNS),
-                 type_coerce(table_of(Event).c.effective_on, _Written()).label("effective_text")]
+_QUICK = {"effective_on": _day, "data": _data, "concluded_on": _day, "received_on": _day, "next_due_on": _day,
+          "start_on": _day, "due_on": _day}  # how the quick reading converts what the driver gives
 
 
 def _quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
-    """The hash a quickly read event should carry (`chain.quick_hash` over its dates as written)."""
-    return chain.quick_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_text, e.from_state,
-                            e.to_state, e.data, e.recorded_at, previous)
+    """The hash a quickly read event should carry: `chain.quick_hash` over its day as written (`_day` took only
+    the canonical text) and its time as SQLite stores it (or in canonical form, from PostgreSQL's driver)."""
+    moment = e.recorded_at
+    return chain.quick_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on.isoformat(), e.from_state,
+                            e.to_state, e.data, moment if type(moment) is str else chain.canonical_time(moment),
+                            previous)
 
 
 _tuple_type: Callable[[str, list[str]], Any] = namedtuple  # fields named at run time, by the query's columns
@@ -220,11 +190,23 @@ def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     yield from conn.execution_options(yield_per=5000).execute(query)
 
 
-def _named(conn: Connection, query: Select[Any]) -> Iterator[Any]:
-    """A query's rows, streamed, as named tuples (a field of a SQLAlchemy row read by name costs about ten times
-    as much as one of a named tuple, and the check reads each field of 10⁵ cases and their events)."""
-    kind = _tuple_type("Stored", [str(c.key) for c in query.selected_columns])
-    return map(kind._make, _rows(conn, query))
+def _quick_rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    """A query's rows straight from the driver's cursor, converted by `_QUICK`, as named tuples (SQLAlchemy's
+    result processing, and reading a field of its rows by name, cost several times what the checks do)."""
+    names = [str(c.key) for c in query.selected_columns]
+    make = _tuple_type("Stored", names)._make
+    converted = [(i, _QUICK[name]) for i, name in enumerate(names) if name in _QUICK]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+        while rows := cursor.fetchmany(5000):
+            for raw in rows:
+                values = list(raw)
+                for i, convert in converted:
+                    values[i] = convert(values[i])
+                yield make(values)
+    finally:
+        cursor.close()
 
 
 class _Merge:
@@ -279,13 +261,12 @@ def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
     calendar = load_calendar(session)
     names, policies = _agencies(session)
     tally = _Tally()
-    event_rows = _Merge(_named(conn, select(*_QUICK_EVENTS).where(col(Event.application_id).between(low, high))
-                               .order_by(col(Event.application_id), col(Event.seq))))
-    clock_rows = _Merge(_named(conn, select(*_quick(_CLOCK_COLUMNS))
-                               .where(col(CaseClock.application_id).between(low, high))
-                               .order_by(col(CaseClock.application_id))))
-    for app in _named(conn, select(*_quick(_CASE_COLUMNS)).where(col(Application.id).between(low, high))
-                      .order_by(col(Application.id))):
+    event_rows = _Merge(_quick_rows(conn, select(*_EVENT_COLUMNS).where(col(Event.application_id).between(
+        low, high)).order_by(col(Event.application_id), col(Event.seq))))
+    clock_rows = _Merge(_quick_rows(conn, select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id).between(
+        low, high)).order_by(col(CaseClock.application_id))))
+    for app in _quick_rows(conn, select(*_CASE_COLUMNS).where(col(Application.id).between(low, high))
+                           .order_by(col(Application.id))):
         tally.cases += 1
         logged = event_rows.take(app.id)
         clocks = clock_rows.take(app.id)
