@@ -68,9 +68,11 @@ def _digest(log: str, owner: int, seq: int, trigger: str, actor: str, role: str,
 
 
 def quick_hash(log: str, owner: int, seq: int, trigger: str, actor: str, role: str, effective_on: str,
-               from_state: str | None, to_state: str, data: Any, recorded_at: str, previous: str | None) -> str:
+               from_state: str | None, to_state: str, data: Any, recorded_at: str, previous: str | None) -> str | None:
     """`event_hash` of content whose dates are already written out (`effective_on` as `date.isoformat`,
-    `recorded_at` as `canonical_time`), encoded by orjson instead of the standard library.
+    `recorded_at` as `canonical_time`) and whose data orjson read, encoded by orjson instead of the standard
+    library; None where that reading may not be the standard library's (an exponent in the content: orjson reads
+    an integer beyond 64 bits as a float, and writes such a float with one).
 
     orjson writes the same bytes as the canonical encoder for what events hold (text, integers, booleans, null,
     nested objects and lists: sorted keys, no spaces, UTF-8, the same escapes), so a stored hash equal to this
@@ -79,7 +81,8 @@ def quick_hash(log: str, owner: int, seq: int, trigger: str, actor: str, role: s
     """
     content = [log, owner, seq, trigger, actor, role, effective_on, from_state, to_state, data, recorded_at,
                previous or ""]
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    encoded = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return None if b"e+" in encoded else hashlib.sha256(encoded).hexdigest()
 
 
 def seal(event: Event | AppealEvent, previous: str | None) -> str:

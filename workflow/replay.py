@@ -16,7 +16,7 @@ from states.case import Case
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.history import action_label
-from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, State, Trigger
+from states.lifecycle import STATE_LABELS, State, transition_of
 from states.workdays import WorkingDays
 from workflow import chain
 
@@ -161,7 +161,7 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
     except Exception as exc:  # a record the fold cannot read is itself the finding
         return [Finding("replay", f"办理记录无法重演：{type(exc).__name__} {exc}")]
     found: list[Finding] = []
-    state = case.state.value if case.state else None
+    state = case.state  # a `State` is its code (a StrEnum): compared and written out as the stored text
     if app.state != state:
         found.append(Finding("state", f"状态为「{_state_label(app.state)}」，办理记录重演为「{_state_label(state)}」"))
     if app.outcome != case.outcome:
@@ -187,8 +187,8 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
             break
     # Concluding closes every clock (the fold's own rule), so a concluded case has no next due date, and its
     # cached clocks keep the calendar of their day (a calendar change re-dates open cases only): not compared.
-    live = case.clocks(today) if case.state is not State.CONCLUDED else {}
-    due_on, due_clock, _ = next_due(live)
+    live = case.clocks(today) if state is not _CONCLUDED else {}
+    due_on, due_clock, _ = next_due(live) if live else (None, None, False)
     if (app.next_due_on, app.next_due_clock) != (due_on, due_clock):
         found.append(Finding("next_due", f"下一期限为 {_day(app.next_due_on)}（{app.next_due_clock or '无'}），"
                                          f"办理记录重演为 {_day(due_on)}（{due_clock or '无'}）"))
@@ -197,15 +197,18 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
     return found
 
 
-def _states_along(events: Sequence[Logged]) -> list[tuple[str | None, str]]:
+def _states_along(events: Sequence[Logged]) -> list[tuple[State | None, State]]:
     """(from, to) state of each event, as the fold moves the case (`Transition.leads_from`)."""
     state: State | None = None
     along = []
     for e in events:
-        after = TRANSITION_BY_TRIGGER[Trigger(e.trigger)].leads_from(state)
-        along.append((state.value if state else None, after.value))
+        after = transition_of(e.trigger).leads_from(state)
+        along.append((state, after))
         state = after
     return along
+
+
+_CONCLUDED = State.CONCLUDED
 
 
 def _state_label(value: str | None) -> str:

@@ -11,7 +11,6 @@ an unsound one. A case it finds anything wrong with is read again through SQLAlc
 canonical encoder (`chain.event_hash`), exactly as `ogi show` reads it, and what that finds is what is reported.
 """
 
-import json
 import os
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
@@ -135,25 +134,16 @@ def _day(value: Any) -> Any:
     return day
 
 
-def _has_float(value: Any) -> bool:
-    """Whether decoded JSON holds a float anywhere."""
-    for item in (value.values() if type(value) is dict else value):
-        kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and _has_float(item)):
-            return True
-    return False
-
-
 def _data(value: Any) -> Any:
-    """The JSON column: decoded by orjson, or by `json.loads` (what SQLAlchemy uses) where the two could differ
-    (orjson refuses NaN and reads integers beyond 64 bits as floats); PostgreSQL's driver decodes it itself."""
+    """The JSON column: decoded by orjson, which reads JSON as `json.loads` (SQLAlchemy's reading) does but for
+    what `chain.quick_hash` does not vouch for and what it refuses (NaN, infinities, lone surrogates: `_UNREAD`);
+    PostgreSQL's driver decodes it itself."""
     if type(value) is not str:
         return value
     try:
-        data = orjson.loads(value)
+        return orjson.loads(value)
     except orjson.JSONDecodeError:
-        return json.loads(value)
-    return json.loads(value) if type(data) in (dict, list) and _has_float(data) else data
+        return _UNREAD
 
 
 def _columns(model: Any, names: str) -> list[Column[Any]]:
@@ -179,7 +169,7 @@ def _quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
     moment = e.recorded_at
     return chain.quick_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on.isoformat(), e.from_state,
                             e.to_state, e.data, moment if type(moment) is str else chain.canonical_time(moment),
-                            previous)
+                            previous) or ""  # no hash is empty: the case is read again
 
 
 _tuple_type: Callable[[str, list[str]], Any] = namedtuple  # fields named at run time, by the query's columns
