@@ -296,8 +296,8 @@ def _check_appeals(session: Session) -> _Tally:
 
 def _batches(session: Session) -> tuple[list[tuple[int, int]], int]:
     """The case ids cut into ranges of about `_BATCH` cases each, and how many cases there are."""
-    ids = cast(list[int], list(session.connection().execute(
-        select(col(Application.id)).order_by(col(Application.id))).scalars()))
+    ids = [row.id for row in _quick_rows(session.connection(), select(col(Application.id)).order_by(
+        col(Application.id)))]
     starts = ids[::_BATCH]
     return [(low, (starts[i + 1] - 1) if i + 1 < len(starts) else ids[-1]) for i, low in enumerate(starts)], len(ids)
 
