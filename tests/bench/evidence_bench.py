@@ -7,6 +7,7 @@ cases (registered, consulted, answered and signed off: four more events each), a
 """
 
 import cProfile
+import os
 import pstats
 import sqlite3
 import statistics
@@ -47,6 +48,7 @@ class EvidenceResult:
     live_cases: int  # of the cases, handled through the use cases
     build_seconds: float
     raw: tuple[float, ...]  # seconds of the raw query, each round
+    raw_cpu: tuple[float, ...]  # its CPU time
     verify: tuple[float, ...]  # seconds of workflow.verify.verify with its default processes, each round
     single: tuple[float, ...]  # the same in one process
     single_cpu: tuple[float, ...]
@@ -61,11 +63,17 @@ class EvidenceResult:
     normal: Latency  # the same with synchronous=NORMAL
     durability_actions: int
     shares: tuple[tuple[str, float], ...]  # where verify's time goes (cProfile, cumulative share of the whole)
+    load: float  # the machine's load average (1 minute) after the timed rounds
 
     @property
     def ratio(self) -> float:
         """Median verify time over median raw read time."""
         return statistics.median(self.verify) / statistics.median(self.raw)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Median CPU time of verify in one process over the raw read's (what other work on the machine moves least)."""
+        return statistics.median(self.single_cpu) / statistics.median(self.raw_cpu)
 
     @property
     def reading_ratio(self) -> float:
@@ -124,11 +132,11 @@ def build(workdir: Path, cases_total: int, live: int) -> tuple[Path, int, float]
     return path, appealed, time.perf_counter() - started
 
 
-def _raw(path: Path) -> tuple[float, int]:
+def _raw(path: Path) -> tuple[float, float, int]:
     with closing(sqlite3.connect(path)) as conn:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rows = conn.execute(RAW_QUERY).fetchall()
-        return time.perf_counter() - started, len(rows)
+        return time.perf_counter() - started, time.process_time() - cpu, len(rows)
 
 
 def _verify(path: Path, jobs: int | None) -> tuple[float, float, Any]:
@@ -220,10 +228,10 @@ def run(workdir: Path, *, cases_total: int, live: int, rounds: int, durability_c
     """Build, then time the raw read and verify interleaved `rounds` times; backups; FULL against NORMAL."""
     say(f"(i) building {cases_total:,} cases ({live:,} through the use cases)…")
     path, appealed, build_seconds = build(workdir, cases_total, live)
-    raw, verified, single, cpu, reading = [], [], [], [], []
+    raw, raw_cpu, verified, single, cpu, reading = [], [], [], [], [], []
     result: Any = None
     for k in range(rounds + 1):  # round 0 warms the page cache and the imports
-        seconds, events = _raw(path)
+        seconds, seconds_cpu, events = _raw(path)
         wall, _, result = _verify(path, None)
         alone, used, _ = _verify(path, 1)
         read = _read(path)
@@ -231,10 +239,12 @@ def run(workdir: Path, *, cases_total: int, live: int, rounds: int, durability_c
             f"(CPU {used:.2f} s), reading alone {read:.2f} s")
         if k:
             raw.append(seconds)
+            raw_cpu.append(seconds_cpu)
             verified.append(wall)
             single.append(alone)
             cpu.append(used)
             reading.append(read)
+    load = os.getloadavg()[0]
     shares = _profile(path)
     cli = _timed(lambda: subprocess.run([_OGI, "--db", str(path), "--today", TODAY.isoformat(), "verify"],
                                         capture_output=True, check=False))
@@ -248,9 +258,9 @@ def run(workdir: Path, *, cases_total: int, live: int, rounds: int, durability_c
     say("(i) one action, synchronous=FULL against NORMAL…")
     full, normal, actions = _durability(workdir, durability_cases, durability_acting, durability_rounds)
     return EvidenceResult(cases=result.cases, events=events, appeals=appealed, live_cases=live,
-                          build_seconds=build_seconds, raw=tuple(raw), verify=tuple(verified),
+                          build_seconds=build_seconds, raw=tuple(raw), raw_cpu=tuple(raw_cpu), verify=tuple(verified),
                           single=tuple(single), single_cpu=tuple(cpu), reading=tuple(reading),
                           jobs=default_jobs(result.cases),
                           cli_seconds=cli, clean=result.ok, size=path.stat().st_size,
                           backup_seconds=tuple(backups), bare_backup_seconds=tuple(bare), full=full,
-                          normal=normal, durability_actions=actions, shares=shares)
+                          normal=normal, durability_actions=actions, shares=shares, load=load)
