@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Column, Connection, Select, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -186,15 +187,19 @@ def _quick_rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     names = [str(c.key) for c in query.selected_columns]
     make = _tuple_type("Stored", names)._make
     converted = [(i, _QUICK[name]) for i, name in enumerate(names) if name in _QUICK]
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    driver_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+        cursor.execute(sql)
         while rows := cursor.fetchmany(5000):
             for raw in rows:
                 values = list(raw)
                 for i, convert in converted:
                     values[i] = convert(values[i])
                 yield make(values)
+    except driver_error as exc:  # as SQLAlchemy would raise it (the faces explain those in Chinese)
+        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
     finally:
         cursor.close()
 
