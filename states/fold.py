@@ -9,6 +9,8 @@ from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import ClockPolicy, LegalEvent, Run
 from states.periods import Pause
 
+_RESPONSE = ClockKind.RESPONSE  # read on every folded event: a module constant reads faster than an enum member
+
 
 @dataclass
 class CaseFold:
@@ -41,13 +43,13 @@ class CaseFold:
 
     def pause(self, on: date, reason: str) -> None:
         """Pause the response clock (SPEC §4: the days after `on` do not count until it resumes)."""
-        run = self.runs.get(ClockKind.RESPONSE)
+        run = self.runs.get(_RESPONSE)
         if run is not None and run.ended is None:
             run.pauses.append(Pause(on, None, reason))
 
     def resume(self, on: date) -> None:
         """End an open pause of the response clock on `on`, remembering it in case a lapse is undone."""
-        run = self.runs.get(ClockKind.RESPONSE)
+        run = self.runs.get(_RESPONSE)
         if run is not None and run.pauses and run.pauses[-1].end is None:
             last = self.reopenable = run.pauses[-1]
             run.pauses[-1] = Pause(last.start, max(on, last.start), f"{last.reason}（{last.start} 至 {on}）")
@@ -55,7 +57,7 @@ class CaseFold:
     @property
     def response(self) -> Run:
         """The response clock, which every registered case has."""
-        return self.runs[ClockKind.RESPONSE]
+        return self.runs[_RESPONSE]
 
 
 def agency_set(data: Mapping[str, Any]) -> tuple[int | None, date | None]:

@@ -5,7 +5,7 @@ Imported ledger cases follow their own rules: the import writes the case row onc
 events, and caches clocks only for the cases it leaves open.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -16,105 +16,79 @@ from states.case import Case
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.history import action_label
-from states.lifecycle import STATE_LABELS, TRANSITION_BY_TRIGGER, State, Trigger
+from states.lifecycle import STATE_LABELS, State, transition_of
 from states.workdays import WorkingDays
 from workflow import chain
 
-__all__ = ["Finding", "appeal_findings", "case_findings", "chain_findings"]
+__all__ = ["AppealRow", "CaseRow", "ClockRow", "Finding", "Logged", "Seal", "appeal_findings", "case_findings",
+           "chain_findings"]
 
 
 class Logged(Protocol):
     """An event row as stored (an `Event` or `AppealEvent`, or a plain row of the same columns)."""
 
-    @property
-    def seq(self) -> int: ...
-    @property
-    def trigger(self) -> str: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def effective_on(self) -> date: ...
-    @property
-    def from_state(self) -> str | None: ...
-    @property
-    def to_state(self) -> str: ...
-    @property
-    def data(self) -> Any: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def hash(self) -> str | None: ...
+    seq: int
+    trigger: str
+    actor: str
+    role: str
+    effective_on: date
+    from_state: str | None
+    to_state: str
+    data: Any
+    recorded_at: datetime
+    hash: str | None
 
 
-class CaseRow(Protocol):
+class _Chained(Protocol):
+    """What a case row and an appeal row both hold: the receipt date, the state and the head of the log."""
+
+    id: int | None
+    received_on: date
+    state: str
+    chain_head: str | None
+    chain_length: int | None
+
+
+class CaseRow(_Chained, Protocol):
     """What the check reads of an `application` row."""
 
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def concluded_on(self) -> date | None: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def received_on(self) -> date: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def applicant_type(self) -> str: ...
-    @property
-    def next_due_on(self) -> date | None: ...
-    @property
-    def next_due_clock(self) -> str | None: ...
-    @property
-    def chain_head(self) -> str | None: ...
-    @property
-    def chain_length(self) -> int | None: ...
+    outcome: str | None
+    concluded_on: date | None
+    version: int
+    channel: str
+    applicant_type: str
+    next_due_on: date | None
+    next_due_clock: str | None
 
 
 class ClockRow(Protocol):
     """What the check reads of a cached `case_clock` row."""
 
-    @property
-    def kind(self) -> str: ...
-    @property
-    def start_on(self) -> date: ...
-    @property
-    def due_on(self) -> date: ...
-    @property
-    def status(self) -> str: ...
+    kind: str
+    start_on: date
+    due_on: date
+    status: str
 
 
-class AppealRow(Protocol):
+class AppealRow(_Chained, Protocol):
     """What the check reads of an `appeal` row."""
 
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def route(self) -> str | None: ...
-    @property
-    def received_on(self) -> date: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def replied_on(self) -> date | None: ...
-    @property
-    def decision(self) -> str | None: ...
-    @property
-    def decided_on(self) -> date | None: ...
-    @property
-    def due_on(self) -> date | None: ...
-    @property
-    def chain_head(self) -> str | None: ...
-    @property
-    def chain_length(self) -> int | None: ...
+    kind: str
+    route: str | None
+    replied_on: date | None
+    decision: str | None
+    decided_on: date | None
+    due_on: date | None
+
+
+# The hash an event should carry, given the hash of the event before it: `chain.event_hash` of its content by
+# default; `ogi verify` first tries `chain.quick_hash` of the texts as stored.
+Seal = Callable[[str, int, Any, str | None], str]
+
+
+def _canonical_seal(log: str, owner: int, e: Logged, previous: str | None) -> str:
+    return chain.event_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on, e.from_state, e.to_state,
+                            e.data, e.recorded_at, previous)
 
 
 @dataclass(frozen=True)
@@ -132,8 +106,8 @@ def _event_name(e: Logged, appeal: bool = False) -> str:
     return f"第 {e.seq} 条记录（{e.effective_on}「{label}」）"
 
 
-def chain_findings(log: str, owner: int, events: Sequence[Logged], head: str | None,
-                   length: int | None) -> list[Finding]:
+def chain_findings(log: str, owner: int, events: Sequence[Logged], head: str | None, length: int | None,
+                   seal: Seal = _canonical_seal) -> list[Finding]:
     """The breaks of one log's hash chain: a gap in `seq`, the first event whose hash does not match its content
     and the one before it (altered, moved or reordered), and a head that says the log was longer or ended elsewhere."""
     found: list[Finding] = []
@@ -148,8 +122,7 @@ def chain_findings(log: str, owner: int, events: Sequence[Logged], head: str | N
             if e.hash is None:
                 first_bad = Finding("unsealed", f"{_event_name(e, log == chain.APPEAL_EVENT)}没有哈希（未加封），"
                                                 "无法证明其未被改动", e.seq)
-            elif e.hash != chain.event_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on,
-                                            e.from_state, e.to_state, e.data, e.recorded_at, previous):
+            elif e.hash != seal(log, owner, e, previous):
                 first_bad = Finding("hash", f"{_event_name(e, log == chain.APPEAL_EVENT)}与其哈希不符："
                                             "该条记录被改动、调换或移动，或其前一条记录被删除", e.seq)
         previous = e.hash
@@ -188,7 +161,7 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
     except Exception as exc:  # a record the fold cannot read is itself the finding
         return [Finding("replay", f"办理记录无法重演：{type(exc).__name__} {exc}")]
     found: list[Finding] = []
-    state = case.state.value if case.state else None
+    state = case.state  # a `State` is its code (a StrEnum): compared and written out as the stored text
     if app.state != state:
         found.append(Finding("state", f"状态为「{_state_label(app.state)}」，办理记录重演为「{_state_label(state)}」"))
     if app.outcome != case.outcome:
@@ -214,8 +187,8 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
             break
     # Concluding closes every clock (the fold's own rule), so a concluded case has no next due date, and its
     # cached clocks keep the calendar of their day (a calendar change re-dates open cases only): not compared.
-    live = case.clocks(today) if case.state is not State.CONCLUDED else {}
-    due_on, due_clock, _ = next_due(live)
+    live = case.clocks(today) if state is not _CONCLUDED else {}
+    due_on, due_clock, _ = next_due(live) if live else (None, None, False)
     if (app.next_due_on, app.next_due_clock) != (due_on, due_clock):
         found.append(Finding("next_due", f"下一期限为 {_day(app.next_due_on)}（{app.next_due_clock or '无'}），"
                                          f"办理记录重演为 {_day(due_on)}（{due_clock or '无'}）"))
@@ -224,15 +197,18 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
     return found
 
 
-def _states_along(events: Sequence[Logged]) -> list[tuple[str | None, str]]:
+def _states_along(events: Sequence[Logged]) -> list[tuple[State | None, State]]:
     """(from, to) state of each event, as the fold moves the case (`Transition.leads_from`)."""
     state: State | None = None
     along = []
     for e in events:
-        after = TRANSITION_BY_TRIGGER[Trigger(e.trigger)].leads_from(state)
-        along.append((state.value if state else None, after.value))
+        after = transition_of(e.trigger).leads_from(state)
+        along.append((state, after))
         state = after
     return along
+
+
+_CONCLUDED = State.CONCLUDED
 
 
 def _state_label(value: str | None) -> str:

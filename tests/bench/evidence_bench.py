@@ -7,6 +7,7 @@ cases (registered, consulted, answered and signed off: four more events each), a
 """
 
 import cProfile
+import os
 import pstats
 import sqlite3
 import statistics
@@ -20,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.bench import action_bench, fixture, import_bench
 from tests.bench.common import Latency
@@ -29,7 +30,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.db import Database
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.ledger import import_applications
-from workflow.verify import default_jobs, verify
+from workflow.verify import _CASE_COLUMNS, _CLOCK_COLUMNS, _EVENT_COLUMNS, _quick_rows, default_jobs, verify
 
 TODAY = import_bench.TODAY
 TARGET_RATIO = 3.0
@@ -47,9 +48,11 @@ class EvidenceResult:
     live_cases: int  # of the cases, handled through the use cases
     build_seconds: float
     raw: tuple[float, ...]  # seconds of the raw query, each round
+    raw_cpu: tuple[float, ...]  # its CPU time
     verify: tuple[float, ...]  # seconds of workflow.verify.verify with its default processes, each round
     single: tuple[float, ...]  # the same in one process
     single_cpu: tuple[float, ...]
+    reading: tuple[float, ...]  # seconds to read what verify reads of the cases, as it reads it, checking nothing
     jobs: int  # the default number of processes for this many cases
     cli_seconds: float  # one `ogi verify` (a fresh process, start-up included)
     clean: bool  # verify found nothing wrong (the build is sound)
@@ -60,11 +63,22 @@ class EvidenceResult:
     normal: Latency  # the same with synchronous=NORMAL
     durability_actions: int
     shares: tuple[tuple[str, float], ...]  # where verify's time goes (cProfile, cumulative share of the whole)
+    load: float  # the machine's load average (1 minute) after the timed rounds
 
     @property
     def ratio(self) -> float:
         """Median verify time over median raw read time."""
         return statistics.median(self.verify) / statistics.median(self.raw)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Median CPU time of verify in one process over the raw read's (what other work on the machine moves least)."""
+        return statistics.median(self.single_cpu) / statistics.median(self.raw_cpu)
+
+    @property
+    def reading_ratio(self) -> float:
+        """Median time to read what verify reads (one process, nothing checked) over the raw read's."""
+        return statistics.median(self.reading) / statistics.median(self.raw)
 
     @property
     def full_over_normal(self) -> float:
@@ -118,11 +132,11 @@ def build(workdir: Path, cases_total: int, live: int) -> tuple[Path, int, float]
     return path, appealed, time.perf_counter() - started
 
 
-def _raw(path: Path) -> tuple[float, int]:
+def _raw(path: Path) -> tuple[float, float, int]:
     with closing(sqlite3.connect(path)) as conn:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         rows = conn.execute(RAW_QUERY).fetchall()
-        return time.perf_counter() - started, len(rows)
+        return time.perf_counter() - started, time.process_time() - cpu, len(rows)
 
 
 def _verify(path: Path, jobs: int | None) -> tuple[float, float, Any]:
@@ -135,10 +149,27 @@ def _verify(path: Path, jobs: int | None) -> tuple[float, float, Any]:
         db.dispose()
 
 
-_PARTS = (("checking hash chains (canonical JSON, sha256)", "chain_findings"),
+def _read(path: Path) -> float:
+    """Seconds to read every case row, event and cached clock the way verify's quick reading does (the driver's
+    cursor, dates and JSON converted, named tuples), in one process, checking nothing: what verify cannot go below."""
+    db = Database(f"sqlite:///{path}")
+    try:
+        started = time.perf_counter()
+        with db.unit_of_work() as session:
+            conn = session.connection()
+            for columns in (_CASE_COLUMNS, _EVENT_COLUMNS, _CLOCK_COLUMNS):
+                for _ in _quick_rows(conn, select(*columns)):
+                    pass
+        return time.perf_counter() - started
+    finally:
+        db.dispose()
+
+
+_PARTS = (("checking hash chains (orjson, sha256)", "chain_findings"),
           ("replaying and comparing cases (the fold, open cases' clocks)", "case_findings"),
+          ("of which the fold itself (states.case.Case.from_events)", "from_events"),
           ("replaying and comparing appeals", "appeal_findings"),
-          ("reading the rows (SQLAlchemy Core: dates and JSON decoded)", "_rows"))
+          ("reading the rows (the driver's cursor; dates and JSON converted)", "_quick_rows"))
 
 
 def _profile(path: Path) -> tuple[tuple[str, float], ...]:
@@ -151,7 +182,7 @@ def _profile(path: Path) -> tuple[tuple[str, float], ...]:
         db.dispose()
     stats: Any = pstats.Stats(profiler).stats  # (file, line, function) -> (calls, primitive, own, cumulative, …)
     cumulative = {name[2]: figures[3] for name, figures in stats.items() if name[0].endswith(
-        ("workflow/verify.py", "workflow/replay.py"))}
+        ("workflow/verify.py", "workflow/replay.py", "states/case.py"))}
     whole = cumulative.get("verify", 0.0) or 1.0
     return tuple((label, cumulative.get(function, 0.0) / whole) for label, function in _PARTS)
 
@@ -197,18 +228,23 @@ def run(workdir: Path, *, cases_total: int, live: int, rounds: int, durability_c
     """Build, then time the raw read and verify interleaved `rounds` times; backups; FULL against NORMAL."""
     say(f"(i) building {cases_total:,} cases ({live:,} through the use cases)…")
     path, appealed, build_seconds = build(workdir, cases_total, live)
-    raw, verified, single, cpu = [], [], [], []
+    raw, raw_cpu, verified, single, cpu, reading = [], [], [], [], [], []
     result: Any = None
     for k in range(rounds + 1):  # round 0 warms the page cache and the imports
-        seconds, events = _raw(path)
+        seconds, seconds_cpu, events = _raw(path)
         wall, _, result = _verify(path, None)
         alone, used, _ = _verify(path, 1)
-        say(f"  round {k}: raw {seconds:.2f} s, verify {wall:.2f} s, in one process {alone:.2f} s")
+        read = _read(path)
+        say(f"  round {k}: raw {seconds:.2f} s, verify {wall:.2f} s, in one process {alone:.2f} s "
+            f"(CPU {used:.2f} s), reading alone {read:.2f} s")
         if k:
             raw.append(seconds)
+            raw_cpu.append(seconds_cpu)
             verified.append(wall)
             single.append(alone)
             cpu.append(used)
+            reading.append(read)
+    load = os.getloadavg()[0]
     shares = _profile(path)
     cli = _timed(lambda: subprocess.run([_OGI, "--db", str(path), "--today", TODAY.isoformat(), "verify"],
                                         capture_output=True, check=False))
@@ -222,8 +258,9 @@ def run(workdir: Path, *, cases_total: int, live: int, rounds: int, durability_c
     say("(i) one action, synchronous=FULL against NORMAL…")
     full, normal, actions = _durability(workdir, durability_cases, durability_acting, durability_rounds)
     return EvidenceResult(cases=result.cases, events=events, appeals=appealed, live_cases=live,
-                          build_seconds=build_seconds, raw=tuple(raw), verify=tuple(verified),
-                          single=tuple(single), single_cpu=tuple(cpu), jobs=default_jobs(result.cases),
+                          build_seconds=build_seconds, raw=tuple(raw), raw_cpu=tuple(raw_cpu), verify=tuple(verified),
+                          single=tuple(single), single_cpu=tuple(cpu), reading=tuple(reading),
+                          jobs=default_jobs(result.cases),
                           cli_seconds=cli, clean=result.ok, size=path.stat().st_size,
                           backup_seconds=tuple(backups), bare_backup_seconds=tuple(bare), full=full,
-                          normal=normal, durability_actions=actions, shares=shares)
+                          normal=normal, durability_actions=actions, shares=shares, load=load)

@@ -5,14 +5,14 @@ append-only triggers gone; a tampered case row is reported by verify and warned 
 import json
 import os
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import World
+from tests.integration.conftest import AGENCY, World
 from tests.integration.test_clerk_cli import OGI
 from tests.integration.test_ledger import APPEAL_HEADER, write_csv
 from workflow import admin, appeals, chain
@@ -165,6 +165,9 @@ def test_a_tampered_case_row_is_reported_and_show_warns(world: World, tmp_path: 
     appeal = [p for p in report["problems"] if p["appeal_id"] is not None]
     assert [(p["number"], p["kind"]) for p in appeal] == [(n["full"], "appeal")]
     assert "结果为 撤销（revoke），办理记录重演为 维持（maintain）" in appeal[0]["message"]
+    problem = next(p for p in report["problems"] if p["number"] == n["open"])
+    assert (problem["agency_code"], problem["agency"]) == ("main", AGENCY)  # the platform names agencies by code
+    assert f"main（{AGENCY}） 案件 {n['open']}：状态为「已办结」" in ogi(world, "verify").stdout
     shown = ogi(world, "show", n["open"], as_="clerk")
     assert shown.returncode == 0 and "警告：" in shown.stdout
     assert "状态为「已办结」，办理记录重演为「办理中」" in shown.stdout
@@ -219,3 +222,38 @@ def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, mon
     assert {(p.number, p.finding.kind) for p in together.problems} == {(n["withdrawn"], "hash"),
                                                                        ("2023-0003", "outcome")}
     assert steps == [(0, 8), (2, 8), (4, 8), (6, 8), (8, 8)]
+
+
+def _reseal(world: World, number: str, seq: int, data_text: str, sealed: dict[str, Any]) -> None:
+    """Give an event other data and a hash computed the engine's way over `sealed` (what the JSON reads back as),
+    with the case's chain head moved along: a record as a writer of that content would have left it."""
+    with world.db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS event_no_update"))
+        e = conn.execute(text(f"SELECT id, application_id, seq, trigger, actor, role, effective_on, from_state, "
+                              f"to_state, recorded_at FROM event WHERE id = {_event(number, seq)}")).one()
+        previous = conn.execute(text(f"SELECT hash FROM event WHERE id = {_event(number, seq - 1)}")).scalar_one()
+        digest = chain.event_hash(chain.EVENT, e.application_id, e.seq, e.trigger, e.actor, e.role,
+                                  date.fromisoformat(e.effective_on), e.from_state, e.to_state, sealed,
+                                  datetime.fromisoformat(e.recorded_at), previous)
+        conn.execute(text("UPDATE event SET data = :data, hash = :hash WHERE id = :id"),
+                     {"data": data_text, "hash": digest, "id": e.id})
+        conn.execute(text("UPDATE application SET chain_head = :hash WHERE id = :id AND chain_length = :seq"),
+                     {"hash": digest, "id": e.application_id, "seq": e.seq})
+
+
+def test_what_the_quick_reading_cannot_vouch_for_is_judged_the_canonical_way(world: World) -> None:
+    sound, altered = world.receive(date(2025, 6, 2)), world.receive(date(2025, 6, 3))
+    for number in (sound, altered):
+        world.act(number, "start_consultation", date(2025, 6, 9), party="third_party")
+    # A float orjson writes otherwise than the canonical encoder (1e-7, not 1e-07): the quick hash differs, the
+    # canonical one matches, and the case is sound.
+    _reseal(world, sound, 2, '{"party": "third_party", "weight": 1e-07}', {"party": "third_party", "weight": 1e-07})
+    # Sealed over a float, then the stored text changed to an integer beyond 64 bits that orjson reads as that very
+    # float (and json.loads, as the engine reads it, as an integer): altered, whatever orjson makes of it.
+    _reseal(world, altered, 2, '{"party": "third_party", "n": 1.8446744073709552e+19}',
+            {"party": "third_party", "n": 1.8446744073709552e+19})
+    with world.db.engine.begin() as conn:
+        conn.execute(text("UPDATE event SET data = :data WHERE id = " + _event(altered, 2)),
+                     {"data": '{"party": "third_party", "n": 18446744073709551616}'})
+    report = verify(world.db, today=TODAY, jobs=1)
+    assert [(p.number, p.finding.kind, p.finding.seq) for p in report.problems] == [(altered, "hash", 2)]
