@@ -485,3 +485,17 @@ def test_ogi_attach_files_a_document_even_after_the_case_is_concluded(web: World
     refused = CliRunner().invoke(cli, ["--db", web.url, "--as", "clerk", "attach", number, str(tmp_path / "none.pdf"),
                                        "--kind", "application"])
     assert refused.exit_code == 1 and "不存在" in refused.output
+
+
+def test_the_case_list_pages_by_key(web: World) -> None:
+    numbers = [web.receive(DAY, name=f"申请人{i:02d}") for i in range(53)]
+    clerk = logged_in(web, "clerk")
+    first = clerk.get("/cases?q=申请人").text
+    assert "共 53 件" in first and "下一页" in first
+    shown = set(re.findall(r'href="/cases/(\d{4}-\d{4})"', first))
+    assert len(shown) == 50
+    link = re.search(r'href="(/cases\?[^"]*after=[^"]+)">下一页', first)
+    assert link and "q=" in link[1]  # the filters are kept
+    second = clerk.get(link[1].replace("&amp;", "&")).text
+    rest = set(re.findall(r'href="/cases/(\d{4}-\d{4})"', second))
+    assert shown | rest == set(numbers) and not shown & rest and "下一页" not in second

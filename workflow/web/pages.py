@@ -2,7 +2,7 @@
 use case (the same as the CLI's) and renders its result; refusals come back as the use case words them."""
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -98,17 +98,26 @@ def supervise(request: Request, account: Login, year: int | None = None) -> Resp
 
 @router.get("/cases")
 def case_list(request: Request, account: Login, state: str = "", clock: str = "", q: str = "",
-              mine: bool = False, closed: bool = False, agency: str = "") -> Response:
+              mine: bool = False, closed: bool = False, agency: str = "", after: str = "") -> Response:
     every = account.platform and not agency
     page = queries.case_page(db_of(request), actor_name=account.username, today=today_of(request),
                              state=state or None, overdue=clock == "overdue",
                              due_within=SOON if clock == "soon" else None, search=q or None, mine=mine,
                              closed=closed or state == State.CONCLUDED, limit=PAGE, all_agencies=every,
-                             agency=agency or None)
+                             agency=agency or None, after=after or None)
     return render(request, "cases.html", {
         "page": page, "states": STATE_LABELS, "filters": {"state": state, "clock": clock, "q": q, "mine": mine,
                                                           "closed": closed, "agency": agency},
+        "next_page": _next_page(request, page.next_cursor), "paged": bool(after),
         "every": every, "soon": SOON})
+
+
+def _next_page(request: Request, cursor: str | None) -> str | None:
+    """The address of the next page: the same filters, continuing after the last case shown."""
+    if cursor is None:
+        return None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+    return "/cases?" + urlencode([*kept, ("after", cursor)])
 
 
 @router.get("/cases/new")
