@@ -20,7 +20,6 @@ from workflow.models import Application
 
 D = date.fromisoformat
 TODAY = D("2025-06-30")
-BOTH = pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 
 
 def _numbers(rows: list[dict[str, Any]]) -> list[str]:
@@ -43,10 +42,7 @@ def test_with_a_limit_each_listed_case_shows_its_own_clocks(world: World) -> Non
     assert late not in _numbers(page)
 
 
-@BOTH
-def test_pages_walk_every_case_once_in_the_order_of_the_whole_list(backend: str,
-                                                                   request: pytest.FixtureRequest) -> None:
-    world: World = request.getfixturevalue(backend)
+def test_pages_walk_every_case_once_in_the_order_of_the_whole_list(world: World) -> None:
     numbers = [world.receive(D(f"2025-03-{d:02d}")) for d in (12, 3, 3, 7, 20, 5, 3)]
     world.act(numbers[3], "withdraw", D("2025-03-10"), text="申请人撤回")
     world.act(numbers[0], "start_consultation", D("2025-03-13"), party="third_party")  # the clock pauses
@@ -128,12 +124,11 @@ def test_a_cursor_that_is_not_one_is_refused_in_chinese(world: World) -> None:
 
 
 def test_ogi_cases_says_how_to_get_the_next_page(world: World) -> None:
-    assert world.path is not None
     numbers = [world.receive(D(f"2025-03-0{d}")) for d in (3, 4, 5, 6, 7)]
     runner = CliRunner()
 
     def ogi(*args: str) -> str:
-        done = runner.invoke(app, ["--db", str(world.path), "--today", "2025-03-10", "--as", "clerk", *args])
+        done = runner.invoke(app, ["--db", world.url, "--today", "2025-03-10", "--as", "clerk", *args])
         assert done.exit_code == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -147,7 +142,7 @@ def test_ogi_cases_says_how_to_get_the_next_page(world: World) -> None:
     last = json.loads(ogi("cases", "--limit", "2", "--after", rows[-1]["next_cursor"], "--json"))
     assert _numbers(last) == numbers[4:] and last[-1]["next_cursor"] is None
     assert "下一页" not in ogi("cases", "--limit", "2", "--after", rows[-1]["next_cursor"])
-    bad = runner.invoke(app, ["--db", str(world.path), "--as", "clerk", "cases", "--after", "!!"])
+    bad = runner.invoke(app, ["--db", world.url, "--as", "clerk", "cases", "--after", "!!"])
     assert bad.exit_code == 1 and "不是有效的翻页位置" in bad.stderr
 
 

@@ -17,17 +17,14 @@ from workflow.alerts import outbox
 from workflow.models import Delivery
 
 D = date.fromisoformat
-BOTH = pytest.mark.parametrize("backend", ["world", "pg_world"], ids=["sqlite", "postgresql"])
 
 
 class Killed(BaseException):
     """The process dies (kill -9) in the middle of a batch."""
 
 
-@BOTH
 def test_a_process_killed_mid_batch_leaves_that_batch_to_be_sent_again_and_loses_nothing(
-        backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    world: World = request.getfixturevalue(backend)
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(6):
         world.receive(D("2025-09-10"))
     alerts.raise_alerts(world.db, today=D("2025-09-18"), policy=DEFAULT_POLICY)  # 6 reminders, 2 channels each
@@ -94,8 +91,10 @@ def _plans(world: World, work: Any) -> list[str]:
                 for sql, params in statements]
 
 
-def test_the_sweep_and_delivery_use_the_partial_indexes(world: World) -> None:
-    """A bound parameter in place of the literal would make both databases ignore a partial index."""
+def test_the_sweep_and_delivery_use_the_partial_indexes(sqlite_world: World) -> None:
+    """A bound parameter in place of the literal would make both databases ignore a partial index (SQLite's
+    EXPLAIN QUERY PLAN shows it here)."""
+    world = sqlite_world
     number = world.receive(D("2025-09-10"))
     world.receive(D("2025-09-11"))
     world.act(number, "withdraw", D("2025-09-12"), text="申请人撤回")

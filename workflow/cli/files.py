@@ -18,7 +18,10 @@ def attach(
     kind: str = typer.Option(..., "--kind", help=KINDS),
     files: Path | None = typer.Option(None, "--files", help="案卷文件的存储目录（默认在数据库旁；或 OGI_FILES）"),
 ) -> None:
-    """把材料归入案卷：文件按 SHA-256 保存，办理记录中登记其名称、类别、大小和 SHA-256。"""
+    """把材料（申请书、身份证明、签发的文书、送达回证等扫描件）归入案卷。
+
+    文件按 SHA-256 保存，办理记录中登记其名称、类别、大小和 SHA-256。
+    """
     from workflow.case_files import attach as file_it
     from workflow.case_files import store_for
 
