@@ -32,12 +32,15 @@ class BackupResult:
     appeal_events: int
 
 
-def _refuse(db: Database, target: Path, force: bool) -> None:
+def refuse_target(db: Database, target: Path, force: bool, what: str) -> None:
+    """Refuse an output file (`what`: 备份、导出…) that is the database in use, a directory, or an existing file
+    without `force`."""
     source = database_file_of(db.url, target)
     if source is not None:
-        raise InputError(f"{target} 是正在使用的数据库 {source}（或其日志文件），不能作为备份文件：请指定另一个文件名")
+        raise InputError(f"{target} 是正在使用的数据库 {source}（或其日志文件），不能作为{what}文件："
+                         "请指定另一个文件名")
     if target.is_dir():
-        raise InputError(f"{target} 是一个目录：请指定备份文件名")
+        raise InputError(f"{target} 是一个目录：请指定{what}文件名")
     if target.exists() and not force:
         raise InputError(f"文件 {target} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖")
 
@@ -50,7 +53,7 @@ def backup(db: Database, target: Path, *, force: bool = False) -> BackupResult:
     source = sqlite_file(db.url)
     if source is None:
         raise WorkflowError(pg_dump_advice(db.url, target))
-    _refuse(db, target, force)
+    refuse_target(db, target, force, "备份")
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         with suppress(FileNotFoundError):

@@ -30,7 +30,8 @@ from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, selec
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, String, TypeDecorator, TypeEngine
 from sqlmodel import SQLModel
 
-from workflow.db import PRIVATE, Database, database_file_of
+from workflow.backup import refuse_target
+from workflow.db import PRIVATE, Database
 from workflow.errors import InputError, WorkflowError
 from workflow.progress import Progress, silent
 from workflow.textfiles import os_problem
@@ -178,16 +179,6 @@ class ExportResult:
         return sum(self.rows.values())
 
 
-def _refuse(db: Database, target: Path, force: bool) -> None:
-    source = database_file_of(db.url, target)
-    if source is not None:
-        raise InputError(f"{target} 是正在使用的数据库 {source}（或其日志文件），不能作为导出文件：请指定另一个文件名")
-    if target.is_dir():
-        raise InputError(f"{target} 是一个目录：请指定导出文件名")
-    if target.exists() and not force:
-        raise InputError(f"文件 {target} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖")
-
-
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one, not one per line
 
 
@@ -250,7 +241,7 @@ def export(db: Database, target: Path, *, with_secrets: bool = False, force: boo
 
     Secret columns (`is_secret`) are left out unless `with_secrets`. `metadata` is for tests (default: the models).
     """
-    _refuse(db, target, force)
+    refuse_target(db, target, force, "导出")
     tables = model_tables(metadata)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:

@@ -28,6 +28,7 @@ from sqlmodel import SQLModel, col
 from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import postgres_database
+from tests.integration.test_calendar_cli import NOTICE_2027
 from workflow import admin, agencies, alerts, appeal_mapping, cases, queries
 from workflow.db import Database
 from workflow.demo import build_demo
@@ -40,13 +41,6 @@ from workflow.transfer import FORMAT, VERSION, codec, export, is_secret, model_t
 TODAY = date(2026, 11, 20)
 OGI = str(Path(sys.executable).with_name("ogi"))
 SECOND = "swj"  # the second agency's code
-NOTICE_2027 = """
-year = 2027
-source = "测试用通知（虚构）"
-rest_days = ["2027-01-01..2027-01-03", "2027-02-06..2027-02-14", "2027-04-03..2027-04-05",
-             "2027-05-01..2027-05-05", "2027-06-09", "2027-09-15", "2027-10-01..2027-10-07"]
-working_days = ["2027-02-20", "2027-04-25", "2027-09-26", "2027-10-09"]
-"""
 
 
 def ogi(db: str, *args: str, as_: str | None = None, today: date = TODAY,
