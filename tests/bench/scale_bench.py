@@ -24,9 +24,10 @@ from states.lifecycle import OPEN_STATES
 from states.report_format import COLUMNS
 from tests.bench.common import Latency
 from tests.bench.fixture import url
-from tests.bench.registration_bench import PG_SERVER, _pg_database, postgres_problem
+from tests.bench.registration_bench import PG_SERVER, postgres_problem
 from tests.bench.scale_fixture import AGENCIES, BIG, POLICY, SUPERVISOR, Platform, clerk, copy_db, platforms
 from tests.bench.sweep_bench import SWEEP_DAY, _timing
+from tests.postgres import scratch_database
 from workflow import alerts, queries, rollup, stats
 from workflow.bulk import bulk_insert, table_of
 from workflow.case_order import OPEN_BELOW
@@ -260,7 +261,7 @@ def _delivery_sqlite(workdir: Path, deliveries: int) -> tuple[float, float, int]
 
 
 def _delivery_pg(deliveries: int) -> tuple[float, float, int]:
-    with _pg_database(PG_SERVER) as pg_url:
+    with scratch_database(PG_SERVER, "ogi_bench") as pg_url:
         db = Database(pg_url)
         try:
             _outbox(db, deliveries)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from tests.bench import evidence_bench
 from tests.bench.common import MachineInfo
-from tests.bench.registration_bench import PG_SERVER, _pg_database, postgres_problem
+from tests.bench.registration_bench import PG_SERVER, postgres_problem
 from tests.bench.report import Table, _para, _s, _x
+from tests.postgres import scratch_database
 from workflow.db import Database
 from workflow.restore import restore
 from workflow.transfer import export, model_tables
@@ -113,7 +114,7 @@ def run(workdir: Path, *, cases: int, live: int, say: Callable[[str], None]) -> 
     missing = postgres_problem()
     second = first
     if not missing:
-        with _pg_database(PG_SERVER) as url:
+        with scratch_database(PG_SERVER, "ogi_bench") as url:
             say("(k) restore into PostgreSQL…")
             step, ok = _restore(url, first, "restore into PostgreSQL")
             steps.append(step)
