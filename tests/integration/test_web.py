@@ -92,6 +92,15 @@ def test_health_needs_no_login_and_every_page_does(web: World) -> None:
     assert login.headers["x-frame-options"] == "DENY"
 
 
+def test_after_login_only_a_path_of_this_site_is_followed(web: World) -> None:
+    for target, landing in (("/cases?state=received", "/cases?state=received"), ("//evil.example/", "/"),
+                            ("https://evil.example/", "/"), ("/\\evil.example", "/")):
+        browser = client(web)
+        response = browser.post("/login", data={"username": "clerk", "password": PASSWORD, "next": target,
+                                                "csrf_token": token(browser.get("/login").text)})
+        assert response.headers["location"] == landing, target
+
+
 def test_a_session_cookie_is_signed_httponly_and_samesite(web: World) -> None:
     browser = client(web)
     browser.get("/login")

@@ -16,7 +16,8 @@ router = APIRouter()
 
 def _safe_next(target: str | None) -> str:
     """Where to go after logging in: a path of this site only (never another host)."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    safe = target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if safe and target else "/"
 
 
 @router.get("/login")
