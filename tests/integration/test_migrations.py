@@ -3,7 +3,6 @@ data, and no command works on a database behind (or ahead of) the code."""
 
 import json
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -44,9 +43,11 @@ def recorded(name: str) -> Any:
 
 @pytest.fixture
 def v010(tmp_path: Path) -> Path:
-    """A copy of the database ogi 0.1.0 made (tests/fixtures/README.md)."""
+    """The database ogi 0.1.0 made (tests/fixtures/README.md), rebuilt from its SQL dump (kept as text, not as a
+    database file)."""
     path = tmp_path / "ogi.db"
-    shutil.copy(FIXTURES / "v010.db", path)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript((FIXTURES / "v010.sql").read_text(encoding="utf-8"))
     return path
 
 
