@@ -19,6 +19,11 @@ from sqlalchemy import ColumnElement, String, and_, case, literal, or_
 from states.lifecycle import OPEN_STATES
 from workflow.errors import InputError
 
+# The orders a case list may be asked for (`ogi cases --sort`, the web's 排序), each paged by key along an index:
+# urgency along (agency, urgency, number, id); receipt along (agency, received_on), whose entries SQLite keeps
+# in rowid (id) order within a day.
+SORTS: dict[str, str] = {"urgency": "紧急程度", "newest": "收到日期（新的在前）", "oldest": "收到日期（早的在前）"}
+
 OPEN_BELOW = "2"  # every open case's key sorts below this, every concluded case's at or above it
 _OPEN = frozenset(s.value for s in OPEN_STATES)
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from notifications.policy import DEFAULT_POLICY
 from states.lifecycle import State, Trigger
 from workflow import accounts, admin, annual, appeals, cases, queries
+from workflow.alerts.due import raise_alerts
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
@@ -236,6 +238,7 @@ def build_demo(path: Path, *, today: date, progress: Progress = silent) -> DemoV
     last_year = today.year - 1
     annual.set_inputs(db, actor_name=HEAD, year=last_year, text=_REPORT_INPUT.format(year=last_year))
     annual.lock_year(db, actor_name=HEAD, year=last_year, today=today)
+    raise_alerts(db, today=today, policy=DEFAULT_POLICY)  # today's reminders and overdue alerts: the 提醒 inbox
     return _first_view(db, today, total, actions + appealed, path)
 
 

@@ -59,7 +59,7 @@ class _Case:
 
     def last(self, trigger: str) -> dict[str, Any] | None:
         """The latest event of a trigger (a letter speaks of the latest notice of its kind)."""
-        return next((e for e in reversed(self.detail["events"]) if e["trigger"] == trigger), None)
+        return _last(self.detail, trigger)
 
     def concluding(self) -> dict[str, Any] | None:
         """The event that concluded the case (None while it is open, e.g. after an undone lapse)."""
@@ -73,18 +73,28 @@ class _Case:
         return compute_clocks(history, self.ctx.calendar, history[-1].on, self.ctx.policy)
 
     def response(self) -> tuple[str, dict[str, Any] | None, bool] | None:
-        """The outcome a response letter states, the submission it was signed off from, and whether it is a draft.
+        """The outcome a response letter states, the submission it was signed off from, and whether it is a draft."""
+        return _response(self.detail)
 
-        Read from the events (the source of truth): the last `submit_response` of a case under review is a
-        draft; a concluded case states its outcome, with the submission that `approve_response` signed off.
-        """
-        submitted = self.last(Trigger.SUBMIT_RESPONSE)
-        if self.detail["state"] == "concluded" and self.detail["outcome"]:
-            signed = submitted if self.last(Trigger.APPROVE_RESPONSE) else None
-            return str(self.detail["outcome"]), signed, False
-        if self.detail["state"] == "under_review" and submitted:
-            return str(submitted["data"]["outcome"]), submitted, True
-        return None
+
+def _last(detail: Mapping[str, Any], trigger: str) -> dict[str, Any] | None:
+    """The latest event of a trigger in a `show_case` result."""
+    return next((e for e in reversed(detail["events"]) if e["trigger"] == trigger), None)
+
+
+def _response(detail: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None, bool] | None:
+    """The outcome a response letter states, the submission it was signed off from, and whether it is a draft.
+
+    Read from the events (the source of truth): the last `submit_response` of a case under review is a
+    draft; a concluded case states its outcome, with the submission that `approve_response` signed off.
+    """
+    submitted = _last(detail, Trigger.SUBMIT_RESPONSE)
+    if detail["state"] == "concluded" and detail["outcome"]:
+        signed = submitted if _last(detail, Trigger.APPROVE_RESPONSE) else None
+        return str(detail["outcome"]), signed, False
+    if detail["state"] == "under_review" and submitted:
+        return str(submitted["data"]["outcome"]), submitted, True
+    return None
 
 
 def _load(db: Database, number: str, actor_name: str | None, today: date, agency_code: str | None) -> _Case:
@@ -98,20 +108,19 @@ def _load(db: Database, number: str, actor_name: str | None, today: date, agency
         return _Case(detail, agency.name if agency else "", agency.code if agency else "", ctx, named)
 
 
-def available_kinds(case: _Case) -> list[str]:
-    """The letter kinds that apply to the case now, in SPEC §10 order."""
+def available_kinds(detail: Mapping[str, Any]) -> list[str]:
+    """The letter kinds that apply to a case now (its `show_case` result), in SPEC §10 order."""
     kinds = ["receipt"]
-    kinds += [k for k, trigger in _EVENT_OF.items() if case.last(trigger)]
-    if case.response():
+    kinds += [k for k, trigger in _EVENT_OF.items() if _last(detail, trigger)]
+    if _response(detail):
         kinds.append("response")
     return sorted(kinds, key=list(templates.KINDS).index)
 
 
-def letters_of(db: Database, *, number: str, actor_name: str | None, today: date,
-               agency: str | None = None) -> list[tuple[str, str]]:
-    """The letters a case can have now, as (kind, Chinese title): what the case page offers to download."""
-    case = _load(db, number, actor_name, today, agency)
-    return [(kind, templates.KINDS[kind]) for kind in available_kinds(case)]
+def letters_of(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The letters a case can have now, as (kind, Chinese title), from its `show_case` result: what the case
+    page offers to download (no second reading of the case)."""
+    return [(kind, templates.KINDS[kind]) for kind in available_kinds(detail)]
 
 
 def _refuse(case: _Case, kind: str) -> WorkflowError:
@@ -127,7 +136,7 @@ def _refuse(case: _Case, kind: str) -> WorkflowError:
         why = "延期申请正待负责人审批，同意后方可出具延期答复告知书"
     elif kind == "extension_notice" and case.last(Trigger.REJECT_EXTENSION):
         why = "延期申请已被负责人驳回，不能出具延期答复告知书"
-    valid = "、".join(f"{k}（{templates.KINDS[k]}）" for k in available_kinds(case))
+    valid = "、".join(f"{k}（{templates.KINDS[k]}）" for k in available_kinds(case.detail))
     return WorkflowError(f"案件 {number} 不能出具「{label}」（{kind}）：{why}\n该案件目前可出具的文书：{valid}")
 
 
@@ -242,7 +251,7 @@ def letter(db: Database, *, number: str, kind: str, actor_name: str | None, toda
         choices = "、".join(f"{k}（{v}）" for k, v in templates.KINDS.items())
         raise InputError(f"未知的文书类型 {kind!r}；可选：{choices}")
     case = _load(db, number, actor_name, today, agency)
-    if kind not in available_kinds(case):
+    if kind not in available_kinds(case.detail):
         raise _refuse(case, kind)
     # A letter names the bodies and payment channel recorded with its event (a conclusion or the fee
     # notice), not today's settings; a draft, or an event recorded before they were kept, uses today's.

@@ -224,6 +224,17 @@ class Alert(SQLModel, table=True):
     message: str
 
 
+class AlertRead(SQLModel, table=True):
+    """An alert a user has read in their inbox (提醒): each user marks their own, so that one clerk reading an
+    alert leaves it unread for the others it was raised for."""
+
+    __tablename__ = "alert_read"
+
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    read_at: datetime = Field(default_factory=utcnow)
+
+
 class AlertQueue(SQLModel, table=True):
     """New alerts not yet fanned out into deliveries: the sweep adds one row per alert, `deliver` takes it away.
 

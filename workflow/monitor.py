@@ -1,19 +1,22 @@
 """What the alert machinery did: the alert list, retries, and the status a duty officer checks."""
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, exists, func, insert, literal
 from sqlmodel import col, select
 
 from notifications.policy import ALERT_KIND_LABELS
 from states.clocks import RULES, ClockKind
 from workflow.actors import visible_agencies
 from workflow.alerts import expired_periods
+from workflow.bulk import table_of
 from workflow.calendar import local_time
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
-from workflow.models import Alert, AlertQueue, Application, Delivery, SweepRun, utcnow
+from workflow.errors import InputError, NotFound
+from workflow.models import Alert, AlertQueue, AlertRead, Application, Delivery, SweepRun, utcnow
 
 DELIVERY_STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 UNFINISHED = timedelta(hours=1)  # a sweep still unfinished this long after its start was most likely killed
@@ -21,12 +24,16 @@ UNFINISHED = timedelta(hours=1)  # a sweep still unfinished this long after its 
 
 def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, limit: int = 500,
                 actor_name: str | None = None, agency: str | None = None,
-                all_agencies: bool = False) -> list[dict[str, Any]]:
+                all_agencies: bool = False, unread: bool = False) -> list[dict[str, Any]]:
     """Alerts of the agency in scope (or, for the supervising office, of every agency), newest first, each with
     its case, clock, kind, due date, raised day, recipients and deliveries (`queued`: raised but not fanned out
-    into deliveries yet; the next delivery run does that)."""
+    into deliveries yet; the next delivery run does that), and whether the acting user has read it (`read`;
+    `unread`: only those they have not)."""
     with db.unit_of_work() as session:
-        _, visible = visible_agencies(session, actor_name, agency, all_agencies)
+        actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
+        reader = actor.user_id if actor is not None else None
+        if unread and reader is None:
+            raise InputError("--unread 需要用 --as（或环境变量 OGI_USER）指定你是谁：每个用户标记自己读过的提醒")
         codes = {a.id: a.code for a in visible}
         query = (select(Alert, col(Application.number), col(Application.agency_id))
                  .join(Application, col(Application.id) == col(Alert.application_id))
@@ -40,8 +47,12 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, li
             if pending:  # an alert not fanned out yet is pending on every channel
                 wanted = wanted | col(Alert.id).in_(select(AlertQueue.alert_id))
             query = query.where(wanted)
+        if unread:
+            query = query.where(~col(Alert.id).in_(select(AlertRead.alert_id).where(AlertRead.user_id == reader)))
         rows = session.exec(query).all()
         ids = [a.id for a, _, _ in rows]
+        read = set(session.exec(select(AlertRead.alert_id).where(
+            AlertRead.user_id == reader, col(AlertRead.alert_id).in_(ids))).all()) if reader is not None else set()
         queued = set(session.exec(select(AlertQueue.alert_id).where(col(AlertQueue.alert_id).in_(ids))).all())
         deliveries: dict[int, list[dict[str, Any]]] = {}
         for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
@@ -53,8 +64,37 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, li
                  "clock_label": RULES[ClockKind(a.clock)].label,
                  "kind": a.kind, "kind_label": ALERT_KIND_LABELS[a.kind], "due_on": a.due_on.isoformat(),
                  "fire_on": a.fire_on.isoformat(), "raised_on": a.raised_on.isoformat(), "recipients": a.recipients,
-                 "message": a.message, "queued": a.id in queued,
+                 "message": a.message, "queued": a.id in queued, "read": a.id in read,
                  "deliveries": deliveries.get(a.id or 0, [])} for a, number, agency_id in rows]
+
+
+def mark_read(db: Database, *, actor_name: str | None, alert_ids: Collection[int] | None = None,
+              agency: str | None = None, all_agencies: bool = False) -> int:
+    """Mark alerts read for the acting user only (`alert_ids`; None: every alert they can see); returns how many
+    were newly marked. An id the user cannot see (another agency's alert, or none at all) is refused, and then
+    nothing is marked."""
+    with db.unit_of_work() as session:
+        actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
+        if actor is None or actor.user_id is None:
+            raise InputError("标记已读需要用 --as（或环境变量 OGI_USER）指定你是谁：每个用户标记自己读过的提醒")
+        seen = select(Alert.id).join(Application, col(Application.id) == col(Alert.application_id))
+        if not all_agencies:
+            seen = seen.where(col(Application.agency_id).in_([a.id for a in visible]))
+        if alert_ids is not None:
+            wanted = set(alert_ids)
+            found = set(session.exec(seen.where(col(Alert.id).in_(wanted))).all())
+            missing = sorted(wanted - found)
+            if missing:
+                raise NotFound(f"没有编号为 {'、'.join(map(str, missing))} 的提醒（或不属于你所在的机关）")
+            seen = seen.where(col(Alert.id).in_(wanted))
+        # One INSERT … SELECT of the alerts not yet marked: marking a large inbox read holds no rows in Python.
+        unmarked = seen.add_columns(literal(actor.user_id), literal(utcnow(), type_=table_of(AlertRead).c.read_at.type))
+        unmarked = unmarked.where(~exists().where(col(AlertRead.alert_id) == col(Alert.id),
+                                                  col(AlertRead.user_id) == actor.user_id))
+        marked = session.connection().execute(
+            insert(AlertRead).from_select(["alert_id", "user_id", "read_at"], unmarked)
+            .returning(col(AlertRead.alert_id))).all()  # counted by RETURNING: psycopg reports no rowcount here
+        return len(marked)
 
 
 def retry_failed(db: Database) -> int:

@@ -137,12 +137,13 @@ def list_cases(db: Database, *, actor_name: str | None, today: date, state: str 
                overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
                limit: int | None = None, closed: bool = True, mine: bool = False,
                search: str | None = None, agency: str | None = None,
-               all_agencies: bool = False) -> list[dict[str, Any]]:
+               all_agencies: bool = False, **more: Any) -> list[dict[str, Any]]:
     """The rows of `case_page`; every matching case unless `limit` is given, read a page at a time
-    (`iter_cases`: for a large platform, iterate instead of holding every row)."""
+    (`iter_cases`: for a large platform, iterate instead of holding every row). `more`: case_page's other
+    filters and its sort."""
     filters: dict[str, Any] = {"actor_name": actor_name, "today": today, "state": state, "overdue": overdue,
                                "due_within": due_within, "lapsed": lapsed, "closed": closed, "mine": mine,
-                               "search": search, "agency": agency, "all_agencies": all_agencies}
+                               "search": search, "agency": agency, "all_agencies": all_agencies, **more}
     if limit is not None:
         return case_page(db, limit=limit, **filters).rows
     return list(iter_cases(db, **filters))
@@ -164,11 +165,13 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
               overdue: bool = False, due_within: int | None = None, lapsed: bool = False,
               limit: int | None = None, closed: bool = True, mine: bool = False,
               search: str | None = None, agency: str | None = None, all_agencies: bool = False,
-              after: str | None = None, count: bool = True) -> CasePage:
-    """Cases sorted by urgency (overdue first, then by next due date); concluded cases last, or left out
-    unless `closed` (or asked for by `state`). `mine`: assigned to the acting user; `search`: in the number,
-    the applicant and the request text. The cases are the agency's in scope; with `all_agencies`, every
-    agency's (the supervising office's 督办 view), each row naming its agency.
+              after: str | None = None, count: bool = True, applicant_type: str | None = None,
+              year: int | None = None, assignee: str | None = None, sort: str = "urgency") -> CasePage:
+    """Cases sorted by urgency (overdue first, then by next due date; or by `sort`: case_order.SORTS);
+    concluded cases last, or left out unless `closed` (or asked for by `state`). `mine`: assigned to the acting
+    user; `assignee`: to that user; `search`: in the number, the applicant and the request text;
+    `applicant_type`: 申请人类型 (natural, …); `year`: received in that year. The cases are the agency's in
+    scope; with `all_agencies`, every agency's (the supervising office's 督办 view), each row naming its agency.
 
     `lapsed`: only cases the sweep concluded (逾期不补正 / 逾期未缴费) whose lapse is still their latest
     event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
@@ -184,12 +187,8 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         raise InputError("--limit 应为正整数")
     if mine and actor_name is None:
         raise InputError("--mine 需要用 --as（或环境变量 OGI_USER）指定你是谁")
-    order: list[tuple[Any, bool]] = [(col(Application.urgency), False), (col(Application.number), False),
-                                     (col(Application.id), False)]
-    kinds: list[type] = [str, str, int]
-    if lapsed:
-        order.insert(0, (col(Application.concluded_on), True))
-        kinds.insert(0, date)
+    _check_filters(applicant_type, year, sort, lapsed)
+    order, kinds = _order(sort, lapsed)
     position = case_order.decode(after, kinds) if after is not None else None
     with db.unit_of_work() as session:
         actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
@@ -198,6 +197,12 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         where = _conditions(session, list(codes), today, state=state, closed=closed, lapsed=lapsed,
                             all_agencies=all_agencies, user_id=actor.user_id if mine and actor else None,
                             search=search)
+        if assignee is not None and assignee.strip():
+            where.append(col(Application.assignee_id) == _assignee_id(session, assignee.strip(), list(codes)))
+        if applicant_type is not None:
+            where.append(col(Application.applicant_type) == applicant_type)
+        if year is not None:
+            where.append(col(Application.received_on).between(date(year, 1, 1), date(year, 12, 31)))
         if overdue:
             where.append(col(Application.next_due_on) < today)
         if due_within is not None:
@@ -230,7 +235,7 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
             item["clocks"] = clocks.get(r.id or 0, {})
             item["urgency"] = r.urgency
             # The `--after` value that lists the cases after this one (None: no case follows it).
-            item["next_cursor"] = _cursor(r, lapsed) if more or i < len(rows) - 1 else None
+            item["next_cursor"] = _cursor(r, sort, lapsed) if more or i < len(rows) - 1 else None
             if lapsed:
                 period = lapses.BY_OUTCOME[r.outcome or ""]
                 item["lapse_label"] = TRANSITION_BY_TRIGGER[period.lapse].label
@@ -244,9 +249,46 @@ _LISTED = tuple(col(getattr(Application, name)) for name in (
     "concluded_on", "next_due_on", "next_due_clock", "provisional", "urgency"))
 
 
-def _cursor(app: Row[Any], lapsed: bool) -> str:
+def _check_filters(applicant_type: str | None, year: int | None, sort: str, lapsed: bool) -> None:
+    if applicant_type is not None and applicant_type not in {t.value for t in ApplicantType}:
+        choices = "、".join(f"{t.value}（{label}）" for t, label in APPLICANT_LABELS.items())
+        raise InputError(f"未知的申请人类型 {applicant_type!r}；可选：{choices}")
+    if year is not None and not 1900 < year < 2200:
+        raise InputError(f"年度 {year} 无效：应为四位数的年份，如 2025")
+    if sort not in case_order.SORTS:
+        choices = "、".join(f"{k}（{label}）" for k, label in case_order.SORTS.items())
+        raise InputError(f"未知的排序 {sort!r}；可选：{choices}")
+    if lapsed and sort != "urgency":
+        raise InputError("--lapsed 按自动办结的日期排列（最新的在前），不能同时指定 --sort")
+
+
+def _order(sort: str, lapsed: bool) -> tuple[list[tuple[Any, bool]], list[type]]:
+    """The list's ORDER BY as (column, descending) pairs, and the kinds of its cursor's values."""
+    if sort != "urgency":
+        down = sort == "newest"
+        return [(col(Application.received_on), down), (col(Application.id), down)], [date, int]
+    order: list[tuple[Any, bool]] = [(col(Application.urgency), False), (col(Application.number), False),
+                                     (col(Application.id), False)]
+    kinds: list[type] = [str, str, int]
+    if lapsed:
+        order.insert(0, (col(Application.concluded_on), True))
+        kinds.insert(0, date)
+    return order, kinds
+
+
+def _cursor(app: Row[Any], sort: str, lapsed: bool) -> str:
+    if sort != "urgency":
+        return case_order.encode([app.received_on, app.id])
     key: list[Any] = [app.urgency, app.number, app.id]
     return case_order.encode([app.concluded_on, *key] if lapsed else key)
+
+
+def _assignee_id(session: Session, username: str, agency_ids: list[int | None]) -> int | None:
+    """The id of the user a list is filtered by (a disabled user too: their cases remain), of the agencies shown."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or user.agency_id not in agency_ids:
+        raise InputError(f"没有承办人 {username}（用 ogi user list 查看本机关的用户）")
+    return user.id
 
 
 def _conditions(session: Session, agency_ids: list[int | None], today: date, *, state: str | None, closed: bool,

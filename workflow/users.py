@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.lifecycle import AGENCY_ROLES, OPEN_STATES, PLATFORM_ROLES, ROLE_LABELS, Role
-from workflow.actors import require_role, resolve_actor, role_code, user_named
+from workflow.actors import require_role, resolve_actor, role_code, scope, user_named
 from workflow.calendar import local_time
 from workflow.db import Database
 from workflow.errors import InputError, NotFound
@@ -66,6 +66,15 @@ def list_users(db: Database, *, actor_name: str | None, agency: str | None = Non
         users = session.exec(select(User).where(here)
                              .order_by(col(User.agency_id).is_(None), col(User.role), col(User.username))).all()
         return [_row(session, u) for u in users]
+
+
+def assignees(db: Database, *, actor_name: str | None, agency: str | None = None) -> list[tuple[str, str]]:
+    """The users of the agency in scope a case can be assigned to, as (username, display name), by name: the
+    choices of the case list's 承办人 filter (disabled users too, whose cases remain)."""
+    with db.unit_of_work() as session:
+        agency_id = scope(session, actor_name, agency)[1]
+        users = session.exec(select(User).where(User.agency_id == agency_id).order_by(col(User.username))).all()
+        return [(u.username, u.display_name or u.username) for u in users]
 
 
 def user_reached(session: Session, reach: int | None, username: str) -> User:

@@ -103,3 +103,24 @@ def test_a_letter_written_where_it_cannot_be_says_why(ogi: Ogi, tmp_path: Path) 
     result = ogi("letter", number, "receipt", "--out", str(tmp_path / "no-such-dir" / "回执.html"), ok=False)
     assert result.exit_code == 1 and "无法写入" in result.stderr and "文件或目录不存在" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_alerts_read_marks_them_for_the_acting_user_only(ogi: Ogi, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    monkeypatch.setenv("OGI_ALERT_LOG", str(tmp_path / "alerts.log"))
+    receive(ogi, "2025-03-03")
+    receive(ogi, "2025-03-04")
+    ogi("alerts", "sweep", today="2025-04-02")
+    unread = ogi.json("alerts", "list", "--unread")
+    assert len(unread) >= 2 and not any(a["read"] for a in unread)
+    first = str(unread[-1]["id"])
+    assert "已将 1 条提醒标为已读" in ogi("alerts", "read", first).stdout
+    assert first not in {str(a["id"]) for a in ogi.json("alerts", "list", "--unread")}
+    assert len(ogi.json("alerts", "list", "--unread", as_="head")) == len(unread)  # the head's stay unread
+    refused = ogi("alerts", "read", first, "99999", ok=False)
+    assert "没有编号为 99999 的提醒" in refused.output
+    assert len(ogi.json("alerts", "list", "--unread")) == len(unread) - 1  # nothing marked by the refusal
+    assert "请写出要标为已读的提醒编号，或用 --all" in ogi("alerts", "read", ok=False).output
+    assert f"已将 {len(unread) - 1} 条提醒标为已读" in ogi("alerts", "read", "--all").stdout
+    assert ogi.json("alerts", "list", "--unread") == []
+    assert "--unread 需要用 --as" in ogi("alerts", "list", "--unread", as_=None, ok=False).output

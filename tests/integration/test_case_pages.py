@@ -158,3 +158,73 @@ def test_nothing_but_the_page_is_read(world: World) -> None:
     queries.case_page(world.db, actor_name="clerk", today=TODAY, limit=2)
     [listing] = [s for s in statements if s.lstrip().startswith("SELECT application.id") and "ORDER BY" in s]
     assert "LIMIT" in listing
+
+
+def _assign(world: World, number: str, to: str) -> None:
+    world.act(number, "assign", D("2025-03-03"), as_="head", assignee=to)
+
+
+def test_the_list_filters_by_applicant_type_year_and_assignee(world: World) -> None:
+    admin.add_user(world.db, actor_name="admin", username="clerk2", role="clerk")
+    person = world.receive(D("2024-12-30"))
+    firm = world.receive(D("2025-02-10"), applicant_type="commercial", name="某公司")
+    lawyer = world.receive(D("2025-03-03"), applicant_type="legal_service", name="某律所")
+    _assign(world, lawyer, "clerk2")
+
+    def listed(**filters: Any) -> list[str]:
+        return sorted(_numbers(queries.list_cases(world.db, actor_name="clerk", today=TODAY, **filters)))
+
+    assert listed(applicant_type="commercial") == [firm]
+    assert listed(year=2025) == sorted([firm, lawyer]) and listed(year=2024) == [person]
+    assert listed(assignee="clerk2") == [lawyer]
+    assert listed(assignee="clerk2", applicant_type="commercial") == []
+    with pytest.raises(InputError, match="未知的申请人类型 'firm'；可选：natural（自然人）"):
+        listed(applicant_type="firm")
+    with pytest.raises(InputError, match="没有承办人 nobody"):
+        listed(assignee="nobody")
+
+
+def test_an_assignee_of_another_agency_is_not_a_choice(world: World) -> None:
+    agencies.add_agency(world.db, actor_name="admin", code="east", name="东区")
+    admin.add_user(world.db, actor_name="admin", username="east_clerk", role="clerk", agency="east")
+    world.receive(D("2025-03-03"))
+    with pytest.raises(InputError, match="没有承办人 east_clerk"):
+        queries.list_cases(world.db, actor_name="clerk", today=TODAY, assignee="east_clerk")
+
+
+def test_sorted_by_receipt_pages_walk_every_case_once(world: World) -> None:
+    days = [D("2025-03-03"), D("2025-03-10"), D("2025-03-03"), D("2025-02-17"), D("2025-03-10"), D("2025-03-05")]
+    numbers = [world.receive(d) for d in days]
+    received = dict(zip(numbers, days, strict=True))
+    for sort, newest in (("newest", True), ("oldest", False)):
+        walked, cursor = [], None
+        while True:
+            page = queries.case_page(world.db, actor_name="clerk", today=TODAY, limit=4, sort=sort, after=cursor)
+            walked += _numbers(page.rows)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert sorted(walked) == sorted(numbers) and len(walked) == len(numbers)
+        shown = [received[n] for n in walked]
+        assert shown == sorted(days, reverse=newest)
+    with pytest.raises(InputError, match="未知的排序 'due'；可选：urgency（紧急程度）"):
+        queries.case_page(world.db, actor_name="clerk", today=TODAY, sort="due")
+    with pytest.raises(InputError, match="不是有效的翻页位置"):  # an urgency cursor does not page a receipt order
+        first = queries.case_page(world.db, actor_name="clerk", today=TODAY, limit=2)
+        queries.case_page(world.db, actor_name="clerk", today=TODAY, limit=2, sort="newest",
+                          after=first.next_cursor)
+
+
+def test_ogi_cases_filters_and_sorts_from_the_command_line(world: World) -> None:
+    older = world.receive(D("2024-11-04"), applicant_type="research", name="某研究院")
+    newer = world.receive(D("2025-03-03"), applicant_type="research", name="某大学")
+    world.receive(D("2025-03-04"))
+    runner = CliRunner()
+    base = ["--db", world.url, "--as", "clerk", "--today", TODAY.isoformat(), "cases", "--json"]
+    found = runner.invoke(app, [*base, "--applicant-type", "research", "--sort", "oldest"])
+    assert found.exit_code == 0, found.output
+    assert _numbers(json.loads(found.stdout)) == [older, newer]
+    found = runner.invoke(app, [*base, "--year", "2025", "--applicant-type", "research"])
+    assert _numbers(json.loads(found.stdout)) == [newer]
+    refused = runner.invoke(app, [*base, "--sort", "biggest"])
+    assert refused.exit_code != 0 and "未知的排序 'biggest'" in refused.output

@@ -323,6 +323,61 @@ def test_the_alert_inbox_lists_the_agencys_alerts(web: World) -> None:
     assert number not in logged_in(web, "east_clerk").get("/alerts").text
 
 
+def test_each_user_marks_their_own_alerts_read(web: World) -> None:
+    first, second = register(logged_in(web, "clerk"), "甲"), register(logged_in(web, "clerk"), "乙")
+    alerts.sweep(web.db, today=date(2026, 4, 1), policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()})
+    clerk, other = logged_in(web, "clerk", today=date(2026, 4, 1)), logged_in(web, "clerk2", today=date(2026, 4, 1))
+    page = clerk.get("/alerts?unread=true").text
+    ids: dict[str, list[str]] = {}
+    for i, n in re.findall(r'name="alert" value="(\d+)".*?href="/cases/(\d{4}-\d{4})"', page, re.S):
+        ids.setdefault(n, []).append(i)
+    assert set(ids) == {first, second}
+
+    def inbox_of_workbench(browser: TestClient) -> str:
+        found = re.search(r'<section id="alerts">(.*?)</section>', browser.get("/").text, re.S)
+        assert found
+        return found[1]
+
+    assert first in inbox_of_workbench(clerk)  # 工作台 lists the unread ones
+    done = clerk.post("/alerts/read", data={"alert": ids[first], "unread": "true", "csrf_token": token(page)})
+    assert done.status_code == 303 and done.headers["location"] == "/alerts?unread=true"
+    after = clerk.get("/alerts?unread=true").text
+    assert f"已将 {len(ids[first])} 条提醒标为已读" in after and first not in after and second in after
+    assert first in clerk.get("/alerts").text  # still in the inbox, marked 已读
+    assert first in other.get("/alerts?unread=true").text  # unread for everyone else
+    assert first not in inbox_of_workbench(clerk) and first in inbox_of_workbench(other)
+
+    stranger = logged_in(web, "east_clerk", today=date(2026, 4, 1))
+    refused = stranger.post("/alerts/read", data={"alert": ids[second], "csrf_token": token(stranger.get("/").text)})
+    assert refused.status_code == 303 and "不属于你所在的机关" in stranger.get("/alerts").text
+    assert second in clerk.get("/alerts?unread=true").text  # nothing was marked
+    assert clerk.post("/alerts/read", data={"all": "1"}).status_code == 403  # no CSRF token
+
+    clerk.post("/alerts/read", data={"all": "1", "csrf_token": token(after)})
+    assert "没有未读的提醒" in clerk.get("/alerts?unread=true").text
+    assert not any(a["read"] for a in monitor.list_alerts(web.db, actor_name="clerk2"))
+
+
+def test_the_case_list_filters_by_applicant_type_year_and_assignee_and_sorts(web: World) -> None:
+    natural = web.receive(DAY - timedelta(days=7), name="赵一")
+    firm = web.receive(DAY, applicant_type="commercial", name="某某公司")
+    web.act(firm, "assign", DAY, as_="head", assignee="clerk2")
+    clerk = logged_in(web, "clerk")
+    page = clerk.get("/cases").text
+    assert '<option value="clerk2">' in page and '<option value="commercial">商业企业</option>' in page
+
+    def shown(query: str) -> list[str]:
+        return re.findall(r'href="/cases/(\d{4}-\d{4})"', clerk.get(f"/cases?{query}").text)
+
+    assert shown("applicant_type=commercial") == [firm]
+    assert shown("assignee=clerk2") == [firm]
+    assert shown(f"year={DAY.year}&applicant_type=natural") == [natural]
+    assert shown(f"year={DAY.year - 1}") == []
+    assert shown("sort=newest") == [firm, natural] and shown("sort=oldest") == [natural, firm]
+    bad = clerk.get("/cases?sort=biggest&applicant_type=firm")
+    assert bad.status_code == 400 and "未知的申请人类型 &#39;firm&#39;" in bad.text
+
+
 def test_the_annual_report_drills_down_exports_and_locks(web: World) -> None:
     clerk = logged_in(web, "clerk")
     number = register(clerk)

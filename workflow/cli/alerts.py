@@ -65,13 +65,14 @@ def alerts_list(
     failed: bool = typer.Option(False, "--failed", help="只看发送失败的"),
     limit: int = typer.Option(500, "--limit", min=1, help="最多列出多少条（最新的在前）"),
     all_agencies: bool = typer.Option(False, "--all-agencies", help="列出所有机关的提醒（主管部门）"),
+    unread: bool = typer.Option(False, "--unread", help="只看我（--as）未读的"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """提醒列表：案件、期限、类型、到期日、生成日、接收人和发送状态。"""
+    """提醒列表：编号、案件、期限、类型、到期日、生成日、接收人和发送状态。"""
     from workflow.monitor import list_alerts
 
     rows = run(lambda: list_alerts(database(), pending=pending, failed=failed, limit=limit, actor_name=G.user,
-                                   agency=G.agency, all_agencies=all_agencies))
+                                   agency=G.agency, all_agencies=all_agencies, unread=unread))
     if as_json:
         print_json(rows)
         return
@@ -80,12 +81,35 @@ def alerts_list(
         return
     more = f"；只列出最新的 {limit} 条，更多请用 --limit" if len(rows) == limit else ""
     table = Table(title=f"提醒（{len(rows)} 条，最新的在前{more}）", title_justify="left")
-    for header in ("生成日", "案件", "期限", "提醒", "到期日", "接收人", "发送状态"):
-        table.add_column(header, no_wrap=header in ("生成日", "案件", "到期日"))
+    reader = G.user is not None
+    headers = ("编号", "生成日", "案件", "期限", "提醒", "到期日", "接收人", "发送状态")
+    for header in (*headers, *(("已读",) if reader else ())):
+        table.add_column(header, no_wrap=header in ("编号", "生成日", "案件", "到期日"))
     for a in rows:
-        table.add_row(a["raised_on"], a["number"], a["clock_label"], a["kind_label"], a["due_on"],
-                      "、".join(a["recipients"]) or "（无）", escape(_delivery_states(a)))
+        table.add_row(str(a["id"]), a["raised_on"], a["number"], a["clock_label"], a["kind_label"], a["due_on"],
+                      "、".join(a["recipients"]) or "（无）", escape(_delivery_states(a)),
+                      *(("是" if a["read"] else "否",) if reader else ()))
     out.print(table, highlight=False)
+
+
+@alerts_app.command("read")
+def alerts_read(
+    ids: list[int] = typer.Argument(None, help="提醒编号（见 ogi alerts list）；不写编号时须加 --all"),
+    every: bool = typer.Option(False, "--all", help="把我能看到的提醒全部标为已读"),
+    all_agencies: bool = typer.Option(False, "--all-agencies", help="所有机关的提醒（主管部门）"),
+) -> None:
+    """把提醒标为我（--as）已读；其他用户的已读状态不受影响。"""
+    from workflow.errors import InputError
+    from workflow.monitor import mark_read
+
+    def marked() -> int:
+        if bool(ids) == every:
+            raise InputError("请写出要标为已读的提醒编号，或用 --all 标记全部（二者选一）")
+        return mark_read(database(), actor_name=G.user, alert_ids=ids or None, agency=G.agency,
+                         all_agencies=all_agencies)
+
+    count = run(marked)
+    out.print(f"已将 {count} 条提醒标为已读。")
 
 
 def _delivery_states(alert: dict[str, Any]) -> str:

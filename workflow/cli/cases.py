@@ -137,6 +137,11 @@ def list_cases(
     lapsed: bool = typer.Option(False, "--lapsed", help="只看系统自动办结（逾期不补正、逾期未缴费）且仍可撤销的"),
     mine: bool = typer.Option(False, "--mine", help="只看我承办的"),
     search: str | None = typer.Option(None, "--search", help="按编号、申请人或申请内容查找"),
+    applicant_type: str | None = typer.Option(None, "--applicant-type",
+                                              help="只看某类申请人：natural|commercial|research|public_interest|legal_service|other"),
+    year: int | None = typer.Option(None, "--year", help="只看这一年收到的申请"),
+    assignee: str | None = typer.Option(None, "--assignee", help="只看这位承办人（用户名）承办的"),
+    sort: str = typer.Option("urgency", "--sort", help="排序：urgency（紧急程度，默认）|newest|oldest（收到日期）"),
     all_: bool = typer.Option(False, "--all", help="包括已办结的案件"),
     limit: int = typer.Option(50, "--limit", help="每页最多列出 N 件（默认 50）"),
     after: str | None = typer.Option(None, "--after", help="从这一位置之后接着列出（上一页末尾给出的翻页位置）"),
@@ -144,14 +149,15 @@ def list_cases(
                                       help="列出所有机关的案件（主管部门督办；每行注明机关）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """案件列表，按紧急程度排序；默认只列未办结的案件。
+    """案件列表，按紧急程度排序（或按 --sort）；默认只列未办结的案件。
 
     每页默认 50 件；还有下一页时，末尾给出 --after 的值。
     """
     page = run(lambda: queries.case_page(database(), actor_name=G.user, agency=G.agency, today=G.today, state=state,
                                          overdue=overdue, due_within=due_within, lapsed=lapsed, limit=limit,
                                          closed=all_, mine=mine, search=search, all_agencies=all_agencies,
-                                         after=after))
+                                         after=after, applicant_type=applicant_type, year=year,
+                                         assignee=assignee, sort=sort))
     if as_json:
         print_json(page.rows)  # a list, as always; each row's next_cursor continues after it (None on the last)
         return

@@ -12,7 +12,7 @@ from states.documents import DOCUMENT_KINDS, MAX_DOCUMENT_BYTES, size_text
 from states.inputs import CHOICES, FIELD_LABELS
 from states.lifecycle import STATE_LABELS, Role, State
 from states.outcomes import APPLICANT_LABELS, CHANNEL_LABELS, OUTCOMES, RECEIPT_RULES
-from workflow import case_files, cases, letters, monitor, queries, supervision
+from workflow import case_files, case_order, cases, letters, monitor, queries, supervision, users
 from workflow.accounts import Account
 from workflow.errors import InputError, WorkflowError
 from workflow.inputs import ActionInput, ApplicationCreate, validate
@@ -62,7 +62,7 @@ def workbench(request: Request, account: Login) -> Response:
               "soon": [r for r in page.rows if not r["overdue"] and (r["working_days_left"] or 0) > 0]}
     approvals = (queries.pending_approvals(db, actor_name=account.username)
                  if account.role in (Role.HEAD, Role.ADMIN) else [])
-    alerts = monitor.list_alerts(db, actor_name=account.username, limit=10, all_agencies=every)
+    alerts = monitor.list_alerts(db, actor_name=account.username, limit=10, all_agencies=every, unread=True)
     return render(request, "workbench.html", {"groups": groups, "approvals": approvals, "alerts": alerts,
                                               "soon": SOON, "today": today, "every": every})
 
@@ -75,11 +75,34 @@ def approvals(request: Request, account: Login) -> Response:
 
 
 @router.get("/alerts")
-def alert_inbox(request: Request, account: Login) -> Response:
-    """提醒: the agency's reminders and overdue alerts (every agency's, for the supervising office), newest first."""
+def alert_inbox(request: Request, account: Login, unread: bool = False) -> Response:
+    """提醒: the agency's reminders and overdue alerts (every agency's, for the supervising office), newest first,
+    each marked read or not for this user (`unread`: only those not read yet)."""
     rows = monitor.list_alerts(db_of(request), actor_name=account.username, limit=200,
-                               all_agencies=account.platform)
-    return render(request, "alerts.html", {"alerts": rows, "every": account.platform})
+                               all_agencies=account.platform, unread=unread)
+    return render(request, "alerts.html", {"alerts": rows, "every": account.platform, "unread": unread})
+
+
+@router.post("/alerts/read")
+async def mark_alerts_read(request: Request, account: Login) -> Response:
+    """Mark the chosen alerts (or, with `all`, every alert this user can see) read, for this user only."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    chosen = [str(v) for v in form.getlist("alert")]
+    back = "/alerts?unread=true" if form.get("unread") else "/alerts"
+    try:
+        if not form.get("all") and not chosen:
+            raise InputError("请先勾选要标为已读的提醒")
+        if any(not v.isdigit() for v in chosen):
+            raise InputError("提醒编号无效")
+        count = monitor.mark_read(db_of(request), actor_name=account.username,
+                                  alert_ids=None if form.get("all") else [int(v) for v in chosen],
+                                  all_agencies=account.platform)
+    except WorkflowError as exc:
+        flash(request, str(exc))
+        return RedirectResponse(back, status_code=303)
+    flash(request, f"已将 {count} 条提醒标为已读")
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/supervise")
@@ -98,18 +121,38 @@ def supervise(request: Request, account: Login, year: int | None = None) -> Resp
 
 @router.get("/cases")
 def case_list(request: Request, account: Login, state: str = "", clock: str = "", q: str = "",
-              mine: bool = False, closed: bool = False, agency: str = "", after: str = "") -> Response:
+              mine: bool = False, closed: bool = False, agency: str = "", after: str = "",
+              applicant_type: str = "", year: str = "", assignee: str = "", sort: str = "urgency") -> Response:
+    """申请列表: filtered, searched and sorted by the same query as `ogi cases`, a page at a time by key."""
+    db = db_of(request)
     every = account.platform and not agency
-    page = queries.case_page(db_of(request), actor_name=account.username, today=today_of(request),
-                             state=state or None, overdue=clock == "overdue",
-                             due_within=SOON if clock == "soon" else None, search=q or None, mine=mine,
-                             closed=closed or state == State.CONCLUDED, limit=PAGE, all_agencies=every,
-                             agency=agency or None, after=after or None)
+    filters = {"state": state, "clock": clock, "q": q, "mine": mine, "closed": closed, "agency": agency,
+               "applicant_type": applicant_type, "year": year, "assignee": assignee, "sort": sort}
+    try:
+        page = queries.case_page(db, actor_name=account.username, today=today_of(request),
+                                 state=state or None, overdue=clock == "overdue",
+                                 due_within=SOON if clock == "soon" else None, search=q or None, mine=mine,
+                                 closed=closed or state == State.CONCLUDED, limit=PAGE, all_agencies=every,
+                                 agency=agency or None, after=after or None, applicant_type=applicant_type or None,
+                                 year=_year(year), assignee=assignee or None, sort=sort or "urgency")
+        error = None
+    except InputError as exc:  # a filter typed into the address: the page says what is wrong with it
+        page, error = queries.CasePage([], 0, PAGE, None), str(exc)
+    people = users.assignees(db, actor_name=account.username, agency=agency or None) if not every else []
     return render(request, "cases.html", {
-        "page": page, "states": STATE_LABELS, "filters": {"state": state, "clock": clock, "q": q, "mine": mine,
-                                                          "closed": closed, "agency": agency},
-        "next_page": _next_page(request, page.next_cursor), "paged": bool(after),
-        "every": every, "soon": SOON})
+        "page": page, "states": STATE_LABELS, "filters": filters, "error": error,
+        "next_page": _next_page(request, page.next_cursor), "paged": bool(after), "every": every, "soon": SOON,
+        "applicant_types": APPLICANT_LABELS, "sorts": case_order.SORTS, "assignees": people,
+        "years": list(range(today_of(request).year, today_of(request).year - 8, -1))},
+        status=400 if error else 200)
+
+
+def _year(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise InputError(f"年度 {text!r} 无效：应为四位数的年份，如 2025")
+    return int(text)
 
 
 def _next_page(request: Request, cursor: str | None) -> str | None:
@@ -150,7 +193,7 @@ def _case_page(request: Request, account: Account, number: str, agency: str | No
     db, today = db_of(request), today_of(request)
     detail = queries.show_case(db, number=number, actor_name=account.username, today=today, agency=agency,
                                explain="all")
-    kinds = letters.letters_of(db, number=number, actor_name=account.username, today=today, agency=agency)
+    kinds = letters.letters_of(detail)
     return render(request, "case.html", {
         "case": detail, "letters": kinds, "error": error, "explanations": detail["explanations"],
         "field_label": field_label, "form_fields": form_fields, "document_kinds": DOCUMENT_KINDS,
