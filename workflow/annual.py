@@ -25,7 +25,7 @@ from workflow.report.model import (
     cell_key,
     empty_section3,
 )
-from workflow.report_inputs import narrative_of, parse_inputs, section2_of
+from workflow.report_inputs import inputs_from_form, narrative_of, parse_inputs, section2_of
 
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # 条例 in force since 1 May 2008
 
@@ -122,10 +122,14 @@ def _locked(lock: ReportLock, what: str) -> YearLocked:
                       f"不能再{what}")
 
 
-def set_inputs(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, text: str,
+def set_inputs(db: Database, *, actor_name: str | None, agency: str | None = None, year: int,
+               text: str | None = None, form: Mapping[str, str] | None = None,
                today: date | None = None) -> dict[str, object]:
-    """Store (replacing) a year's section 2 figures and section 1/5/6 narrative from TOML; refused once locked."""
-    data = parse_inputs(text)
+    """Store (replacing) a year's section 2 figures and section 1/5/6 narrative, from TOML (`ogi report input`)
+    or from the web's 填报 form; refused once locked."""
+    if (text is None) == (form is None):
+        raise InputError("填报内容应来自输入文件或网页表单之一")
+    data = parse_inputs(text) if text is not None else inputs_from_form(form or {})
     if today is not None:
         check_year(year, today)
     elif not FIRST_YEAR <= year <= LAST_YEAR:

@@ -1,6 +1,7 @@
 """What the agency enters for its annual report (格式 表二; sections 1, 5, 6): parsed from TOML and validated."""
 
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -83,6 +84,27 @@ def parse_inputs(text: str) -> dict[str, Any]:
     if unknown:
         raise InputError(f"未知的键 {_listing(sorted(unknown))}，可选：section2、narrative")
     return {"section2": _section2(raw.get("section2", {})), "narrative": _narrative(raw.get("narrative", {}))}
+
+
+def inputs_from_form(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The web's 填报 form (fields `s2.<block>.<row>.<field>` and `narrative.<key>`) as stored data, checked
+    by the same rules as the TOML file; an empty box is a figure not entered."""
+    raw: dict[str, Any] = {"section2": {}, "narrative": {}}
+    for name, value in fields.items():
+        text = value.strip()
+        if name.startswith("s2.") and text:
+            parts = name.split(".")
+            if len(parts) != 4:
+                raise InputError(f"未知的填报项 {name}")
+            _, block, row, field = parts
+            figure: Any = text if field in DECIMAL_FIELDS else int(text) if text.isdigit() else text
+            if not isinstance(figure, int) and field not in DECIMAL_FIELDS:
+                label = dict(_BLOCKS[block].rows).get(row, row) if block in _BLOCKS else row
+                raise InputError(f"{label}的「{field}」应为不小于 0 的整数，填写的是 {text!r}")
+            raw["section2"].setdefault(block, {}).setdefault(row, {})[field] = figure
+        elif name.startswith("narrative."):
+            raw["narrative"][name.removeprefix("narrative.")] = text
+    return {"section2": _section2(raw["section2"]), "narrative": _narrative(raw["narrative"])}
 
 
 def section2_of(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Decimal | int | None]]]:

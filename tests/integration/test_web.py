@@ -23,7 +23,7 @@ from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import World
 from tests.integration.test_calendar_cli import NOTICE_2027
-from workflow import accounts, admin, agencies, alerts, case_files, monitor, users
+from workflow import accounts, admin, agencies, alerts, annual, case_files, monitor, users
 from workflow.cli import app as cli
 from workflow.web import create_app
 
@@ -402,6 +402,34 @@ def test_the_annual_report_drills_down_exports_and_locks(web: World) -> None:
     assert as_clerk.post("/reports/2026/lock", data={"csrf_token": token(clerk_page)}).status_code == 403
     assert browser.post("/reports/2026/lock", data={"csrf_token": token(page)}).status_code == 303
     assert "本报告数据已于 2027-01-05 锁定（锁定人：head）" in browser.get("/reports/2026").text
+
+
+def test_a_head_enters_section_2_and_the_narrative_in_the_report_page(web: World) -> None:
+    head, clerk = logged_in(web, "head"), logged_in(web, "clerk")
+    page = head.get("/reports/2025").text
+    assert 'name="s2.article20_1.rules.issued"' in page and 'name="narrative.overview"' in page
+    assert 'name="s2.' not in clerk.get("/reports/2025").text  # a clerk reads them, the head answers for them
+    refused = head.post("/reports/2025/inputs", data={"s2.article20_5.licensing.decisions": "七",
+                                                      "csrf_token": token(page)})
+    assert refused.status_code == 303 and "未保存" in head.get("/reports/2025").text
+    entered = annual.build_report(web.db, actor_name="head", year=2025, today=DAY).section2
+    assert entered["article20_5"]["licensing"]["decisions"] is None  # nothing stored
+    form = {"s2.article20_5.licensing.decisions": "128", "s2.article20_8.charges.amount": "12.5",
+            "s2.article20_1.rules.issued": "", "narrative.overview": "本年度<b>依法</b>答复全部申请。",
+            "narrative.problems": "答复文书格式不统一。", "csrf_token": token(page)}
+    assert head.post("/reports/2025/inputs", data=form).status_code == 303
+    built = annual.build_report(web.db, actor_name="head", year=2025, today=DAY)
+    assert built.section2["article20_5"]["licensing"]["decisions"] == 128
+    assert str(built.section2["article20_8"]["charges"]["amount"]) == "12.5"
+    assert built.section2["article20_1"]["rules"]["issued"] is None
+    assert built.narrative == {"1": "本年度<b>依法</b>答复全部申请。", "5": "答复文书格式不统一。"}
+    shown = head.get("/reports/2025").text
+    assert "已保存" in shown and 'value="128"' in shown and "本年度&lt;b&gt;依法&lt;/b&gt;" in shown
+    assert head.post("/reports/2025/inputs", data={"narrative.other": "x"}).status_code == 403  # no CSRF token
+    as_clerk = clerk.post("/reports/2025/inputs", data={"narrative.other": "改",
+                                                         "csrf_token": token(clerk.get("/").text)})
+    assert as_clerk.status_code == 303 and "只能由负责人" in clerk.get("/reports/2025").text
+    assert "6" not in annual.build_report(web.db, actor_name="head", year=2025, today=DAY).narrative
 
 
 def test_the_supervising_office_reads_the_roll_up(web: World) -> None:

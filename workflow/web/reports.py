@@ -7,10 +7,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from states.lifecycle import PLATFORM_ROLES, Role
+from states.report_format import SECTION2, SECTION_TITLES
 from workflow import annual, rollup
 from workflow.accounts import Account
+from workflow.errors import WorkflowError
 from workflow.report import FORMATS, render
 from workflow.report.layout import check_lines, check_warning, lock_line, report_title, section3_grid, section4_grid
+from workflow.report_inputs import NARRATIVE_KEYS
 from workflow.web.security import check_csrf
 from workflow.web.views import db_of, flash, login, today_of
 from workflow.web.views import render as render_page
@@ -46,7 +49,9 @@ def report(request: Request, account: Login, year: int) -> Response:
         "report": built, "year": year, "title": report_title(built), "grids": [section3_grid(built),
                                                                                 section4_grid(built)],
         "warning": check_warning(built), "checks": check_lines(built), "lock": lock_line(built),
-        "formats": FORMATS, "agencies": agencies, "rolled": _rolled(account),
+        "formats": FORMATS, "agencies": agencies, "rolled": _rolled(account), "blocks": SECTION2,
+        "narrative_keys": NARRATIVE_KEYS, "section_titles": SECTION_TITLES,
+        "may_enter": account.role in (Role.HEAD, Role.ADMIN) and built.locked_on is None and not _rolled(account),
         "may_lock": account.role in (Role.HEAD, Role.ADMIN) and built.locked_on is None and today.year > year,
         "years": list(range(today.year, today.year - 6, -1))})
 
@@ -75,6 +80,22 @@ def export(request: Request, account: Login, year: int, format: str = "xlsx") ->
     name = f"report-{year}.{format}"
     return Response(body, media_type=MEDIA.get(format, "application/octet-stream"),
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/reports/{year}/inputs")
+async def enter_inputs(request: Request, account: Login, year: int) -> Response:
+    """填报: section 2's figures and the narrative of sections 1, 5 and 6, as `ogi report input` stores them."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    fields = {k: str(v) for k, v in form.items() if k.startswith(("s2.", "narrative."))}
+    try:
+        annual.set_inputs(db_of(request), actor_name=account.username, year=year, form=fields,
+                          today=today_of(request))
+    except WorkflowError as exc:
+        flash(request, f"未保存：{exc}")
+        return RedirectResponse(f"/reports/{year}#inputs", status_code=303)
+    flash(request, f"{year} 年度报告的填报内容已保存")
+    return RedirectResponse(f"/reports/{year}#inputs", status_code=303)
 
 
 @router.post("/reports/{year}/lock")
