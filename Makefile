@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench bench-cli bench-registrations bench-scale docs clean
+.PHONY: setup run test lint typecheck pytest bench bench-cli bench-registrations bench-scale docs screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-scale: setup
 
 docs: setup
 	$(BIN)/python -m states.diagram --write docs/lifecycle.md
+
+# The browser journeys again, then the user guide's pictures (docs/用户手册.md) from their screenshots.
+screenshots: setup
+	$(BIN)/python -m pytest -q -p no:xdist tests/e2e
+	$(BIN)/python -m tests.e2e.manual_images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis ogi.db* ogi-demo.db*

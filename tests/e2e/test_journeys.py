@@ -1,5 +1,6 @@
 """The main journeys of a clerk (承办人) and a head of office (负责人) in a real browser, page by page."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -54,6 +55,23 @@ def test_a_case_from_receipt_to_a_signed_off_response(browser: Browser, site: Si
     expect(clerk.locator(".clocks")).to_contain_text("答复期限")
     expect(clerk.locator("table.days").first).to_contain_text("起算日（不计入期限）")
     shots.take(clerk, "case-registered")
+
+    scan = tmp_path / "申请书扫描件.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% a scanned application\n%%EOF\n")
+    clerk.select_option("select[name=kind]", "application")
+    clerk.set_input_files("input[name=file]", str(scan))
+    clerk.click("button:has-text('上传归档')")
+    expect(clerk.locator(".flash")).to_contain_text("归入案卷")
+    expect(clerk.locator("section.documents")).to_contain_text("申请书扫描件.pdf")
+    expect(clerk.locator("section.documents .hash")).to_contain_text(hashlib.sha256(scan.read_bytes()).hexdigest())
+
+    clerk.click("nav >> text=申请列表")
+    clerk.select_option("select[name=applicant_type]", "natural")
+    clerk.select_option("select[name=sort]", "newest")
+    clerk.click("button:has-text('筛选')")
+    expect(clerk.locator("table.cases")).to_contain_text(number)
+    shots.take(clerk, "cases")
+    clerk.goto(f"{site.url}/cases/{number}")
 
     take_action(clerk, "一次性告知补正", text="请补充申请人身份证明", days="15")
     expect(clerk.locator("h1")).to_contain_text("待补正")
