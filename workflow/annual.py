@@ -25,6 +25,7 @@ from workflow.report.model import (
     cell_key,
     empty_section3,
 )
+from workflow.report_cache import ReportCache, fingerprint
 from workflow.report_inputs import inputs_from_form, narrative_of, parse_inputs, section2_of
 
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # 条例 in force since 1 May 2008
@@ -109,12 +110,16 @@ def assemble(session: Session, agency_id: int, year: int, *, with_cells: bool = 
 
 
 def build_report(db: Database, *, actor_name: str | None, agency: str | None = None, year: int, today: date,
-                 with_cells: bool = False) -> AnnualReport:
-    """条例第五十条: the year's 政府信息公开工作年度报告, as at 31 December, with its identity checks."""
+                 with_cells: bool = False, cache: ReportCache | None = None) -> AnnualReport:
+    """条例第五十条: the year's 政府信息公开工作年度报告, as at 31 December, with its identity checks.
+    With `cache` (a server's), a report built before is reused while nothing it is built from has changed."""
     check_year(year, today)
     with db.unit_of_work() as session:
         agency_id, _ = _who(session, actor_name, agency)
-        return assemble(session, agency_id, year, with_cells=with_cells)
+        if cache is None:
+            return assemble(session, agency_id, year, with_cells=with_cells)
+        key = ("report", agency_id, year, with_cells, fingerprint(session, [agency_id], year))
+        return cache.get(key, lambda: assemble(session, agency_id, year, with_cells=with_cells))
 
 
 def _locked(lock: ReportLock, what: str) -> YearLocked:

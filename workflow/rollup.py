@@ -18,6 +18,7 @@ from workflow.appeal_mapping import mappings
 from workflow.db import Database
 from workflow.models import Agency, ReportLock
 from workflow.report.model import AnnualReport, CellCase, IdentityFailure, Table, empty_section3, empty_section4
+from workflow.report_cache import ReportCache, fingerprint
 
 __all__ = ["AgencyCell", "AgencyFigures", "Rollup", "rollup", "rollup_cell"]
 
@@ -119,12 +120,18 @@ def assemble_rollup(session: Session, year: int, agencies: list[Agency]) -> Roll
     return Rollup(report, parts)
 
 
-def rollup(db: Database, *, actor_name: str | None, year: int, today: date) -> Rollup:
-    """`ogi report YEAR --all-agencies`: the supervising office's (or platform admin's) roll-up of every agency."""
+def rollup(db: Database, *, actor_name: str | None, year: int, today: date,
+           cache: ReportCache | None = None) -> Rollup:
+    """`ogi report YEAR --all-agencies`: the supervising office's (or platform admin's) roll-up of every agency.
+    With `cache` (a server's), a roll-up built before is reused while nothing it is built from has changed."""
     check_year(year, today)
     with db.unit_of_work() as session:
         _, agencies = visible_agencies(session, actor_name, None, True)
-        return assemble_rollup(session, year, agencies)
+        if cache is None:
+            return assemble_rollup(session, year, agencies)
+        ids = [a.id for a in agencies if a.id is not None]
+        key = ("rollup", tuple(ids), year, fingerprint(session, ids, year))
+        return cache.get(key, lambda: assemble_rollup(session, year, agencies))
 
 
 @dataclass(frozen=True)

@@ -432,6 +432,28 @@ def test_a_head_enters_section_2_and_the_narrative_in_the_report_page(web: World
     assert "6" not in annual.build_report(web.db, actor_name="head", year=2025, today=DAY).narrative
 
 
+def test_the_report_page_is_reused_until_its_figures_change(web: World) -> None:
+    clerk = logged_in(web, "clerk")
+    first = register(clerk)
+    head = logged_in(web, "head")
+    cache = head.app.state.reports  # type: ignore[attr-defined]
+
+    def new_total(page: str) -> str:
+        found = re.search(r'/reports/2026/cells/new/total">(\d+)<', page)
+        return found[1] if found else "0"
+
+    assert new_total(head.get("/reports/2026").text) == "1" and (cache.hits, cache.misses) == (0, 1)
+    assert new_total(head.get("/reports/2026").text) == "1" and (cache.hits, cache.misses) == (1, 1)
+    register(clerk, "李四")  # a new case: the figures change, the page says so at once
+    assert new_total(head.get("/reports/2026").text) == "2" and cache.misses == 2
+    act(clerk, first, "submit_response", outcome="1", text="予以公开")
+    act(head, first, "approve_response")
+    page = head.get("/reports/2026").text
+    assert "/reports/2026/cells/1/total" in page and cache.misses == 3
+    head.post("/reports/2026/inputs", data={"narrative.overview": "总体情况", "csrf_token": token(page)})
+    assert "总体情况</textarea>" in head.get("/reports/2026").text and cache.misses == 4
+
+
 def test_the_supervising_office_reads_the_roll_up(web: World) -> None:
     admin.add_user(web.db, actor_name="admin", username="sup", role="supervisor")
     accounts.set_password(web.db, actor_name="admin", username="sup", password=PASSWORD)

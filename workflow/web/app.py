@@ -15,6 +15,7 @@ from workflow.calendar import local_today
 from workflow.case_files import FileStore, store_for
 from workflow.db import Database
 from workflow.errors import WorkflowError
+from workflow.report_cache import ReportCache
 from workflow.web import auth, calendar, manage, pages, reports
 from workflow.web.security import (
     SESSION_COOKIE,
@@ -38,6 +39,7 @@ def create_app(db: Database, *, secret_key: str | None = None, secure_cookies: b
     templates.env.globals["site"] = "政府信息公开申请办理"
     app.state.db, app.state.today, app.state.templates = db, today, templates
     app.state.files = files or store_for(db.url)
+    app.state.reports = ReportCache()  # 年报 pages of large agencies, rebuilt when their figures change
     app.add_middleware(SecurityHeaders)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_HOURS * 3600, same_site="lax",

@@ -41,10 +41,11 @@ def report(request: Request, account: Login, year: int) -> Response:
     db, today = db_of(request), today_of(request)
     agencies = None
     if _rolled(account):
-        summed = rollup.rollup(db, actor_name=account.username, year=year, today=today)
+        summed = rollup.rollup(db, actor_name=account.username, year=year, today=today, cache=request.app.state.reports)
         built, agencies = summed.report, summed.agencies
     else:
-        built = annual.build_report(db, actor_name=account.username, year=year, today=today)
+        built = annual.build_report(db, actor_name=account.username, year=year, today=today,
+                                    cache=request.app.state.reports)
     return render_page(request, "report.html", {
         "report": built, "year": year, "title": report_title(built), "grids": [section3_grid(built),
                                                                                 section4_grid(built)],
@@ -72,10 +73,11 @@ def report_cell(request: Request, account: Login, year: int, row: str, column: s
 def export(request: Request, account: Login, year: int, format: str = "xlsx") -> Response:
     db, today = db_of(request), today_of(request)
     if _rolled(account):
-        built = rollup.rollup(db, actor_name=account.username, year=year, today=today).report
+        built = rollup.rollup(db, actor_name=account.username, year=year, today=today,
+                              cache=request.app.state.reports).report
     else:
         built = annual.build_report(db, actor_name=account.username, year=year, today=today,
-                                    with_cells=format == "html")
+                                    with_cells=format == "html", cache=request.app.state.reports)
     body = render(built, format)
     name = f"report-{year}.{format}"
     return Response(body, media_type=MEDIA.get(format, "application/octet-stream"),
