@@ -40,6 +40,7 @@ from tests.bench import (
     stats_bench,
     sweep_bench,
     transfer_bench,
+    web_bench,
 )
 from tests.bench.common import Sizes, machine_info
 
@@ -55,12 +56,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.name} from this run")
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a smoke run; cannot write the docs)")
-    parser.add_argument("--only", choices=["cli", "registrations", "verify", "scale", "transfer"],
+    parser.add_argument("--only", choices=["cli", "registrations", "verify", "scale", "transfer", "web"],
                         help="run only this part: cli = (g) the command-line start-up; registrations = (h) "
                              "concurrent registrations; verify = (i) records as evidence (ogi verify, backup, "
                              "synchronous=FULL); scale = (j) 10⁶ cases: case pages, the sweep beside closed history, "
                              "delivery of a large outbox, the roll-up (fixtures cached under /tmp); "
-                             "transfer = (k) ogi export and ogi restore")
+                             "transfer = (k) ogi export and ogi restore; web = (l) the web workbench's pages "
+                             "on (j)'s platforms")
     parser.add_argument("--profile-top", type=int, default=0, metavar="N",
                         help="also print cProfile's N most expensive functions of the use case")
     args = parser.parse_args(argv)
@@ -191,6 +193,25 @@ def only_transfer(args: argparse.Namespace) -> int:
     return 0 if result.sound else 1
 
 
+def web(sizes: Sizes, workdir: Path) -> web_bench.WebResult:
+    """(l) at the given sizes."""
+    return web_bench.run(workdir, open_cases=sizes.scale_open, closed_cases=sizes.scale_closed,
+                         runs=sizes.scale_page_runs, say=_say)
+
+
+def only_web(args: argparse.Namespace) -> int:
+    """(l) alone: print it and, with --write-docs, rewrite its section of the docs."""
+    info = machine_info()
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        result = web(Sizes.quick() if args.quick else Sizes(), Path(tmp))
+    print(web_bench.text(result))
+    if args.write_docs:
+        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), web_bench.HEADING,
+                                              web_bench.markdown(result, info)), encoding="utf-8")
+        _say(f"wrote the (l) section of {DOC}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print, optionally write the docs; 1 if a baseline did different work than the engine."""
     args = _arguments(argv)
@@ -204,23 +225,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return only_scale(args)
     if args.only == "transfer":
         return only_transfer(args)
+    if args.only == "web":
+        return only_web(args)
     sizes = Sizes.quick() if args.quick else Sizes()
     results = measure(sizes, args.profile_top)
     with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
         records = evidence(sizes, Path(tmp))
     with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
         scaled = scale(sizes, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="ogi-bench-") as tmp:
+        pages = web(sizes, Path(tmp))
     print(report.text(results))
     print("\n" + report.evidence_text(records))
     print("\n" + scale_report.scale_text(scaled))
+    print("\n" + web_bench.text(pages))
     if args.profile_top > 0:
         print(f"\ncProfile of the use case, top {args.profile_top} functions by own time\n{results.profile.top}")
     if args.write_docs:
         document = report.replace_section(report.markdown(results), report.EVIDENCE_HEADING,
                                           report.evidence_markdown(records, results.machine, report.COMMAND
                                                                    + " --write-docs"))
-        DOC.write_text(report.replace_section(document, scale_report.SCALE_HEADING, scale_report.scale_markdown(
-            scaled, results.machine, report.COMMAND + " --write-docs")), encoding="utf-8")
+        document = report.replace_section(document, scale_report.SCALE_HEADING, scale_report.scale_markdown(
+            scaled, results.machine, report.COMMAND + " --write-docs"))
+        DOC.write_text(report.replace_section(document, web_bench.HEADING, web_bench.markdown(
+            pages, results.machine, report.COMMAND + " --write-docs")), encoding="utf-8")
         _say(f"wrote {DOC}")
     if not records.clean:
         _say("ERROR: ogi verify found problems in a database built through the engine")
