@@ -121,8 +121,8 @@ def _open_platform(path: Path, count: int, seed: int) -> None:
     users = [(a, a, clerk(a), "clerk", _STAMP) for a in range(1, AGENCIES + 1)]
     users += [(AGENCIES + a, a, f"head{a:02d}", "head", _STAMP) for a in range(1, AGENCIES + 1)]
     users += [(2 * AGENCIES + 1, None, SUPERVISOR, "supervisor", _STAMP)]
-    conn.executemany("INSERT INTO user (id, agency_id, username, display_name, role, active, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, 1, ?)", [(i, a, n, n, r, s) for i, a, n, r, s in users])
+    conn.executemany("INSERT INTO user (id, agency_id, username, display_name, role, active, created_at, "
+                     "failed_logins) VALUES (?, ?, ?, ?, ?, 1, ?, 0)", [(i, a, n, n, r, s) for i, a, n, r, s in users])
     indexes = _without_indexes(conn, ("application", "case_clock"))
     rng, cal = random.Random(seed), WorkingCalendar()
     seq: dict[tuple[int, int], int] = {}
