@@ -91,9 +91,8 @@ def _summary(agencies: list[AgencyFigures]) -> str:
 def assemble_rollup(session: Session, year: int, agencies: list[Agency]) -> Rollup:
     """The roll-up of `agencies` for `year`, read in the caller's transaction."""
     ids = [a.id for a in agencies if a.id is not None]
-    s3 = stats.section3_by_agency(session, year, ids)
+    s3, odd = stats.section3_and_anomalies_by_agency(session, year, ids)  # one pass over the applications
     s4 = stats.section4_by_agency(session, year, mappings(session, ids))
-    odd = stats.anomalies_by_agency(session, year, ids)
     locks = {(lk.agency_id, lk.year): lk for lk in session.exec(select(ReportLock).where(
         col(ReportLock.agency_id).in_(ids), col(ReportLock.year).in_([year - 1, year]))).all()}
     total3, total4, previous_total = empty_section3(), empty_section4(), empty_section3()

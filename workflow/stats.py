@@ -1,11 +1,12 @@
 """Annual statistics by SQL aggregation, as at 31 December (格式 表三、表四; SPEC §7, §8), and their identities."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -76,28 +77,73 @@ def section3(session: Session, agency_id: int, year: int) -> Table:
     return section3_by_agency(session, year, [agency_id]).get(agency_id) or empty_section3()
 
 
-def section3_by_agency(session: Session, year: int, agency_ids: Collection[int] | None = None) -> dict[int, Table]:
-    """表三 of each agency (of `agency_ids`, or of every agency), in one grouped query: the roll-up's source."""
-    sums = [func.sum(case((p, 1), else_=0)) for p in base_predicates(year).values()]
-    query = (sa_select(col(Application.agency_id), col(Application.applicant_type), col(Application.outcome), *sums)
-             .where(scope(year))
-             .group_by(col(Application.agency_id), col(Application.applicant_type), col(Application.outcome)))
+def _section3_query(year: int, agency_ids: Collection[int] | None,
+                    checks: Mapping[str, ColumnElement[bool]] | None = None) -> Select[*tuple[Any, ...]]:
+    """表三's grouped query (by agency, applicant type and outcome): the four base counts, then with `checks` a
+    conditional count of each check.
+
+    Without checks it reads the year's scope, where each base predicate alone decides its cell; with them it also
+    reads the rows a check finds outside the scope (inverted dates), so each cell counts by its whole row predicate
+    (the one `cell_cases` selects with) and such a row counts in no cell.
+    """
+    bases = base_predicates(year)
+    counted, rows = [bases[b] for b in _BASES], scope(year)
+    if checks is not None:
+        counted = [row_predicate(b, year) for b in _BASES] + list(checks.values())
+        rows = or_(rows, *checks.values())
+    query: Select[*tuple[Any, ...]] = sa_select(
+        col(Application.agency_id), col(Application.applicant_type), col(Application.outcome),
+        *(func.sum(case((p, 1), else_=0)) for p in counted))
+    query = query.where(rows).group_by(col(Application.agency_id), col(Application.applicant_type),
+                                       col(Application.outcome))
     if agency_ids is not None:
         query = query.where(col(Application.agency_id).in_(list(agency_ids)))
+    return query
+
+
+def _add_row(tables: dict[int, Table], agency_id: int, applicant_type: str, outcome: str | None,
+             counts: Sequence[int | None]) -> None:
+    """One result row of `_section3_query` (its four cells) into its agency's table."""
+    table = tables.get(agency_id)
+    if table is None:  # not setdefault: an empty table per result row was a tenth of a roll-up's time
+        table = tables[agency_id] = empty_section3()
+    # Unknown types and outcomes still count in 总计: the identities then show them instead of losing them.
+    columns = ("total", applicant_type) if applicant_type in APPLICANT_COLUMNS else ("total",)
+    for base, n in zip(_BASES, counts, strict=True):
+        for c in columns:
+            table[base][c] += int(n or 0)
+    if outcome in OUTCOME_KEYS:
+        for c in columns:
+            table[outcome][c] += int(counts[2] or 0)
+
+
+def section3_by_agency(session: Session, year: int, agency_ids: Collection[int] | None = None) -> dict[int, Table]:
+    """表三 of each agency (of `agency_ids`, or of every agency), in one grouped query over the year's scope."""
     tables: dict[int, Table] = {}
-    for agency_id, applicant_type, outcome, *counts in session.connection().execute(query).all():
-        table = tables.get(agency_id)
-        if table is None:  # not setdefault: an empty table per result row was a tenth of a roll-up's time
-            table = tables[agency_id] = empty_section3()
-        # Unknown types and outcomes still count in 总计: the identities then show them instead of losing them.
-        columns = ("total", applicant_type) if applicant_type in APPLICANT_COLUMNS else ("total",)
-        for base, n in zip(_BASES, counts, strict=True):
-            for c in columns:
-                table[base][c] += int(n or 0)
-        if outcome in OUTCOME_KEYS:
-            for c in columns:
-                table[outcome][c] += int(counts[2] or 0)
+    for agency_id, applicant_type, outcome, *counts in session.connection().execute(
+            _section3_query(year, agency_ids)).all():
+        _add_row(tables, agency_id, applicant_type, outcome, counts)
     return tables
+
+
+def section3_and_anomalies_by_agency(session: Session, year: int, agency_ids: Collection[int] | None = None
+                                     ) -> tuple[dict[int, Table], dict[int, list[IdentityFailure]]]:
+    """表三 and the data checks (`anomalies`) of each agency in one pass over its applications: the roll-up's source.
+
+    The same cells as `section3_by_agency` and the same check counts as `anomalies_by_agency`, from one grouped
+    query instead of two scans (see `_section3_query`).
+    """
+    checks = _anomaly_checks(year)
+    query = _section3_query(year, agency_ids, checks)
+    tables: dict[int, Table] = {}
+    found: dict[int, list[int]] = {}
+    for agency_id, applicant_type, outcome, *counts in session.connection().execute(query).all():
+        _add_row(tables, agency_id, applicant_type, outcome, counts[:len(_BASES)])
+        hits = counts[len(_BASES):]
+        if any(hits):
+            found[agency_id] = [a + int(n or 0) for a, n in zip(found.get(agency_id, [0] * len(hits)), hits,
+                                                                strict=True)]
+    return tables, _anomaly_failures(session, checks, found)
 
 
 def _appeal_decided(year: int) -> ColumnElement[bool]:
@@ -208,20 +254,27 @@ def anomalies(session: Session, agency_id: int, year: int) -> list[IdentityFailu
     return anomalies_by_agency(session, year, [agency_id]).get(agency_id, [])
 
 
+def _check_counts(checks: Mapping[str, ColumnElement[bool]]) -> list[ColumnElement[int]]:
+    return [func.sum(case((predicate, 1), else_=0)) for predicate in checks.values()]
+
+
 def anomalies_by_agency(session: Session, year: int, agency_ids: Collection[int]) -> dict[int, list[IdentityFailure]]:
     """`anomalies` of many agencies in one pass over their cases (each check a conditional count, grouped by
-    agency): the roll-up's 50 agencies cost one scan, not four per check; only an agency a check finds has its
-    case numbers read."""
-    found: dict[int, list[IdentityFailure]] = {}
+    agency); only an agency a check finds has its case numbers read."""
     checks = _anomaly_checks(year)
-    counts = [func.sum(case((predicate, 1), else_=0)) for predicate in checks.values()]
     hits = session.connection().execute(
-        sa_select(col(Application.agency_id), *counts)
+        sa_select(col(Application.agency_id), *_check_counts(checks))
         .where(col(Application.agency_id).in_(list(agency_ids)), or_(*checks.values()))
         .group_by(col(Application.agency_id))).all()
-    for row in hits:
-        agency_id: int = row[0]
-        for (rule, predicate), n in zip(checks.items(), row[1:], strict=True):
+    return _anomaly_failures(session, checks, {row[0]: [int(n or 0) for n in row[1:]] for row in hits})
+
+
+def _anomaly_failures(session: Session, checks: Mapping[str, ColumnElement[bool]],
+                      counts: Mapping[int, Sequence[int]]) -> dict[int, list[IdentityFailure]]:
+    """Each agency's failed checks (`counts`: agency → cases each check found), naming up to 20 of the cases."""
+    found: dict[int, list[IdentityFailure]] = {}
+    for agency_id, row in counts.items():
+        for (rule, predicate), n in zip(checks.items(), row, strict=True):
             if not n:
                 continue
             numbers = session.exec(select(col(Application.number)).where(

@@ -21,7 +21,8 @@ from workflow.cli import app
 from workflow.errors import InputError, NotFound, TransitionNotAllowed
 from workflow.inputs import ActionInput, ApplicationCreate
 from workflow.ledger import import_applications
-from workflow.models import CalendarDay
+from workflow.models import Agency, Application, CalendarDay
+from workflow.report.model import IdentityFailure
 
 MAR = date(2026, 3, 2)  # a Monday
 TODAY = date(2026, 3, 20)
@@ -250,6 +251,47 @@ def test_the_roll_up_is_the_sum_of_the_agencies_own_reports(platform: World) -> 
     with pytest.raises(TransitionNotAllowed):
         rollup.rollup(platform.db, actor_name="east_admin", year=2026, today=AFTER_YEAR)
     json.dumps(summed, ensure_ascii=False)  # the JSON output is serialisable as is
+
+
+def test_the_roll_up_reports_every_agencys_data_checks_as_its_own_report_does(platform: World) -> None:
+    made = {code: [receive(platform, clerk, name=f"{code}{i}") for i in range(3)]
+            for code, clerk in (("main", "clerk"), ("east", "east_clerk"), ("west", "west_clerk"))}
+    for code, clerk, head in (("main", "clerk", "head"), ("east", "east_clerk", "east_head")):
+        for number in made[code][:2]:
+            conclude(platform, number, MAR, clerk, head)
+    broken = {  # inverted dates outside 2026's scope (received after it, concluded before it) are found too
+        ("west", 0): {"received_on": date(2027, 1, 5), "concluded_on": date(2026, 12, 1), "outcome": "9.9",
+                      "state": "concluded"},
+        ("west", 1): {"state": "concluded"},
+        ("east", 0): {"received_on": date(2026, 5, 4), "concluded_on": date(2025, 12, 1)},
+        ("east", 2): {"concluded_on": date(2026, 2, 2)},
+        ("main", 0): {"state": "received"},
+    }
+    with platform.db.unit_of_work() as session:
+        for (code, i), change in broken.items():
+            agency = session.exec(select(Agency).where(Agency.code == code)).one()
+            row = session.exec(select(Application).where(Application.agency_id == agency.id,
+                                                         Application.number == made[code][i])).one()
+            for key, value in change.items():
+                setattr(row, key, value)
+
+    def odd(checks: list[IdentityFailure]) -> list[tuple[str, str]]:
+        return [(c.rule, c.detail) for c in checks if c.rule.startswith("数据异常")]
+
+    summed = {a.code: a for a in rollup.rollup(platform.db, actor_name="sup", year=2026, today=AFTER_YEAR).agencies}
+    for code, clerk in (("main", "clerk"), ("east", "east_clerk"), ("west", "west_clerk")):
+        own = annual.build_report(platform.db, actor_name=clerk, year=2026, today=AFTER_YEAR)
+        assert odd(summed[code].checks) == odd(own.checks), code
+        assert summed[code].section3 == own.section3, code
+    assert odd(summed["east"].checks) == [
+        ("数据异常：办结日期早于收到日期", f"案件 {made['east'][0]}、{made['east'][2]}"),
+        ("数据异常：已办结但办理结果代码无效", f"案件 {made['east'][2]}"),
+        ("数据异常：有办结日期但状态不是已办结", f"案件 {made['east'][2]}")]
+    assert odd(summed["west"].checks) == [
+        ("数据异常：办结日期早于收到日期", f"案件 {made['west'][0]}"),
+        ("数据异常：已办结但办理结果代码无效", f"案件 {made['west'][0]}"),
+        ("数据异常：状态为已办结但没有办结日期", f"案件 {made['west'][1]}")]
+    assert [r for r, _ in odd(summed["main"].checks)] == ["数据异常：有办结日期但状态不是已办结"]
 
 
 def ogi(world: World, *args: str, as_: str | None = None, code: int = 0) -> Any:
