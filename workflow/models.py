@@ -65,6 +65,9 @@ class User(SQLModel, table=True):
     password_set_at: datetime | None = None
     failed_logins: int = 0
     locked_until: datetime | None = None
+    # 提醒: every alert up to this id is read by the user (「全部标为已读」); later ones are marked one by one
+    # (alert_read).
+    alerts_read_through: int | None = None
 
 
 _APPLICATION_VERSION = Column("version", Integer, nullable=False)
@@ -209,10 +212,13 @@ class CalendarYear(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """A reminder or overdue alert raised by a sweep; the key makes each alert exist once, whoever raises it."""
 
-    __table_args__ = (UniqueConstraint("application_id", "key"),)  # also the index for a case's alerts
+    # The unique key is also the index for a case's alerts; an agency's inbox (提醒, newest first) is read along
+    # (agency, id), so that it costs the same however many other cases and agencies the platform has.
+    __table_args__ = (UniqueConstraint("application_id", "key"), Index("ix_alert_agency", "agency_id", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id")
+    agency_id: int = Field(foreign_key="agency.id")  # the case's agency (a case never changes agency)
     key: str = Field(max_length=120)
     clock: str = Field(max_length=32)
     kind: str = Field(max_length=16)  # reminder, overdue, escalation

@@ -4,19 +4,18 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, exists, func
+from sqlmodel import Session, col, select
 
 from notifications.policy import ALERT_KIND_LABELS
 from states.clocks import RULES, ClockKind
 from workflow.actors import visible_agencies
 from workflow.alerts import expired_periods
-from workflow.bulk import table_of
 from workflow.calendar import local_time
 from workflow.calendar_store import load_calendar
 from workflow.db import Database
 from workflow.errors import InputError, NotFound
-from workflow.models import Alert, AlertQueue, AlertRead, Application, Delivery, SweepRun, utcnow
+from workflow.models import Alert, AlertQueue, AlertRead, Application, Delivery, SweepRun, User, utcnow
 
 DELIVERY_STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 UNFINISHED = timedelta(hours=1)  # a sweep still unfinished this long after its start was most likely killed
@@ -35,11 +34,12 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, li
         if unread and reader is None:
             raise InputError("--unread 需要用 --as（或环境变量 OGI_USER）指定你是谁：每个用户标记自己读过的提醒")
         codes = {a.id: a.code for a in visible}
-        query = (select(Alert, col(Application.number), col(Application.agency_id))
+        through = _read_through(session, reader)
+        query = (select(Alert, col(Application.number), col(Alert.agency_id))
                  .join(Application, col(Application.id) == col(Alert.application_id))
                  .order_by(col(Alert.id).desc()).limit(limit))
-        if not all_agencies:
-            query = query.where(col(Application.agency_id).in_(list(codes)))
+        if not all_agencies:  # along ix_alert_agency (agency, id), newest first
+            query = query.where(col(Alert.agency_id).in_(list(codes)))
         if pending or failed:
             states = (["pending", "sending"] if pending else []) + (["failed"] if failed else [])
             wanted: ColumnElement[bool] = col(Alert.id).in_(
@@ -47,12 +47,14 @@ def list_alerts(db: Database, *, pending: bool = False, failed: bool = False, li
             if pending:  # an alert not fanned out yet is pending on every channel
                 wanted = wanted | col(Alert.id).in_(select(AlertQueue.alert_id))
             query = query.where(wanted)
-        if unread:
-            query = query.where(~col(Alert.id).in_(select(AlertRead.alert_id).where(AlertRead.user_id == reader)))
+        if unread:  # newer than the user's 「全部标为已读」 and not read one by one since
+            query = query.where(col(Alert.id) > through, ~exists().where(
+                col(AlertRead.alert_id) == col(Alert.id), col(AlertRead.user_id) == reader))
         rows = session.exec(query).all()
         ids = [a.id for a, _, _ in rows]
         read = set(session.exec(select(AlertRead.alert_id).where(
             AlertRead.user_id == reader, col(AlertRead.alert_id).in_(ids))).all()) if reader is not None else set()
+        read |= {i for i in ids if i is not None and i <= through} if reader is not None else set()
         queued = set(session.exec(select(AlertQueue.alert_id).where(col(AlertQueue.alert_id).in_(ids))).all())
         deliveries: dict[int, list[dict[str, Any]]] = {}
         for d in session.exec(select(Delivery).where(col(Delivery.alert_id).in_(ids)).order_by(col(Delivery.id))):
@@ -77,24 +79,37 @@ def mark_read(db: Database, *, actor_name: str | None, alert_ids: Collection[int
         actor, visible = visible_agencies(session, actor_name, agency, all_agencies)
         if actor is None or actor.user_id is None:
             raise InputError("标记已读需要用 --as（或环境变量 OGI_USER）指定你是谁：每个用户标记自己读过的提醒")
-        seen = select(Alert.id).join(Application, col(Application.id) == col(Alert.application_id))
+        user = session.get(User, actor.user_id)
+        assert user is not None
+        through = user.alerts_read_through or 0
+        seen = select(Alert.id)
         if not all_agencies:
-            seen = seen.where(col(Application.agency_id).in_([a.id for a in visible]))
-        if alert_ids is not None:
-            wanted = set(alert_ids)
-            found = set(session.exec(seen.where(col(Alert.id).in_(wanted))).all())
-            missing = sorted(wanted - found)
-            if missing:
-                raise NotFound(f"没有编号为 {'、'.join(map(str, missing))} 的提醒（或不属于你所在的机关）")
-            seen = seen.where(col(Alert.id).in_(wanted))
-        # One INSERT … SELECT of the alerts not yet marked: marking a large inbox read holds no rows in Python.
-        unmarked = seen.add_columns(literal(actor.user_id), literal(utcnow(), type_=table_of(AlertRead).c.read_at.type))
-        unmarked = unmarked.where(~exists().where(col(AlertRead.alert_id) == col(Alert.id),
-                                                  col(AlertRead.user_id) == actor.user_id))
-        marked = session.connection().execute(
-            insert(AlertRead).from_select(["alert_id", "user_id", "read_at"], unmarked)
-            .returning(col(AlertRead.alert_id))).all()  # counted by RETURNING: psycopg reports no rowcount here
-        return len(marked)
+            seen = seen.where(col(Alert.agency_id).in_([a.id for a in visible]))
+        unmarked = seen.where(col(Alert.id) > through, ~exists().where(
+            col(AlertRead.alert_id) == col(Alert.id), col(AlertRead.user_id) == actor.user_id))
+        if alert_ids is None:  # 「全部标为已读」: one mark on the user, however many alerts it covers
+            count = session.exec(select(func.count()).select_from(unmarked.subquery())).one()
+            newest = session.exec(select(func.max(Alert.id))).one()
+            if newest is not None and newest > through:
+                user.alerts_read_through = newest
+                session.add(user)
+            return int(count)
+        wanted = set(alert_ids)
+        found = set(session.exec(seen.where(col(Alert.id).in_(wanted))).all())
+        missing = sorted(wanted - found)
+        if missing:
+            raise NotFound(f"没有编号为 {'、'.join(map(str, missing))} 的提醒（或不属于你所在的机关）")
+        fresh = sorted(i for i in session.exec(unmarked.where(col(Alert.id).in_(wanted))).all() if i is not None)
+        session.add_all(AlertRead(alert_id=i, user_id=actor.user_id) for i in fresh)
+        return len(fresh)
+
+
+def _read_through(session: Session, user_id: int | None) -> int:
+    """The id up to which the user has marked every alert read (0: none)."""
+    if user_id is None:
+        return 0
+    user = session.get(User, user_id)
+    return (user.alerts_read_through or 0) if user is not None else 0
 
 
 def retry_failed(db: Database) -> int:

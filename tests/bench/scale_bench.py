@@ -214,7 +214,8 @@ def _outbox(db: Database, deliveries: int) -> None:
              "version": 1, "provisional": False, "urgency": "1", "created_at": stamp, "updated_at": stamp}
             for i in range(1, cases + 1)])
         bulk_insert(conn, table_of(Alert), [
-            {"id": i, "application_id": 1 + i % cases, "key": f"response:reminder:{i}", "clock": "response",
+            {"id": i, "application_id": 1 + i % cases, "agency_id": 1, "key": f"response:reminder:{i}",
+             "clock": "response",
              "kind": "reminder", "due_on": date(2025, 6, 20), "fire_on": date(2025, 6, 13),
              "raised_on": date(2025, 6, 13), "raised_at": stamp, "recipients": ["clerk01"],
              "message": f"案件 2025-{1 + i % cases:04d}（张三）答复期限将于 2025-06-20 届满，还有 5 个工作日"}

@@ -42,7 +42,7 @@ AGENCIES = 50
 BIG = 1  # the agency holding half the cases
 SUPERVISOR = "sup"
 POLICY: AlertPolicy = replace(DEFAULT_POLICY, channels=("inbox",))
-FIXTURE_VERSION = "1"
+FIXTURE_VERSION = "2"
 _STAMP = "2025-06-13 00:00:00.000000"
 _FIRST_CLOSED = date(2022, 1, 3)
 _LAST_CLOSED = SWEEP_DAY - timedelta(days=62)  # received before the open cases
@@ -53,8 +53,8 @@ _APP = ("INSERT INTO application (id, agency_id, number, applicant_name, applica
         "?, ?)")
 _CLOCK = ("INSERT INTO case_clock (application_id, kind, start_on, due_on, status, provisional) "
           "VALUES (?, ?, ?, ?, ?, 0)")
-_ALERT = ("INSERT INTO alert (id, application_id, key, clock, kind, due_on, fire_on, raised_on, raised_at, recipients, "
-          "message) VALUES (?, ?, ?, 'response', 'reminder', ?, ?, ?, ?, ?, ?)")
+_ALERT = ("INSERT INTO alert (id, application_id, agency_id, key, clock, kind, due_on, fire_on, raised_on, raised_at, "
+          "recipients, message) VALUES (?, ?, ?, ?, 'response', 'reminder', ?, ?, ?, ?, ?, ?)")
 _DELIVERY = ("INSERT INTO delivery (alert_id, channel, recipient, status, attempts, next_attempt_at, sent_at) "
              "VALUES (?, 'inbox', ?, 'sent', 1, ?, ?)")
 
@@ -175,7 +175,7 @@ def _closed_rows(count: int, first_id: int, first_alert: int, seed: int,
                    cal.add_working_days(received, 7).isoformat(), ClockStatus.CLOSED.value)]
         fire = cal.working_days_before(due, 5).isoformat()
         stamp = f"{fire} 01:00:00.000000"
-        alert = (alert_id, app_id, f"response:reminder:{due.isoformat()}:5", due.isoformat(), fire, fire, stamp,
+        alert = (alert_id, app_id, agency, f"response:reminder:{due.isoformat()}:5", due.isoformat(), fire, fire, stamp,
                  f'["{clerk(agency)}"]', f"案件 {app[2]}（张三）答复期限将于 {due} 届满，还有 5 个工作日")
         yield app, clocks, alert, (alert_id, clerk(agency), stamp, stamp)
 

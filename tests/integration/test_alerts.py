@@ -294,10 +294,10 @@ def test_an_alert_written_twice_is_stored_queued_and_reported_once(world: World)
     """Two processes offering the same keys: the second write creates nothing and reports nothing."""
     number = world.receive(D("2025-09-10"))
     with world.db.unit_of_work() as session:
-        app_id = session.exec(select(Application.id)).one()
-    part = [({"application_id": app_id, "key": "response:reminder:2025-10-09:5", "clock": "response",
-              "kind": "reminder", "due_on": D("2025-10-09"), "fire_on": D("2025-09-26"), "raised_on": D("2025-09-26"),
-              "recipients": ["clerk"], "message": "提醒"}, number)]
+        app_id, agency_id = session.exec(select(Application.id, Application.agency_id)).one()
+    part = [({"application_id": app_id, "agency_id": agency_id, "key": "response:reminder:2025-10-09:5",
+              "clock": "response", "kind": "reminder", "due_on": D("2025-10-09"), "fire_on": D("2025-09-26"),
+              "raised_on": D("2025-09-26"), "recipients": ["clerk"], "message": "提醒"}, number)]
     with world.db.unit_of_work() as session:
         first = due._write_alerts(session.connection(), part, outbox.utcnow())
     with world.db.unit_of_work() as session:

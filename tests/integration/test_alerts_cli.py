@@ -123,4 +123,8 @@ def test_alerts_read_marks_them_for_the_acting_user_only(ogi: Ogi, monkeypatch: 
     assert "请写出要标为已读的提醒编号，或用 --all" in ogi("alerts", "read", ok=False).output
     assert f"已将 {len(unread) - 1} 条提醒标为已读" in ogi("alerts", "read", "--all").stdout
     assert ogi.json("alerts", "list", "--unread") == []
+    assert all(a["read"] for a in ogi.json("alerts", "list"))
+    later = receive(ogi, "2025-04-07")
+    ogi("alerts", "sweep", today="2025-05-12")  # alerts raised after 「全部标为已读」 are unread
+    assert later in {a["number"] for a in ogi.json("alerts", "list", "--unread")}
     assert "--unread 需要用 --as" in ogi("alerts", "list", "--unread", as_=None, ok=False).output

@@ -29,7 +29,7 @@ from notifications.channels import InboxChannel
 from notifications.policy import DEFAULT_POLICY
 from tests.integration.conftest import postgres_database
 from tests.integration.test_calendar_cli import NOTICE_2027
-from workflow import admin, agencies, alerts, appeal_mapping, cases, queries
+from workflow import admin, agencies, alerts, appeal_mapping, cases, monitor, queries
 from workflow.db import Database
 from workflow.demo import build_demo
 from workflow.errors import InputError
@@ -86,6 +86,9 @@ def _enrich(db: Database, workdir: Path) -> None:
     cases.register(db, actor_name="admin", agency="main", data=late, today=TODAY)  # a locked year: a locked_change
     alerts.sweep(db, today=TODAY, policy=DEFAULT_POLICY, channels={"inbox": InboxChannel()})  # "log" fails: an error
     alerts.raise_alerts(db, today=date(2026, 11, 24), policy=DEFAULT_POLICY)  # raised, not yet fanned out
+    first = monitor.list_alerts(db, actor_name="zhang", limit=1)
+    monitor.mark_read(db, actor_name="zhang", alert_ids=[first[0]["id"]])  # an alert read: an alert_read row
+    monitor.mark_read(db, actor_name="li", alert_ids=None)  # 「全部标为已读」: the user's read-through mark
 
 
 @pytest.fixture(scope="module")

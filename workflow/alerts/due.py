@@ -221,8 +221,8 @@ def _raise_alerts(db: Database, *, today: date, policy: AlertPolicy, chunk: int)
                 recipients = people[who] = _recipients(case, alert.recipients, assignees, heads)
             if not recipients:
                 continue  # nobody to tell (e.g. no active assignee): keep the key free for a later sweep
-            new.append(({"application_id": case.id, "key": key, "clock": alert.clock, "kind": alert.kind,
-                         "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
+            new.append(({"application_id": case.id, "agency_id": case.agency_id, "key": key, "clock": alert.clock,
+                         "kind": alert.kind, "due_on": alert.due_on, "fire_on": alert.fire_on, "raised_on": today,
                          "recipients": recipients,  # a tuple: hashable, stored as the same JSON list
                          "message": _message(case, alert, when)}, case.number))
     # Each chunk then spans a narrow range of cases, which is how its rows are found again below.
