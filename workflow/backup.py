@@ -73,7 +73,7 @@ def backup(db: Database, target: Path, *, force: bool = False) -> BackupResult:
         else:
             os.link(partial, target)  # fails if the file appeared meanwhile: never overwrite without --force
             partial.unlink()
-        _sync_directory(target.parent)
+        sync_directory(target.parent)
     except sqlite3.Error as exc:
         raise WorkflowError(f"备份失败：{exc}") from exc
     except FileExistsError:
@@ -88,8 +88,9 @@ def backup(db: Database, target: Path, *, force: bool = False) -> BackupResult:
     return BackupResult(target, target.stat().st_size, *counts)
 
 
-def _sync_directory(folder: Path) -> None:
-    """Make the new directory entry durable too (a power cut right after must not lose the backup's name)."""
+def sync_directory(folder: Path) -> None:
+    """Make a new directory entry durable too (a power cut right after must not lose the file's name): after the
+    rename of a backup (ogi backup) or an export (ogi export)."""
     with suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:

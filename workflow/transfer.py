@@ -30,7 +30,7 @@ from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, selec
 from sqlalchemy.types import JSON, Boolean, Date, DateTime, Float, Integer, String, TypeDecorator, TypeEngine
 from sqlmodel import SQLModel
 
-from workflow.backup import refuse_target
+from workflow.backup import refuse_target, sync_directory
 from workflow.db import PRIVATE, Database
 from workflow.errors import InputError, WorkflowError
 from workflow.progress import Progress, silent
@@ -269,11 +269,3 @@ def export(db: Database, target: Path, *, with_secrets: bool = False, force: boo
     return ExportResult(target, out.size, counts, with_secrets, left_out)
 
 
-def sync_directory(folder: Path) -> None:
-    """Make a new directory entry durable (a power cut right after must not lose the file's name)."""
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
