@@ -206,7 +206,7 @@ def _outbox(db: Database, deliveries: int) -> None:
         bulk_insert(conn, table_of(Agency), [{"id": 1, "code": "a01", "name": "基准局", "pause_on_fee": True,
                                               "pause_on_reasons": True, "created_at": stamp}])
         bulk_insert(conn, table_of(User), [{"id": 1, "agency_id": 1, "username": "clerk01", "display_name": "c",
-                                            "role": "clerk", "active": True, "created_at": stamp}])
+                                            "role": "clerk", "active": True, "created_at": stamp, "failed_logins": 0}])
         cases = 1000
         bulk_insert(conn, table_of(Application), [
             {"id": i, "agency_id": 1, "number": f"2025-{i:04d}", "applicant_name": "张三", "applicant_type": "natural",
