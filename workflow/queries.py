@@ -166,7 +166,8 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
               limit: int | None = None, closed: bool = True, mine: bool = False,
               search: str | None = None, agency: str | None = None, all_agencies: bool = False,
               after: str | None = None, count: bool = True, applicant_type: str | None = None,
-              year: int | None = None, assignee: str | None = None, sort: str = "urgency") -> CasePage:
+              year: int | None = None, assignee: str | None = None, sort: str = "urgency",
+              count_cap: int = COUNT_CAP) -> CasePage:
     """Cases sorted by urgency (overdue first, then by next due date; or by `sort`: case_order.SORTS);
     concluded cases last, or left out unless `closed` (or asked for by `state`). `mine`: assigned to the acting
     user; `assignee`: to that user; `search`: in the number, the applicant and the request text;
@@ -177,7 +178,8 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
     event, i.e. the lapses a clerk can still check and undo (`undo_lapse_*`), latest first.
 
     A page is found by key (`after`: the `next_cursor` of the page before) along an index on the stored sort
-    key (workflow/case_order.py), and each row carries the clocks of its own case. `count=False` skips the total.
+    key (workflow/case_order.py), and each row carries the clocks of its own case. `count=False` skips the total;
+    it is counted up to `count_cap` (beyond, `total` is `count_cap` + 1: "more than").
     """
     if state is not None and state not in {s.value for s in State}:
         raise InputError(f"未知的状态 {state!r}；可选：{'、'.join(State)}")
@@ -196,7 +198,7 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
         calendar = load_calendar(session)
         where = _conditions(session, list(codes), today, state=state, closed=closed, lapsed=lapsed,
                             all_agencies=all_agencies, user_id=actor.user_id if mine and actor else None,
-                            search=search)
+                            search=search, by_urgency=sort == "urgency")
         if assignee is not None and assignee.strip():
             where.append(col(Application.assignee_id) == _assignee_id(session, assignee.strip(), list(codes)))
         if applicant_type is not None:
@@ -207,9 +209,9 @@ def case_page(db: Database, *, actor_name: str | None, today: date, state: str |
             where.append(col(Application.next_due_on) < today)
         if due_within is not None:
             where.append(col(Application.next_due_on) <= calendar.add_working_days(today, due_within))
-        # Counted up to COUNT_CAP + 1 rows: an exact count of 10⁵ open cases costs more than the page itself.
+        # Counted up to count_cap + 1 rows: an exact count of 10⁵ open cases costs more than the page itself.
         total = session.exec(select(func.count()).select_from(
-            sa_select(col(Application.id)).where(*where).limit(COUNT_CAP + 1).subquery())).one() if count else -1
+            sa_select(col(Application.id)).where(*where).limit(count_cap + 1).subquery())).one() if count else -1
         query = sa_select(*_LISTED).where(*where).order_by(*(c.desc() if down else c for c, down in order))
         if position is not None:
             query = query.where(case_order.after(order, position))
@@ -293,8 +295,10 @@ def _assignee_id(session: Session, username: str, agency_ids: list[int | None]) 
 
 def _conditions(session: Session, agency_ids: list[int | None], today: date, *, state: str | None, closed: bool,
                 lapsed: bool, all_agencies: bool, user_id: int | None,
-                search: str | None) -> list[ColumnElement[bool]]:
-    """The WHERE terms of the case list, shaped so that the sort key's index serves them."""
+                search: str | None, by_urgency: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE terms of the case list, shaped so that the order's index serves them: open or concluded is said
+    by the urgency key's range for the urgency order, by the state for the receipt order (else a planner enters
+    the urgency index for the range and sorts every open case by receipt)."""
     where: list[ColumnElement[bool]] = []
     scoped = col(Application.agency_id) == agency_ids[0] if len(agency_ids) == 1 else \
         col(Application.agency_id).in_(agency_ids)
@@ -308,10 +312,12 @@ def _conditions(session: Session, agency_ids: list[int | None], today: date, *, 
     open_values = [s.value for s in OPEN_STATES]
     if state is not None:
         where.append(col(Application.state) == state)
-        where.append(col(Application.urgency) < case_order.OPEN_BELOW if state in open_values
-                     else col(Application.urgency) >= case_order.OPEN_BELOW)
-    elif not closed and not lapsed:
-        where.append(col(Application.urgency) < case_order.OPEN_BELOW)  # the open cases (the key says so)
+        if by_urgency:
+            where.append(col(Application.urgency) < case_order.OPEN_BELOW if state in open_values
+                         else col(Application.urgency) >= case_order.OPEN_BELOW)
+    elif not closed and not lapsed:  # the open cases
+        where.append(col(Application.urgency) < case_order.OPEN_BELOW if by_urgency
+                     else col(Application.state).in_(open_values))
     if user_id is not None:
         where.append(col(Application.assignee_id) == user_id)
     if search is not None and search.strip():
