@@ -114,6 +114,12 @@ def test_a_case_from_receipt_to_a_signed_off_response(browser: Browser, site: Si
     saved = tmp_path / "response.docx"
     download.value.save_as(saved)
     assert saved.read_bytes()[:2] == b"PK" and number in download.value.suggested_filename
+    clerk.click("nav >> text=提醒")
+    expect(clerk.locator("h1")).to_contain_text("提醒")
+    shots.take(clerk, "alerts")
+    clerk.click("text=修改密码")
+    expect(clerk.locator("input[name=new]")).to_be_visible()
+    shots.take(clerk, "password")
     clerk.goto(f"{site.url}/cases/{number}/letters/response")
     expect(clerk.locator("body")).to_contain_text("测试市人民政府")  # the body named in the agency's settings
     shots.take(clerk, "letter-response")
@@ -163,3 +169,6 @@ def test_a_calendar_import_with_its_preview(browser: Browser, site: Site, shots:
     shots.take(platform, "calendar-2027")
     platform.click("nav >> text=管理")
     shots.take(platform, "admin")
+    platform.click("nav >> text=督办")
+    expect(platform.locator("h1")).to_contain_text("督办")
+    shots.take(platform, "supervise")
