@@ -87,24 +87,26 @@ def parse_inputs(text: str) -> dict[str, Any]:
 
 
 def inputs_from_form(fields: Mapping[str, str]) -> dict[str, Any]:
-    """The web's 填报 form (fields `s2.<block>.<row>.<field>` and `narrative.<key>`) as stored data, checked
-    by the same rules as the TOML file; an empty box is a figure not entered."""
-    raw: dict[str, Any] = {"section2": {}, "narrative": {}}
+    """The web's 填报 form (fields `s2.<block>.<row>.<field>` and `narrative.<key>`) as stored data, each figure
+    checked by the same rule as the TOML file's (`_figure`) and named by the table's own labels; an empty box is
+    a figure not entered."""
+    section2: dict[str, dict[str, dict[str, int | str]]] = {}
+    narrative: dict[str, str] = {}
     for name, value in fields.items():
         text = value.strip()
-        if name.startswith("s2.") and text:
-            parts = name.split(".")
-            if len(parts) != 4:
-                raise InputError(f"未知的填报项 {name}")
-            _, block, row, field = parts
-            figure: Any = text if field in DECIMAL_FIELDS else int(text) if text.isdigit() else text
-            if not isinstance(figure, int) and field not in DECIMAL_FIELDS:
-                label = dict(_BLOCKS[block].rows).get(row, row) if block in _BLOCKS else row
-                raise InputError(f"{label}的「{field}」应为不小于 0 的整数，填写的是 {text!r}")
-            raw["section2"].setdefault(block, {}).setdefault(row, {})[field] = figure
-        elif name.startswith("narrative."):
-            raw["narrative"][name.removeprefix("narrative.")] = text
-    return {"section2": _section2(raw["section2"]), "narrative": _narrative(raw["narrative"])}
+        if name.startswith("narrative."):
+            narrative[name.removeprefix("narrative.")] = text
+            continue
+        _, block_key, row_key, field = (name.split(".") + ["", "", ""])[:4]
+        block = _BLOCKS.get(block_key)
+        rows = dict(block.rows) if block else {}
+        if block is None or row_key not in rows or field not in block.fields or name.count(".") != 3:
+            raise InputError(f"未知的填报项 {name}")
+        if text:
+            where = f"{block.caption}「{rows[row_key]}」的{block.header[block.fields.index(field) + 1]}"
+            entered: int | str = int(text) if text.isdigit() and field not in DECIMAL_FIELDS else text
+            section2.setdefault(block_key, {}).setdefault(row_key, {})[field] = _figure(where, field, entered)
+    return {"section2": section2, "narrative": _narrative(narrative)}
 
 
 def section2_of(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Decimal | int | None]]]:

@@ -411,7 +411,9 @@ def test_a_head_enters_section_2_and_the_narrative_in_the_report_page(web: World
     assert 'name="s2.' not in clerk.get("/reports/2025").text  # a clerk reads them, the head answers for them
     refused = head.post("/reports/2025/inputs", data={"s2.article20_5.licensing.decisions": "七",
                                                       "csrf_token": token(page)})
-    assert refused.status_code == 303 and "未保存" in head.get("/reports/2025").text
+    assert refused.status_code == 303
+    shown = head.get("/reports/2025").text
+    assert "未保存" in shown and "第二十条第（五）项「行政许可」的本年处理决定数量 的值 &#39;七&#39; 无效" in shown
     entered = annual.build_report(web.db, actor_name="head", year=2025, today=DAY).section2
     assert entered["article20_5"]["licensing"]["decisions"] is None  # nothing stored
     form = {"s2.article20_5.licensing.decisions": "128", "s2.article20_8.charges.amount": "12.5",
