@@ -150,6 +150,12 @@ def evidence(sizes: Sizes, workdir: Path) -> evidence_bench.EvidenceResult:
                               say=_say)
 
 
+def _write_section(heading: str, markdown: str, part: str) -> None:
+    """Rewrite one part's section of the docs (`--only … --write-docs`), leaving the others as they are."""
+    DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), heading, markdown), encoding="utf-8")
+    _say(f"wrote the ({part}) section of {DOC}")
+
+
 def only_evidence(args: argparse.Namespace) -> int:
     """(i) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if verify found problems."""
     info = machine_info()
@@ -157,9 +163,7 @@ def only_evidence(args: argparse.Namespace) -> int:
         result = evidence(Sizes.quick() if args.quick else Sizes(), Path(tmp))
     print(report.evidence_text(result))
     if args.write_docs:
-        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), report.EVIDENCE_HEADING,
-                                              report.evidence_markdown(result, info)), encoding="utf-8")
-        _say(f"wrote the (i) section of {DOC}")
+        _write_section(report.EVIDENCE_HEADING, report.evidence_markdown(result, info), "i")
     return 0 if result.clean else 1
 
 
@@ -176,8 +180,10 @@ def only_scale(args: argparse.Namespace) -> int:
         result = scale(Sizes.quick() if args.quick else Sizes(), Path(tmp))
     print(scale_report.scale_text(result))
     if args.write_docs:
-        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), scale_report.SCALE_HEADING,
-                                              scale_report.scale_markdown(result, info)), encoding="utf-8")
+        _write_section(scale_report.SCALE_HEADING, scale_report.scale_markdown(result, info), "j")
+    return 0 if result.sound else 1
+
+
 def only_transfer(args: argparse.Namespace) -> int:
     """(k) alone: print it and, with --write-docs, rewrite its section of the docs; 1 if the round trip was unsound."""
     info = machine_info()
@@ -187,9 +193,7 @@ def only_transfer(args: argparse.Namespace) -> int:
         result = transfer_bench.run(Path(tmp), cases=cases, live=live, say=_say)
     print(transfer_bench.text(result))
     if args.write_docs:
-        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), transfer_bench.HEADING,
-                                              transfer_bench.markdown(result, info)), encoding="utf-8")
-        _say(f"wrote the (j) section of {DOC}")
+        _write_section(transfer_bench.HEADING, transfer_bench.markdown(result, info), "k")
     return 0 if result.sound else 1
 
 
@@ -206,9 +210,7 @@ def only_web(args: argparse.Namespace) -> int:
         result = web(Sizes.quick() if args.quick else Sizes(), Path(tmp))
     print(web_bench.text(result))
     if args.write_docs:
-        DOC.write_text(report.replace_section(DOC.read_text(encoding="utf-8"), web_bench.HEADING,
-                                              web_bench.markdown(result, info)), encoding="utf-8")
-        _say(f"wrote the (l) section of {DOC}")
+        _write_section(web_bench.HEADING, web_bench.markdown(result, info), "l")
     return 0
 
 
