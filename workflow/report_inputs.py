@@ -97,7 +97,7 @@ def inputs_from_form(fields: Mapping[str, str]) -> dict[str, Any]:
         if name.startswith("narrative."):
             narrative[name.removeprefix("narrative.")] = text
             continue
-        _, block_key, row_key, field = (name.split(".") + ["", "", ""])[:4]
+        _, block_key, row_key, field = [*name.split("."), "", "", ""][:4]
         block = _BLOCKS.get(block_key)
         rows = dict(block.rows) if block else {}
         if block is None or row_key not in rows or field not in block.fields or name.count(".") != 3:
