@@ -82,6 +82,8 @@ class Shots:
     def __init__(self, test: str) -> None:
         self.folder = SHOTS / test
         self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):  # an earlier run's, numbered otherwise
+            old.unlink()
         self.count = 0
 
     def take(self, page: Page, name: str) -> Path:

@@ -2,13 +2,16 @@
 
 import hashlib
 import re
+from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
+from notifications.policy import DEFAULT_POLICY
 from tests.e2e.conftest import PASSWORD, TODAY, Shots, Site
 from tests.integration.test_calendar_cli import NOTICE_2027
+from workflow import alerts
 
 
 def log_in(browser: Browser, site: Site, username: str, shots: Shots | None = None) -> Page:
@@ -82,6 +85,16 @@ def test_a_case_from_receipt_to_a_signed_off_response(browser: Browser, site: Si
     take_action(clerk, "申请延期答复", text="涉及第三方，需进一步核实")
     shots.take(clerk, "case-extension-requested")
 
+    alerts.raise_alerts(site.world.db, today=date(2026, 6, 1), policy=DEFAULT_POLICY)  # a later day's sweep
+    clerk.click("nav >> text=提醒")
+    expect(clerk.locator("table.cases")).to_contain_text(number)
+    expect(clerk.locator("tr.unread").first).to_contain_text("未读")
+    shots.take(clerk, "alerts")
+    clerk.click("button:has-text('全部标为已读')")
+    expect(clerk.locator(".flash")).to_contain_text("条提醒标为已读")
+    expect(clerk.locator("tr.unread")).to_have_count(0)
+    clerk.goto(f"{site.url}/cases/{number}")
+
     head = log_in(browser, site, "head")
     expect(head.locator("#approvals")).to_contain_text(number)
     shots.take(head, "workbench-head")
@@ -114,9 +127,6 @@ def test_a_case_from_receipt_to_a_signed_off_response(browser: Browser, site: Si
     saved = tmp_path / "response.docx"
     download.value.save_as(saved)
     assert saved.read_bytes()[:2] == b"PK" and number in download.value.suggested_filename
-    clerk.click("nav >> text=提醒")
-    expect(clerk.locator("h1")).to_contain_text("提醒")
-    shots.take(clerk, "alerts")
     clerk.click("text=修改密码")
     expect(clerk.locator("input[name=new]")).to_be_visible()
     shots.take(clerk, "password")
