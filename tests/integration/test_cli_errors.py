@@ -2,7 +2,9 @@
 databases each get a Chinese message naming the problem, exit 1, and change nothing."""
 
 import shutil
+import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +27,21 @@ def cleanup() -> Iterator[Callable[[Path], None]]:
 
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]  # an ordinary user, not root
+
+
+@pytest.fixture
+def runnable_by_nobody() -> Iterator[None]:
+    """Let the ordinary user reach this checkout's interpreter and code: a checkout in a private folder (e.g.
+    `mktemp -d`, mode 0700) is opened to others for the test (search only, o+x), then closed again."""
+    opened: list[tuple[Path, int]] = []
+    for folder in Path(sys.executable).absolute().parents:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)
+            opened.append((folder, mode))
+    yield
+    for folder, mode in opened:
+        folder.chmod(stat.S_IMODE(mode))
 
 
 def _plain(stderr: str) -> None:
@@ -92,7 +109,8 @@ def test_an_overlong_applicant_name_is_refused_without_echoing_it(sh: Shell) -> 
 @pytest.mark.parametrize("folder_writable", [True, False], ids=["read-only-file", "read-only-folder"])
 def test_a_read_only_database_can_be_read_and_refuses_writes_in_chinese(sqlite_sh: Shell,  # noqa: F811
                                                                         folder_writable: bool,
-                                                                        cleanup: Callable[[Path], None]) -> None:
+                                                                        cleanup: Callable[[Path], None],
+                                                                        runnable_by_nobody: None) -> None:
     # SQLite only: a read-only SQLite file and folder (PostgreSQL's permissions are the server's)
     number = _receive(sqlite_sh)
     # Under /tmp itself: pytest's own temporary folders are closed to other users.
