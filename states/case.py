@@ -14,7 +14,7 @@ from transitions import MachineError
 
 from states import lapses
 from states.clocks import ClockKind, ClockStatus
-from states.deadlines import Clock, ClockPolicy, LegalEvent, settle
+from states.deadlines import Clock, ClockPolicy, LegalEvent, Recorded, settle
 from states.fees import FeeQuote, fee_problems, quote_data
 from states.fold import CaseFold
 from states.guards import CaseFacts
@@ -82,10 +82,11 @@ class Case:
     calendar: WorkingDays
     policy: ClockPolicy = field(default_factory=ClockPolicy)
     number: str = ""
-    events: list[LegalEvent] = field(default_factory=list)
+    events: list[Recorded] = field(default_factory=list)
     _state: State | None = field(default=None, init=False)  # set by the fold only
     _fold: CaseFold = field(init=False)
     _settled: dict[date, dict[ClockKind, Clock]] = field(default_factory=dict, init=False)  # until the next event
+    _moves: list[tuple[State | None, State]] = field(default_factory=list, init=False)  # (from, to) per event
 
     def __post_init__(self) -> None:
         self._fold = CaseFold(self.policy)
@@ -94,14 +95,14 @@ class Case:
             self._apply(e)
 
     @classmethod
-    def from_events(cls, events: Iterable[LegalEvent], calendar: WorkingDays, policy: ClockPolicy = ClockPolicy(),
+    def from_events(cls, events: Iterable[Recorded], calendar: WorkingDays, policy: ClockPolicy = ClockPolicy(),
                     *, number: str = "") -> "Case":
         """The case its recorded events make, folded in order."""
         return cls(calendar, policy, number, list(events))
 
     # --- the fold ------------------------------------------------------------------------------------------
 
-    def _apply(self, e: LegalEvent) -> None:
+    def _apply(self, e: Recorded) -> None:
         """One event: its action's effect, then what every event does (pauses, undoing, concluding)."""
         row = transition_of(e.trigger)
         f = self._fold
@@ -128,7 +129,8 @@ class Case:
             f.outcome = e.data.get("outcome", row.outcome)
             for kind in f.runs:
                 f.end(kind, _CLOSED, e.on, "案件已办结")
-        self._state = row.leads_from(self._state)
+        before, self._state = self._state, row.leads_from(self._state)
+        self._moves.append((before, self._state))
         self.events.append(e)
         self._settled.clear()
 
@@ -153,6 +155,11 @@ class Case:
     def assignee(self) -> str | None:
         """The 承办人 a head assigned, if any (else the clerk who registered the case)."""
         return self._fold.assignee
+
+    @property
+    def moves(self) -> list[tuple[State | None, State]]:
+        """The state each event moved the case from and to, in order (what the stored events must say)."""
+        return list(self._moves)
 
     @property
     def received_on(self) -> date | None:
@@ -316,7 +323,7 @@ class Case:
         return problems
 
 
-def compute_clocks(events: Iterable[LegalEvent], calendar: WorkingDays, today: date,
+def compute_clocks(events: Iterable[Recorded], calendar: WorkingDays, today: date,
                    policy: ClockPolicy = ClockPolicy()) -> dict[ClockKind, Clock]:
     """All clocks a history gives, as of `today` (the fold of `Case`, for callers that need only the clocks)."""
     return Case.from_events(events, calendar, policy).clocks(today)

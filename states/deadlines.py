@@ -3,11 +3,25 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from states.clocks import EXTENSION_WORKING_DAYS, RULES, ClockKind, ClockStatus, Unit
 from states.periods import ExplainLine, Pause, due_date, explain
 from states.workdays import WorkingDays
+
+
+class Recorded(Protocol):
+    """What the fold reads of one recorded event: a `LegalEvent`, or a stored event that has the same three
+    (`ogi verify` folds the rows it reads as they are)."""
+
+    @property
+    def trigger(self) -> str: ...
+
+    @property
+    def on(self) -> date: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)

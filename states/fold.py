@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from states.clocks import RULES, ClockKind, ClockStatus
-from states.deadlines import ClockPolicy, LegalEvent, Run
+from states.deadlines import ClockPolicy, Recorded, Run
 from states.periods import Pause
 
 _RESPONSE = ClockKind.RESPONSE  # read on every folded event: a module constant reads faster than an enum member
@@ -66,7 +66,7 @@ def agency_set(data: Mapping[str, Any]) -> tuple[int | None, date | None]:
     return data.get("days"), date.fromisoformat(until) if isinstance(until, str) else until
 
 
-def served(e: LegalEvent) -> date:
+def served(e: Recorded) -> date:
     """The day the other side received the document (SPEC §4: periods run from service), default the event's day."""
     value = e.data.get("served_on")
     return date.fromisoformat(value) if isinstance(value, str) else e.on

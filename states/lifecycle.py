@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from states import effects, guards
 from states.clocks import ClockKind
-from states.deadlines import Clock, LegalEvent
+from states.deadlines import Clock, Recorded
 from states.fold import CaseFold
 from states.guards import Guard
 from states.outcomes import LAPSED_CORRECTION, LAPSED_FEE, WITHDRAWN
@@ -96,7 +96,7 @@ class Trigger(StrEnum):
     FILE_DOCUMENT = "file_document"
 
 
-Effect = Callable[[CaseFold, LegalEvent], None]
+Effect = Callable[[CaseFold, Recorded], None]
 # What an action writes into its event beyond its inputs, decided when it is taken (the fold, the clocks
 # before it, its legal date): the agency's policy of the day, the deadline it moves.
 Record = Callable[[CaseFold, Mapping[ClockKind, Clock], date], dict[str, Any]]
@@ -109,7 +109,7 @@ class ApprovalStep(NamedTuple):
     decision: str | None = None  # "approved", "rejected" or "returned"
 
 
-def _nothing(f: CaseFold, e: LegalEvent) -> None:
+def _nothing(f: CaseFold, e: Recorded) -> None:
     """An action that changes no fact or clock beyond its state."""
 
 

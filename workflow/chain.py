@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from workflow.bulk import table_of
 from workflow.models import Appeal, AppealEvent, Application, Event
 
-__all__ = ["APPEAL_EVENT", "EVENT", "canonical_time", "event_hash", "quick_hash", "seal", "seal_rows", "set_head",
+__all__ = ["APPEAL_EVENT", "EVENT", "canonical_time", "event_hash", "quick_seal", "seal", "seal_rows", "set_head",
            "set_heads"]
 
 EVENT, APPEAL_EVENT = "event", "appeal_event"  # which log: a case's, or an appeal's
@@ -67,22 +67,23 @@ def _digest(log: str, owner: int, seq: int, trigger: str, actor: str, role: str,
     return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
 
 
-def quick_hash(log: str, owner: int, seq: int, trigger: str, actor: str, role: str, effective_on: str,
-               from_state: str | None, to_state: str, data: Any, recorded_at: str, previous: str | None) -> str | None:
-    """`event_hash` of content whose dates are already written out (`effective_on` as `date.isoformat`,
-    `recorded_at` as `canonical_time`) and whose data orjson read, encoded by orjson instead of the standard
-    library; None where that reading may not be the standard library's (an exponent in the content: orjson reads
-    an integer beyond 64 bits as a float, and writes such a float with one).
+def quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
+    """`event_hash` of an event read quickly (`ogi verify`): its day a `date`, its time as the driver gives it
+    (SQLite's stored text, or a datetime from PostgreSQL's driver), its data as orjson read it; encoded by
+    orjson instead of the standard library. Empty where that reading may not be the standard library's (an
+    exponent in the content: orjson reads an integer beyond 64 bits as a float, and writes such a float with
+    one), which no stored hash equals.
 
     orjson writes the same bytes as the canonical encoder for what events hold (text, integers, booleans, null,
     nested objects and lists: sorted keys, no spaces, UTF-8, the same escapes), so a stored hash equal to this
-    one proves the content as surely as `event_hash`. The converse does not hold (a float, a text that is not
-    in canonical form): a hash that differs from this one proves nothing until `event_hash` says so.
+    one proves the content as surely as `event_hash`. The converse does not hold (a float, a time not stored in
+    canonical form): a hash that differs from this one proves nothing until `event_hash` says so.
     """
-    content = [log, owner, seq, trigger, actor, role, effective_on, from_state, to_state, data, recorded_at,
-               previous or ""]
-    encoded = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
-    return None if b"e+" in encoded else hashlib.sha256(encoded).hexdigest()
+    moment = e.recorded_at
+    encoded = orjson.dumps((log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on.isoformat(), e.from_state,
+                            e.to_state, e.data, moment if type(moment) is str else canonical_time(moment),
+                            previous or ""), option=orjson.OPT_SORT_KEYS)
+    return "" if b"+" in encoded and b"e+" in encoded else hashlib.sha256(encoded).hexdigest()
 
 
 def seal(event: Event | AppealEvent, previous: str | None) -> str:

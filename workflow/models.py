@@ -169,6 +169,11 @@ class Event(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     hash: str | None = Field(default=None, max_length=64)  # sha256 of the content and the previous hash (chain.py)
 
+    @property
+    def on(self) -> date:
+        """The legal date, by the name the fold reads it under (`states.deadlines.Recorded`)."""
+        return self.effective_on
+
 
 class Approval(SQLModel, table=True):
     """A decision the head of office must take: an extension, or signing off a response."""

@@ -16,12 +16,12 @@ from states.case import Case
 from states.clocks import RULES, ClockKind, ClockStatus
 from states.deadlines import ClockPolicy, LegalEvent, next_due
 from states.history import action_label
-from states.lifecycle import STATE_LABELS, State, transition_of
+from states.lifecycle import STATE_LABELS, State
 from states.workdays import WorkingDays
 from workflow import chain
 
-__all__ = ["AppealRow", "CaseRow", "ClockRow", "Finding", "Logged", "Seal", "appeal_findings", "case_findings",
-           "chain_findings"]
+__all__ = ["AppealRow", "CaseEvent", "CaseRow", "ClockRow", "Finding", "Logged", "Seal", "appeal_findings",
+           "case_findings", "chain_findings"]
 
 
 class Logged(Protocol):
@@ -37,6 +37,13 @@ class Logged(Protocol):
     data: Any
     recorded_at: datetime
     hash: str | None
+
+
+class CaseEvent(Logged, Protocol):
+    """A case's event row as the fold reads it too: its legal date also as `on` (`states.deadlines.Recorded`)."""
+
+    @property
+    def on(self) -> date: ...
 
 
 class _Chained(Protocol):
@@ -82,7 +89,7 @@ class AppealRow(_Chained, Protocol):
 
 
 # The hash an event should carry, given the hash of the event before it: `chain.event_hash` of its content by
-# default; `ogi verify` first tries `chain.quick_hash` of the texts as stored.
+# default; `ogi verify` first tries `chain.quick_seal` of the rows as the driver gives them.
 Seal = Callable[[str, int, Any, str | None], str]
 
 
@@ -150,14 +157,13 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "无"
 
 
-def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[ClockRow], calendar: WorkingDays,
+def case_findings(app: CaseRow, events: Sequence[CaseEvent], clocks: Sequence[ClockRow], calendar: WorkingDays,
                   policy: ClockPolicy, today: date) -> list[Finding]:
     """Where the case row (and its cached clocks) differ from the replay of its events."""
     if not events:
         return [Finding("replay", "没有任何办理记录，案件状态无从证明")]
     try:
-        case = Case.from_events([LegalEvent(e.trigger, e.effective_on, e.data) for e in events], calendar, policy)
-        replayed = _states_along(events)
+        case = Case.from_events(events, calendar, policy)
     except Exception as exc:  # a record the fold cannot read is itself the finding
         return [Finding("replay", f"办理记录无法重演：{type(exc).__name__} {exc}")]
     found: list[Finding] = []
@@ -171,20 +177,22 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
                                              f"办理记录重演为 {_day(case.concluded_on)}"))
     # Each action writes the row once; an import writes it once for its events; a calendar change may rewrite
     # an open case's deadlines (one more version, no event). So the version is at least what the log says.
-    least = 1 + sum(1 for e in events[1:] if not _imported(e))
+    first, least, moved_wrong = events[0], 1, None
+    for e, move in zip(events, case.moves, strict=True):
+        if moved_wrong is None and (e.from_state, e.to_state) != move:
+            moved_wrong = Finding("event_state", f"{_event_name(e)}记载的状态 {e.from_state or '—'} → {e.to_state} "
+                                                 f"与重演结果 {move[0] or '—'} → {move[1]} 不符", e.seq)
+        if e is not first and not _imported(e):
+            least += 1
     if app.version < least:
         found.append(Finding("version", f"版本号为第 {app.version} 版，少于办理记录所要求的第 {least} 版"))
-    first = events[0]
     registered = (first.effective_on, first.data.get("channel"), first.data.get("applicant_type"))
     if (app.received_on, app.channel, app.applicant_type) != registered:
         found.append(Finding("registration", f"收到申请之日、渠道、申请人类型为 {app.received_on}、{app.channel}、"
                                              f"{app.applicant_type}，登记记录为 {registered[0]}、{registered[1]}、"
                                              f"{registered[2]}", 1))
-    for e, (before, after) in zip(events, replayed, strict=True):
-        if (e.from_state, e.to_state) != (before, after):
-            found.append(Finding("event_state", f"{_event_name(e)}记载的状态 {e.from_state or '—'} → {e.to_state} "
-                                                f"与重演结果 {before or '—'} → {after} 不符", e.seq))
-            break
+    if moved_wrong is not None:
+        found.append(moved_wrong)
     # Concluding closes every clock (the fold's own rule), so a concluded case has no next due date, and its
     # cached clocks keep the calendar of their day (a calendar change re-dates open cases only): not compared.
     live = case.clocks(today) if state is not _CONCLUDED else {}
@@ -195,17 +203,6 @@ def case_findings(app: CaseRow, events: Sequence[Logged], clocks: Sequence[Clock
     if live:
         found += _clock_findings(live, clocks)
     return found
-
-
-def _states_along(events: Sequence[Logged]) -> list[tuple[State | None, State]]:
-    """(from, to) state of each event, as the fold moves the case (`Transition.leads_from`)."""
-    state: State | None = None
-    along = []
-    for e in events:
-        after = transition_of(e.trigger).leads_from(state)
-        along.append((state, after))
-        state = after
-    return along
 
 
 _CONCLUDED = State.CONCLUDED

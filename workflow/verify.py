@@ -5,23 +5,25 @@ Each case's and appeal's events are replayed through the engine's own fold (`sta
 each log's hash chain is checked (workflow/chain.py). Read-only: one transaction that writes nothing.
 
 Cases are read twice over only when something is wrong. The first reading takes the columns as the driver gives
-them, with cheap conversions (`_day`, `_data`) and the hash by orjson (`chain.quick_hash`); a case it
+them, with cheap conversions (`_day`, `_data`) and the hash by orjson (`chain.quick_seal`); a case it
 finds nothing wrong with is sound, because each of its shortcuts can only fail to prove a sound case, never prove
 an unsound one. A case it finds anything wrong with is read again through SQLAlchemy's own column types and the
 canonical encoder (`chain.event_hash`), exactly as `ogi show` reads it, and what that finds is what is reported.
 """
 
 import os
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.connection import wait
+from multiprocessing.context import BaseContext, ForkContext, SpawnContext
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Column, Connection, Select, select
+from sqlalchemy import Column, Connection, Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
@@ -38,6 +40,7 @@ from workflow.models import Agency, Appeal, AppealEvent, Application, CaseClock,
 from workflow.progress import Progress, silent
 from workflow.replay import (
     AppealRow,
+    CaseEvent,
     CaseRow,
     ClockRow,
     Finding,
@@ -49,6 +52,7 @@ from workflow.replay import (
 
 __all__ = ["Problem", "Verification", "verify"]
 
+_DEFAULT_POLICY = ClockPolicy()
 _BATCH = 5000  # cases checked together (one progress step; one task of a worker process)
 PARALLEL_FROM = 20_000  # from this many cases, verify uses several processes by default
 
@@ -137,7 +141,7 @@ def _day(value: Any) -> Any:
 
 def _data(value: Any) -> Any:
     """The JSON column: decoded by orjson, which reads JSON as `json.loads` (SQLAlchemy's reading) does but for
-    what `chain.quick_hash` does not vouch for and what it refuses (NaN, infinities, lone surrogates: `_UNREAD`);
+    what `chain.quick_seal` does not vouch for and what it refuses (NaN, infinities, lone surrogates: `_UNREAD`);
     PostgreSQL's driver decodes it itself."""
     if type(value) is not str:
         return value
@@ -153,8 +157,9 @@ def _columns(model: Any, names: str) -> list[Column[Any]]:
 
 
 _LOGGED = "seq trigger actor role effective_on from_state to_state data recorded_at hash"
-_CASE_COLUMNS = _columns(Application, "id agency_id number state outcome concluded_on version received_on channel "
-                                      "applicant_type next_due_on next_due_clock chain_head chain_length")
+_QUICK_CASE_COLUMNS = _columns(Application, "id agency_id state outcome concluded_on version received_on channel "
+                                            "applicant_type next_due_on next_due_clock chain_head chain_length")
+_CASE_COLUMNS = [*_QUICK_CASE_COLUMNS, table_of(Application).c.number]  # its number only for what is reported
 _EVENT_COLUMNS = _columns(Event, f"application_id {_LOGGED}")
 _CLOCK_COLUMNS = _columns(CaseClock, "application_id kind start_on due_on status")
 _APPEAL_COLUMNS = (*_columns(Appeal, "id agency_id kind route received_on state replied_on decision decided_on "
@@ -164,16 +169,16 @@ _QUICK = {"effective_on": _day, "data": _data, "concluded_on": _day, "received_o
           "start_on": _day, "due_on": _day}  # how the quick reading converts what the driver gives
 
 
-def _quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
-    """The hash a quickly read event should carry: `chain.quick_hash` over its day as written (`_day` took only
-    the canonical text) and its time as SQLite stores it (or in canonical form, from PostgreSQL's driver)."""
-    moment = e.recorded_at
-    return chain.quick_hash(log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on.isoformat(), e.from_state,
-                            e.to_state, e.data, moment if type(moment) is str else chain.canonical_time(moment),
-                            previous) or ""  # no hash is empty: the case is read again
-
-
 _tuple_type: Callable[[str, list[str]], Any] = namedtuple  # fields named at run time, by the query's columns
+
+
+def _stored(names: list[str]) -> Any:
+    """The named tuple of a query's rows; an event's legal date is also `on`, as the fold reads it (the same field,
+    not a copy)."""
+    stored = _tuple_type("Stored", names)
+    if "effective_on" in names:
+        stored = type("Stored", (stored,), {"__slots__": (), "on": stored.effective_on})
+    return stored
 
 
 def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
@@ -185,7 +190,7 @@ def _quick_rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     """A query's rows straight from the driver's cursor, converted by `_QUICK`, as named tuples (SQLAlchemy's
     result processing, and reading a field of its rows by name, cost several times what the checks do)."""
     names = [str(c.key) for c in query.selected_columns]
-    make = _tuple_type("Stored", names)._make
+    make = _stored(names)._make
     converted = [(i, _QUICK[name]) for i, name in enumerate(names) if name in _QUICK]
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     driver_error = conn.dialect.loaded_dbapi.Error
@@ -214,7 +219,10 @@ class _Merge:
 
     def take(self, owner: int) -> list[Any]:
         """The rows of `owner` (none when it has none; rows of owners the first stream lacks are skipped)."""
-        row, rows, found = self._next, self._rows, []
+        row = self._next
+        if row is None or row[0] > owner:  # most often for the clocks: a concluded case caches none
+            return []
+        rows, found = self._rows, []
         while row is not None and row[0] < owner:
             row = next(rows, None)
         while row is not None and row[0] == owner:
@@ -239,15 +247,17 @@ def _agencies(session: Session) -> tuple[dict[int | None, tuple[str, str]], dict
 
 
 def _definitive(conn: Connection, app_id: int, calendar: WorkingCalendar, policy: ClockPolicy,
-                today: date) -> list[Finding]:
-    """One case read again through SQLAlchemy's column types and checked with the canonical encoder."""
+                today: date) -> tuple[str, list[Finding]]:
+    """One case read again through SQLAlchemy's column types and checked with the canonical encoder: its number
+    and what is wrong with it."""
     app = conn.execute(select(*_CASE_COLUMNS).where(col(Application.id) == app_id)).one()
-    events = conn.execute(select(*_EVENT_COLUMNS).where(col(Event.application_id) == app_id)
-                          .order_by(col(Event.seq))).all()
+    events = conn.execute(select(*_EVENT_COLUMNS, col(Event.effective_on).label("on"))
+                          .where(col(Event.application_id) == app_id).order_by(col(Event.seq))).all()
     clocks = conn.execute(select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id) == app_id)).all()
-    logged = cast(Sequence[Logged], events)
-    return (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
-            + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy, today))
+    logged = cast(Sequence[CaseEvent], events)
+    return app.number, (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
+                        + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy,
+                                        today))
 
 
 def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
@@ -255,28 +265,27 @@ def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
     conn = session.connection()
     calendar = load_calendar(session)
     names, policies = _agencies(session)
-    tally = _Tally()
+    problems: list[Problem] = []
     event_rows = _Merge(_quick_rows(conn, select(*_EVENT_COLUMNS).where(col(Event.application_id).between(
         low, high)).order_by(col(Event.application_id), col(Event.seq))))
     clock_rows = _Merge(_quick_rows(conn, select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id).between(
         low, high)).order_by(col(CaseClock.application_id))))
-    for app in _quick_rows(conn, select(*_CASE_COLUMNS).where(col(Application.id).between(low, high))
+    cases = events = 0
+    for app in _quick_rows(conn, select(*_QUICK_CASE_COLUMNS).where(col(Application.id).between(low, high))
                            .order_by(col(Application.id))):
-        tally.cases += 1
         logged = event_rows.take(app.id)
-        clocks = clock_rows.take(app.id)
-        tally.events += len(logged)
-        policy = policies.get(app.agency_id) or ClockPolicy()
+        cases, events = cases + 1, events + len(logged)
+        policy = policies.get(app.agency_id) or _DEFAULT_POLICY
         try:
-            sound = not (chain_findings(chain.EVENT, app.id, logged, app.chain_head, app.chain_length, _quick_seal)
-                         or case_findings(app, logged, clocks, calendar, policy, today))
+            sound = not (chain_findings(chain.EVENT, app.id, logged, app.chain_head, app.chain_length, chain.quick_seal)
+                         or case_findings(app, logged, clock_rows.take(app.id), calendar, policy, today))
         except Exception:  # whatever the quick reading cannot take, the definitive reading judges
             sound = False
         if not sound:
             code, name = names.get(app.agency_id, ("?", "?"))
-            tally.problems += [Problem(code, name, app.number, None, f"案件 {app.number}", f)
-                               for f in _definitive(conn, app.id, calendar, policy, today)]
-    return tally
+            number, found = _definitive(conn, app.id, calendar, policy, today)
+            problems += [Problem(code, name, number, None, f"案件 {number}", f) for f in found]
+    return _Tally(cases, events, problems)
 
 
 def _check_appeals(session: Session) -> _Tally:
@@ -300,11 +309,18 @@ def _check_appeals(session: Session) -> _Tally:
 
 
 def _batches(session: Session) -> tuple[list[tuple[int, int]], int]:
-    """The case ids cut into ranges of about `_BATCH` cases each, and how many cases there are."""
-    ids = [row.id for row in _quick_rows(session.connection(), select(col(Application.id)).order_by(
-        col(Application.id)))]
-    starts = ids[::_BATCH]
-    return [(low, (starts[i + 1] - 1) if i + 1 < len(starts) else ids[-1]) for i, low in enumerate(starts)], len(ids)
+    """The case ids cut into ranges of about `_BATCH` cases each, and how many cases there are.
+
+    The ranges are equal spans of ids (one aggregate query, not a read of every id): ids come from one sequence
+    shared by every agency and cases are never deleted, so each span holds about as many cases as the next.
+    """
+    ids = col(Application.id)
+    row = session.connection().execute(select(func.min(ids), func.max(ids), func.count())).one()
+    low, high, total = cast(tuple[int, int, int], tuple(row))
+    if not total:
+        return [], 0
+    span = -(-(high - low + 1) // -(-total // _BATCH))  # ceil(ids / ceil(cases / _BATCH))
+    return [(start, min(start + span - 1, high)) for start in range(low, high + 1, span)], total
 
 
 def default_jobs(cases: int) -> int:
@@ -347,46 +363,108 @@ def verify(db: Database, *, today: date, progress: Progress = silent, jobs: int 
 
 
 def _in_processes(db: Database, batches: list[tuple[int, int]], today: date, processes: int,
-                  add: Any) -> list[_Tally]:
+                  add: Callable[[_Tally], None]) -> list[_Tally]:
     """The batches checked by `processes` processes: this one and `processes - 1` workers started for the run.
 
-    The workers take the batches from the first on; this process, which need not start up, takes them from the
-    last on, each one no worker has begun yet, until the two meet; then it collects what the workers found.
+    The workers claim batches from the first on, this process (which need not start up) from the last on, one
+    at a time, until the two meet, so that all finish together. A batch whose worker stopped before sending what
+    it found (killed, or an error) is checked here at the end; an error is then raised as in one process.
     """
+    context = _start_method()
+    claims = _Claims(context, len(batches))
+    db.engine.dispose()  # no connection of this process is inherited by a forked worker (each opens its own)
+    readers: list[Any] = []
+    workers = []
+    for _ in range(min(processes - 1, len(batches) - 1)):
+        reader, writer = context.Pipe(duplex=False)
+        worker = context.Process(target=_work, args=(db.url, batches, today, claims, writer), daemon=True)
+        worker.start()
+        writer.close()  # the worker's end: once the worker stops, reading this one's end says so
+        readers.append(reader)
+        workers.append(worker)
     done: dict[int, _Tally] = {}
-    with ProcessPoolExecutor(min(processes - 1, len(batches) - 1), mp_context=get_context("spawn"),
-                             initializer=_open_in_worker, initargs=(db.url,)) as pool:
-        futures: list[Future[_Tally]] = [pool.submit(_check_in_worker, batch, today) for batch in batches]
 
-        def collect(block: bool) -> None:
-            for i, future in enumerate(futures):
-                if i not in done and not future.cancelled() and (block or future.done()):
-                    done[i] = future.result()
-                    add(done[i])
+    def receive(timeout: float | None) -> None:
+        for reader in wait(readers, timeout):
+            try:
+                i, part = cast(Any, reader).recv()
+            except EOFError:  # that worker has stopped
+                readers.remove(reader)
+                continue
+            done[i] = part
+            add(part)
 
-        for i in reversed(range(len(batches))):
-            if not futures[i].cancel():
-                break
+    try:
+        while (i := claims.last()) is not None:
             with db.unit_of_work() as session:
                 done[i] = _check_cases(session, *batches[i], today)
             add(done[i])
-            collect(block=False)
-        collect(block=True)
+            receive(timeout=0)
+        while readers:
+            receive(timeout=None)
+        for i in range(len(batches)):
+            if i not in done:  # claimed by a worker that stopped before sending it
+                with db.unit_of_work() as session:
+                    done[i] = _check_cases(session, *batches[i], today)
+                add(done[i])
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
     return [done[i] for i in range(len(batches))]
 
 
-_worker_db: Database | None = None  # each worker process's own engine
+def _start_method() -> ForkContext | SpawnContext:
+    """How workers start: forked, with what this process has imported, where that is safe (POSIX, and no other
+    thread of this process runs, which could leave a lock held in the copy); else a fresh interpreter, which
+    imports SQLAlchemy and the models first (about a second)."""
+    if "fork" in get_all_start_methods() and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
 
 
-def _open_in_worker(url: str) -> None:
-    global _worker_db
-    _worker_db = Database(url)
+class _Claims:
+    """Which batches are still unclaimed, shared by the processes of one run: workers claim the first of them,
+    the process that started them the last."""
+
+    def __init__(self, context: BaseContext, count: int) -> None:
+        self._lock = context.Lock()
+        self._ends = context.RawArray("i", [0, count - 1])  # the first and the last unclaimed batch
+
+    def _claim(self, end: int) -> int | None:
+        with self._lock:
+            first, last = int(self._ends[0]), int(self._ends[1])
+            if first > last:
+                return None
+            self._ends[end] += 1 if end == 0 else -1
+            return first if end == 0 else last
+
+    def first(self) -> int | None:
+        """Claim the first unclaimed batch (None: none is left)."""
+        return self._claim(0)
+
+    def last(self) -> int | None:
+        """Claim the last unclaimed batch (None: none is left)."""
+        return self._claim(1)
 
 
-def _check_in_worker(batch: tuple[int, int], today: date) -> _Tally:
-    assert _worker_db is not None, "the pool's initializer opened the database"
-    with _worker_db.unit_of_work() as session:
-        return _check_cases(session, *batch, today)
+def _work(url: str, batches: list[tuple[int, int]], today: date, claims: _Claims, results: Any) -> None:
+    """A worker: check batches, each in a snapshot of its own, until none is left, sending each one's tally.
+
+    On any error it stops without a word: the process that started it checks that batch again and reports it.
+    """
+    db = Database(url)
+    try:
+        while (i := claims.first()) is not None:
+            with db.unit_of_work() as session:
+                part = _check_cases(session, *batches[i], today)
+            results.send((i, part))
+    except BaseException:  # the starting process checks the batch itself and reports what it finds
+        pass
+    finally:
+        results.close()
+        db.dispose()
 
 
 def _appeal_subject(appeal: Any) -> str:

@@ -686,8 +686,8 @@ def _evidence_bound(r: EvidenceResult) -> str:
             f"it: reading alone what it must read (every case row besides the events, converted for comparison) "
             f"is already {r.reading_ratio:.2f}× the raw read in one process; the whole check in one process is "
             f"{_med(r.single) / _med(r.raw):.2f}×: the read, then per event a sha256 over its content and per case "
-            "the fold and the comparisons, in Python. More processes divide that, less the start of each worker "
-            "(a fresh interpreter importing SQLAlchemy and the models), as far as the machine has idle CPUs.")
+            "the fold and the comparisons, in Python. More processes divide that (a forked worker starts in "
+            "milliseconds, with what this process has imported), as far as the machine has idle CPUs.")
 
 
 def evidence_text(r: EvidenceResult) -> str:
@@ -720,9 +720,10 @@ def evidence_markdown(r: EvidenceResult, machine: MachineInfo, command: str = EV
             never prove an altered one). The baseline is one raw query reading the same events with the
             sqlite3 module, nothing done with them. The two alternate for {len(r.raw)} timed rounds after a
             warm-up round; figures are medians. From 20,000 cases verify checks batches of 5,000 in several
-            processes (up to four of the usable CPUs; `ogi verify --jobs N` chooses): this one, which takes
-            batches from the last while the workers it starts take them from the first, until they meet. It is
-            also timed in one process, and reading alone what it reads is timed too. Written on **{day}**
+            processes (up to four of the usable CPUs; `ogi verify --jobs N` chooses): this one, which claims
+            batches one at a time from the last while the workers it forks claim them from the first, until
+            they meet, so that all finish together. It is also timed in one process, and reading alone what it
+            reads is timed too. Written on **{day}**
             ({machine.cpu}, {machine.cpus_usable} usable CPUs, {machine.python}) by `{command}`; the machine
             may have been shared with other work, so the CPU time of the one-process run is given too."""),
         _para("Where verify's time goes (cProfile of one more run in one process, share of its whole time): "

@@ -3,6 +3,7 @@ databases, imported ledgers included; an altered, deleted, reordered or moved ev
 append-only triggers gone; a tampered case row is reported by verify and warned about by `ogi show`."""
 
 import json
+import multiprocessing
 import os
 import subprocess
 from datetime import date, datetime
@@ -16,6 +17,7 @@ from tests.integration.conftest import AGENCY, World
 from tests.integration.test_clerk_cli import OGI
 from tests.integration.test_ledger import APPEAL_HEADER, write_csv
 from workflow import admin, appeals, chain
+from workflow import verify as verify_module
 from workflow.ledger import import_appeals, import_applications
 from workflow.verify import verify
 
@@ -208,20 +210,45 @@ def test_the_hash_is_over_canonical_content() -> None:
     assert chain.event_hash(**args, data={"a": 2, "b": [1, 2]}, recorded_at=moment) != first
 
 
-def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               start: str) -> None:
     n = populate(world, tmp_path)
     unguard = "DROP TRIGGER event_no_update" if world.path else "ALTER TABLE event DISABLE TRIGGER ALL"
     _tamper(world, unguard,
             f"UPDATE event SET actor = 'head' WHERE id = {_event(n['withdrawn'], 2)}",
             "UPDATE application SET outcome = '2' WHERE number = '2023-0003'")
     monkeypatch.setattr("workflow.verify._BATCH", 2)  # four batches of the eight cases
+    # Workers forked (the default where no other thread runs) or started as fresh interpreters (elsewhere).
+    monkeypatch.setattr("workflow.verify._start_method", lambda: multiprocessing.get_context(start))
     steps: list[tuple[int, int]] = []
     alone = verify(world.db, today=TODAY, jobs=1)
-    together = verify(world.db, today=TODAY, jobs=2, progress=lambda done, total: steps.append((done, total)))
+    together = verify(world.db, today=TODAY, jobs=3, progress=lambda done, total: steps.append((done, total)))
     assert together == alone and not together.ok
     assert {(p.number, p.finding.kind) for p in together.problems} == {(n["withdrawn"], "hash"),
                                                                        ("2023-0003", "outcome")}
     assert steps == [(0, 8), (2, 8), (4, 8), (6, 8), (8, 8)]
+    # What `ogi verify --jobs 3` prints (its own processes, forked from a fresh `ogi`) is what one process finds.
+    assert ogi(world, "verify", "--jobs", "3").stdout == ogi(world, "verify", "--jobs", "1").stdout
+
+
+def test_a_batch_whose_worker_stops_is_checked_by_the_run(world: World, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(world, tmp_path)
+    _tamper(world, "UPDATE application SET outcome = '2' WHERE number = '2023-0003'")
+    alone = verify(world.db, today=TODAY, jobs=1)
+    check, parent = verify_module._check_cases, os.getpid()
+
+    def dies_in_a_worker(session: Any, low: int, high: int, today: date) -> Any:
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed in the middle of its first batch: it sends nothing
+        return check(session, low, high, today)
+
+    monkeypatch.setattr("workflow.verify._BATCH", 2)
+    monkeypatch.setattr("workflow.verify._check_cases", dies_in_a_worker)  # forked workers inherit it
+    monkeypatch.setattr("workflow.verify._start_method", lambda: multiprocessing.get_context("fork"))
+    together = verify(world.db, today=TODAY, jobs=2)
+    assert together == alone and together.cases == 8 and not together.ok
 
 
 def _reseal(world: World, number: str, seq: int, data_text: str, sealed: dict[str, Any]) -> None:

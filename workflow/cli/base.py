@@ -194,8 +194,12 @@ def database(*, create: bool = False, check_schema: bool = True) -> "Database":
 
 
 @contextmanager
-def progress_bar(what: str, *, quiet: bool = False) -> Iterator[Progress]:
-    """A progress bar on stderr for work that takes more than a moment; nothing when piped or `quiet` (--json)."""
+def progress_bar(what: str, *, quiet: bool = False, forks: bool = False) -> Iterator[Progress]:
+    """A progress bar on stderr for work that takes more than a moment; nothing when piped or `quiet` (--json).
+
+    The bar redraws itself from a thread of its own, except for work that `forks` worker processes (which is
+    safe only where no other thread runs): that bar is redrawn at each step the work reports.
+    """
     if quiet or not sys.stderr.isatty():
         yield silent
         return
@@ -203,11 +207,11 @@ def progress_bar(what: str, *, quiet: bool = False) -> Iterator[Progress]:
     from rich.progress import Progress as Bar
 
     with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-             console=cast(_LazyConsole, err).real(), transient=True) as bar:
+             console=cast(_LazyConsole, err).real(), transient=True, auto_refresh=not forks) as bar:
         task = bar.add_task(what, total=None)
 
         def step(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, refresh=forks)
 
         yield step
 

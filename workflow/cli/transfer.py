@@ -47,7 +47,7 @@ def restore(
     from workflow.restore import restore as load
 
     db = database(create=True)
-    with progress_bar(f"从 {source} 恢复并核对") as progress:  # one bar: first the rows, then the cases checked
+    with progress_bar(f"从 {source} 恢复并核对", forks=True) as progress:  # one bar: rows, then cases checked
         done = run(lambda: load(db, source, today=G.today, progress=progress, verify_progress=progress))
     rows, result = done.rows, done.verification
     out.print(f"已从 {done.path} 恢复到 {shown_url(db.url)}：{rows.get('agency', 0)} 个机关、"

@@ -18,7 +18,7 @@ def verify(
 
     from workflow.verify import verify as check
 
-    with progress_bar("核对办理记录", quiet=as_json) as progress:
+    with progress_bar("核对办理记录", quiet=as_json, forks=True) as progress:
         result = run(lambda: check(database(), today=G.today, progress=progress, jobs=jobs))
     if as_json:
         print_json(result.as_data())
