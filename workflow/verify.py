@@ -54,6 +54,7 @@ __all__ = ["Problem", "Verification", "verify"]
 
 _DEFAULT_POLICY = ClockPolicy()
 _BATCH = 5000  # cases checked together (one progress step; one task of a worker process)
+CLAIM_WAIT = 5.0  # seconds a claim waits for the lock of the batches (held for microseconds, unless its holder died)
 PARALLEL_FROM = 20_000  # from this many cases, verify uses several processes by default
 
 
@@ -426,19 +427,28 @@ def _start_method() -> ForkContext | SpawnContext:
 
 class _Claims:
     """Which batches are still unclaimed, shared by the processes of one run: workers claim the first of them,
-    the process that started them the last."""
+    the process that started them the last.
+
+    A claim holds a lock for a moment. Should a worker be killed in that moment, the lock stays taken: every claim
+    then gives up after `CLAIM_WAIT` seconds, as if nothing were left, and the starting process checks whatever
+    batch it has not received.
+    """
 
     def __init__(self, context: BaseContext, count: int) -> None:
         self._lock = context.Lock()
         self._ends = context.RawArray("i", [0, count - 1])  # the first and the last unclaimed batch
 
     def _claim(self, end: int) -> int | None:
-        with self._lock:
+        if not self._lock.acquire(timeout=CLAIM_WAIT):
+            return None
+        try:
             first, last = int(self._ends[0]), int(self._ends[1])
             if first > last:
                 return None
             self._ends[end] += 1 if end == 0 else -1
             return first if end == 0 else last
+        finally:
+            self._lock.release()
 
     def first(self) -> int | None:
         """Claim the first unclaimed batch (None: none is left)."""

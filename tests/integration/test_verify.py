@@ -251,6 +251,25 @@ def test_a_batch_whose_worker_stops_is_checked_by_the_run(world: World, tmp_path
     assert together == alone and together.cases == 8 and not together.ok
 
 
+def test_a_worker_killed_while_claiming_a_batch_does_not_stop_the_run(world: World, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(world, tmp_path)
+    alone = verify(world.db, today=TODAY, jobs=1)
+    claim, parent = verify_module._Claims._claim, os.getpid()
+
+    def dies_holding_the_lock(claims: Any, end: int) -> int | None:
+        if os.getpid() != parent:
+            claims._lock.acquire()
+            os._exit(9)  # killed in the moment it holds the lock: nobody can claim a batch any more
+        return claim(claims, end)
+
+    monkeypatch.setattr("workflow.verify._BATCH", 2)
+    monkeypatch.setattr("workflow.verify.CLAIM_WAIT", 0.5)
+    monkeypatch.setattr("workflow.verify._Claims._claim", dies_holding_the_lock)
+    monkeypatch.setattr("workflow.verify._start_method", lambda: multiprocessing.get_context("fork"))
+    assert verify(world.db, today=TODAY, jobs=2) == alone
+
+
 def _reseal(world: World, number: str, seq: int, data_text: str, sealed: dict[str, Any]) -> None:
     """Give an event other data and a hash computed the engine's way over `sealed` (what the JSON reads back as),
     with the case's chain head moved along: a record as a writer of that content would have left it."""
