@@ -27,14 +27,17 @@ sys.stdin.readline()
 main()
 """
 ROUNDS = 8
+MOST_ROUNDS = 32  # on a loaded machine the two may take turns for a while: go on until they have raced once
 
 
 def test_the_loser_of_a_race_is_told_who_changed_the_case_and_nothing_half_applied_remains(
         world: World) -> None:
     admin.add_user(world.db, actor_name="admin", username="clerk2", role="clerk")
-    numbers = [world.receive(date(2025, 3, 3)) for _ in range(ROUNDS)]
+    numbers: list[str] = []
     raced = 0
-    for number in numbers:
+    while len(numbers) < ROUNDS or (not raced and len(numbers) < MOST_ROUNDS):
+        number = world.receive(date(2025, 3, 3))
+        numbers.append(number)
         procs = [subprocess.Popen(
             [sys.executable, "-c", DRIVER, "--db", world.url, "--as", who, "--today", "2025-03-05",
              "act", number, "request_correction", "--text", f"{who} 要求补正", "--days", "10", "--on", "2025-03-05"],
