@@ -56,16 +56,15 @@ class WorkingCalendar:
         self._overrides = {o.day: o for o in data.overrides}
         self._imported = dict(data.imported_years)
         first = FIRST_DAY.toordinal()
-        flags = [self._decide(date.fromordinal(o)) for o in range(first, LAST_DAY.toordinal() + 1)]
-        self._work = [first + i for i, working in enumerate(flags) if working]
-
-    def _decide(self, d: date) -> bool:
-        override = self._overrides.get(d)
-        if override is not None:
-            return override.working
-        if d.year not in self._imported and d.year in BASE_YEARS:
-            return d in _BASE_WORKDAYS or (d.weekday() < 5 and d not in _BASE_HOLIDAYS)
-        return d.weekday() < 5
+        working = [(o - 1) % 7 < 5 for o in range(first, LAST_DAY.toordinal() + 1)]  # Monday to Friday
+        for days, ruling in ((_BASE_HOLIDAYS, False), (_BASE_WORKDAYS, True)):  # a 调休 day outranks a holiday
+            for d in days:
+                if d.year in BASE_YEARS and d.year not in self._imported and FIRST_DAY <= d <= LAST_DAY:
+                    working[d.toordinal() - first] = ruling
+        for d, override in self._overrides.items():  # the agency's ruling outranks everything
+            if FIRST_DAY <= d <= LAST_DAY:
+                working[d.toordinal() - first] = override.working
+        self._work = [first + i for i, flag in enumerate(working) if flag]
 
     @staticmethod
     def _check(d: date) -> int:

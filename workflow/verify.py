@@ -53,7 +53,7 @@ from workflow.replay import (
 __all__ = ["Problem", "Verification", "verify"]
 
 _DEFAULT_POLICY = ClockPolicy()
-_BATCH = 5000  # cases checked together (one progress step; one task of a worker process)
+_BATCH = 5000  # cases checked together (one progress step; at most one task of a worker process)
 CLAIM_WAIT = 5.0  # seconds a claim waits for the lock of the batches (held for microseconds, unless its holder died)
 PARALLEL_FROM = 20_000  # from this many cases, verify uses several processes by default
 
@@ -309,19 +309,23 @@ def _check_appeals(session: Session) -> _Tally:
     return tally
 
 
-def _batches(session: Session) -> tuple[list[tuple[int, int]], int]:
-    """The case ids cut into ranges of about `_BATCH` cases each, and how many cases there are.
-
-    The ranges are equal spans of ids (one aggregate query, not a read of every id): ids come from one sequence
-    shared by every agency and cases are never deleted, so each span holds about as many cases as the next.
-    """
+def _id_range(session: Session) -> tuple[int, int, int]:
+    """The lowest and highest case id, and how many cases there are (0, -1, 0 when there are none)."""
     ids = col(Application.id)
     row = session.connection().execute(select(func.min(ids), func.max(ids), func.count())).one()
-    low, high, total = cast(tuple[int, int, int], tuple(row))
-    if not total:
-        return [], 0
-    span = -(-(high - low + 1) // -(-total // _BATCH))  # ceil(ids / ceil(cases / _BATCH))
-    return [(start, min(start + span - 1, high)) for start in range(low, high + 1, span)], total
+    low, high, total = cast(tuple[int | None, int | None, int], tuple(row))
+    return (low, high, total) if low is not None and high is not None and total else (0, -1, 0)
+
+
+def _batch_span(low: int, high: int, total: int) -> int:
+    """How many ids hold about `_BATCH` cases: ids come from one sequence shared by every agency and cases are
+    never deleted, so each span of ids holds about as many cases as the next (no read of every id)."""
+    return max(1, -(-(high - low + 1) * _BATCH // max(total, 1)))
+
+
+def _pieces(low: int, high: int, span: int) -> list[tuple[int, int]]:
+    """low..high cut into ranges of `span` ids (the last one shorter)."""
+    return [(start, min(start + span - 1, high)) for start in range(low, high + 1, span)]
 
 
 def default_jobs(cases: int) -> int:
@@ -336,10 +340,11 @@ def verify(db: Database, *, today: date, progress: Progress = silent, jobs: int 
     """Replay every case and appeal of every agency and check each log's chain; reads only.
 
     With one process the whole run reads one snapshot; with several (`jobs`, by default `default_jobs`),
-    each batch of about 5,000 cases is checked in a snapshot of its own (a case with its events always in one).
+    each batch of cases is checked in a snapshot of its own (a case with its events always in one).
     """
     with db.unit_of_work() as session:
-        batches, total = _batches(session)
+        low, high, total = _id_range(session)
+    span = _batch_span(low, high, total)
     workers = jobs if jobs is not None else default_jobs(total)
     cases = _Tally()
 
@@ -348,72 +353,86 @@ def verify(db: Database, *, today: date, progress: Progress = silent, jobs: int 
         progress(cases.cases, total)
 
     progress(0, total)
-    if workers <= 1 or len(batches) <= 1:
+    if workers <= 1 or high - low + 1 <= span:
         with db.unit_of_work() as session:
             parts = []
-            for low, high in batches:
-                parts.append(_check_cases(session, low, high, today))
+            for first, last in _pieces(low, high, span):
+                parts.append(_check_cases(session, first, last, today))
                 add(parts[-1])
             appeals = _check_appeals(session)
     else:
-        parts = _in_processes(db, batches, today, workers, add)
-        with db.unit_of_work() as session:
-            appeals = _check_appeals(session)
+        parts, appeals = _in_processes(db, (low, high, span), today, workers, add)
     problems = [p for part in parts for p in part.problems]
     return Verification(cases.cases, cases.events, appeals.cases, appeals.events, today, problems + appeals.problems)
 
 
-def _in_processes(db: Database, batches: list[tuple[int, int]], today: date, processes: int,
-                  add: Callable[[_Tally], None]) -> list[_Tally]:
-    """The batches checked by `processes` processes: this one and `processes - 1` workers started for the run.
+def _in_processes(db: Database, ids: tuple[int, int, int], today: date, processes: int,
+                  add: Callable[[_Tally], None]) -> tuple[list[_Tally], _Tally]:
+    """The cases (`ids`: the lowest and highest id, and the ids of a batch) checked by `processes` processes: this
+    one and `processes - 1` workers started for the run; and the appeals, checked here meanwhile.
 
-    The workers claim batches from the first on, this process (which need not start up) from the last on, one
-    at a time, until the two meet, so that all finish together. A batch whose worker stopped before sending what
-    it found (killed, or an error) is checked here at the end; an error is then raised as in one process.
+    The workers claim batches of ids from the lowest on, this process (which need not start up) from the highest
+    on, one at a time, until the two meet; the batches shrink as fewer cases are left, so that all finish
+    together. A batch whose worker stopped before sending what it found (killed, or an error) is checked here at
+    the end; an error is then raised as in one process. The tallies come back in the order of the ids.
     """
+    low, high, span = ids
     context = _start_method()
-    claims = _Claims(context, len(batches))
+    claims = _Claims(context, low, high, most=span, least=max(1, span // 10), shares=2 * processes)
     db.engine.dispose()  # no connection of this process is inherited by a forked worker (each opens its own)
     readers: list[Any] = []
     workers = []
-    for _ in range(min(processes - 1, len(batches) - 1)):
+    for _ in range(processes - 1):
         reader, writer = context.Pipe(duplex=False)
-        worker = context.Process(target=_work, args=(db.url, batches, today, claims, writer), daemon=True)
+        worker = context.Process(target=_work, args=(db.url, today, claims, writer), daemon=True)
         worker.start()
         writer.close()  # the worker's end: once the worker stops, reading this one's end says so
         readers.append(reader)
         workers.append(worker)
-    done: dict[int, _Tally] = {}
+    done: dict[int, tuple[int, _Tally]] = {}  # the first id of each batch checked: its last id, what was found
 
     def receive(timeout: float | None) -> None:
         for reader in wait(readers, timeout):
             try:
-                i, part = cast(Any, reader).recv()
+                first, last, part = cast(Any, reader).recv()
             except EOFError:  # that worker has stopped
                 readers.remove(reader)
                 continue
-            done[i] = part
+            done[first] = (last, part)
             add(part)
 
+    def check(first: int, last: int) -> None:
+        with db.unit_of_work() as session:
+            done[first] = (last, _check_cases(session, first, last, today))
+        add(done[first][1])
+
     try:
-        while (i := claims.last()) is not None:
-            with db.unit_of_work() as session:
-                done[i] = _check_cases(session, *batches[i], today)
-            add(done[i])
+        with db.unit_of_work() as session:
+            appeals = _check_appeals(session)
+        while (claimed := claims.last()) is not None:
+            check(*claimed)
             receive(timeout=0)
         while readers:
             receive(timeout=None)
-        for i in range(len(batches)):
-            if i not in done:  # claimed by a worker that stopped before sending it
-                with db.unit_of_work() as session:
-                    done[i] = _check_cases(session, *batches[i], today)
-                add(done[i])
+        for first, last in _unchecked(low, high, done):  # claimed by a worker that stopped before sending it
+            for piece in _pieces(first, last, span):
+                check(*piece)
     finally:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
-    return [done[i] for i in range(len(batches))]
+    return [done[first][1] for first in sorted(done)], appeals
+
+
+def _unchecked(low: int, high: int, done: dict[int, tuple[int, _Tally]]) -> list[tuple[int, int]]:
+    """The ranges of low..high that no checked batch covers."""
+    gaps, cursor = [], low
+    for first in sorted(done):
+        if first > cursor:
+            gaps.append((cursor, first - 1))
+        cursor = max(cursor, done[first][0] + 1)
+    return gaps + ([(cursor, high)] if cursor <= high else [])
 
 
 def _start_method() -> ForkContext | SpawnContext:
@@ -426,50 +445,59 @@ def _start_method() -> ForkContext | SpawnContext:
 
 
 class _Claims:
-    """Which batches are still unclaimed, shared by the processes of one run: workers claim the first of them,
-    the process that started them the last.
+    """The ids not yet claimed, shared by the processes of one run: workers claim batches from the lowest id,
+    the process that started them from the highest. A claim takes `1/shares` of what is left, between `least`
+    and `most` ids: large batches while much is left, small ones as the two ends meet, so that no process is
+    left checking a large batch alone at the end.
 
     A claim holds a lock for a moment. Should a worker be killed in that moment, the lock stays taken: every claim
     then gives up after `CLAIM_WAIT` seconds, as if nothing were left, and the starting process checks whatever
     batch it has not received.
     """
 
-    def __init__(self, context: BaseContext, count: int) -> None:
+    def __init__(self, context: BaseContext, low: int, high: int, *, most: int, least: int, shares: int) -> None:
         self._lock = context.Lock()
-        self._ends = context.RawArray("i", [0, count - 1])  # the first and the last unclaimed batch
+        self._ends = context.RawArray("q", [low, high])  # the lowest and the highest id not yet claimed
+        self._most, self._least, self._shares = most, least, shares
 
-    def _claim(self, end: int) -> int | None:
+    def _claim(self, end: int) -> tuple[int, int] | None:
         if not self._lock.acquire(timeout=CLAIM_WAIT):
             return None
         try:
             first, last = int(self._ends[0]), int(self._ends[1])
             if first > last:
                 return None
-            self._ends[end] += 1 if end == 0 else -1
-            return first if end == 0 else last
+            span = max(self._least, min(self._most, (last - first + 1) // self._shares))
+            if end == 0:
+                claimed = (first, min(first + span - 1, last))
+                self._ends[0] = claimed[1] + 1
+            else:
+                claimed = (max(last - span + 1, first), last)
+                self._ends[1] = claimed[0] - 1
+            return claimed
         finally:
             self._lock.release()
 
-    def first(self) -> int | None:
-        """Claim the first unclaimed batch (None: none is left)."""
+    def first(self) -> tuple[int, int] | None:
+        """Claim a batch of the lowest ids left (None: none is left)."""
         return self._claim(0)
 
-    def last(self) -> int | None:
-        """Claim the last unclaimed batch (None: none is left)."""
+    def last(self) -> tuple[int, int] | None:
+        """Claim a batch of the highest ids left (None: none is left)."""
         return self._claim(1)
 
 
-def _work(url: str, batches: list[tuple[int, int]], today: date, claims: _Claims, results: Any) -> None:
+def _work(url: str, today: date, claims: _Claims, results: Any) -> None:
     """A worker: check batches, each in a snapshot of its own, until none is left, sending each one's tally.
 
     On any error it stops without a word: the process that started it checks that batch again and reports it.
     """
     db = Database(url)
     try:
-        while (i := claims.first()) is not None:
+        while (claimed := claims.first()) is not None:
             with db.unit_of_work() as session:
-                part = _check_cases(session, *batches[i], today)
-            results.send((i, part))
+                part = _check_cases(session, *claimed, today)
+            results.send((*claimed, part))
     except BaseException:  # the starting process checks the batch itself and reports what it finds
         pass
     finally:

@@ -719,10 +719,11 @@ def evidence_markdown(r: EvidenceResult, machine: MachineInfo, command: str = EV
             encoder, and that reading's findings are reported (the quick one can fail to prove a sound case,
             never prove an altered one). The baseline is one raw query reading the same events with the
             sqlite3 module, nothing done with them. The two alternate for {len(r.raw)} timed rounds after a
-            warm-up round; figures are medians. From 20,000 cases verify checks batches of 5,000 in several
+            warm-up round; figures are medians. From 20,000 cases verify checks batches of cases in several
             processes (up to four of the usable CPUs; `ogi verify --jobs N` chooses): this one, which claims
-            batches one at a time from the last while the workers it forks claim them from the first, until
-            they meet, so that all finish together. It is also timed in one process, and reading alone what it
+            batches one at a time from the highest ids while the workers it forks claim them from the lowest,
+            until they meet; a batch is 5,000 cases while much is left and shrinks to 500 as the two ends
+            meet, so that all finish together. It is also timed in one process, and reading alone what it
             reads is timed too. Written on **{day}**
             ({machine.cpu}, {machine.cpus_usable} usable CPUs, {machine.python}) by `{command}`; the machine
             may have been shared with other work, so the CPU time of the one-process run is given too."""),

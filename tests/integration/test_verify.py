@@ -8,7 +8,7 @@ import os
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import text
@@ -218,7 +218,7 @@ def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, mon
     _tamper(world, unguard,
             f"UPDATE event SET actor = 'head' WHERE id = {_event(n['withdrawn'], 2)}",
             "UPDATE application SET outcome = '2' WHERE number = '2023-0003'")
-    monkeypatch.setattr("workflow.verify._BATCH", 2)  # four batches of the eight cases
+    monkeypatch.setattr("workflow.verify._BATCH", 2)  # batches of one or two of the eight cases
     # Workers forked (the default where no other thread runs) or started as fresh interpreters (elsewhere).
     monkeypatch.setattr("workflow.verify._start_method", lambda: multiprocessing.get_context(start))
     steps: list[tuple[int, int]] = []
@@ -227,9 +227,25 @@ def test_several_processes_find_what_one_finds(world: World, tmp_path: Path, mon
     assert together == alone and not together.ok
     assert {(p.number, p.finding.kind) for p in together.problems} == {(n["withdrawn"], "hash"),
                                                                        ("2023-0003", "outcome")}
-    assert steps == [(0, 8), (2, 8), (4, 8), (6, 8), (8, 8)]
+    # The bar moves on at each batch checked, in whichever process, up to every case.
+    assert steps[0] == (0, 8) and steps[-1] == (8, 8) and len(steps) >= 5
+    assert [done for done, _ in steps] == sorted({done for done, _ in steps}) and {t for _, t in steps} == {8}
     # What `ogi verify --jobs 3` prints (its own processes, forked from a fresh `ogi`) is what one process finds.
     assert ogi(world, "verify", "--jobs", "3").stdout == ogi(world, "verify", "--jobs", "1").stdout
+
+
+def test_claims_cover_every_id_once_in_batches_that_shrink_as_the_ends_meet() -> None:
+    claims = verify_module._Claims(multiprocessing.get_context("fork"), 1, 1000, most=100, least=5, shares=4)
+    taken: list[tuple[int, int]] = []
+    while (claimed := (claims.first() if len(taken) % 2 == 0 else claims.last())) is not None:
+        taken.append(claimed)
+    assert sorted(i for first, last in taken for i in range(first, last + 1)) == list(range(1, 1001))
+    sizes = [last - first + 1 for first, last in taken]
+    assert sizes[0] == 100 and max(sizes) == 100 and sizes[-1] <= 5  # large while much is left, small at the end
+    assert sizes == sorted(sizes, reverse=True)
+    # What a run has not received (a worker stopped) is found by its ranges, whatever their sizes.
+    done = {1: (100, None), 301: (400, None), 401: (950, None)}
+    assert verify_module._unchecked(1, 1000, cast(Any, done)) == [(101, 300), (951, 1000)]
 
 
 def test_a_batch_whose_worker_stops_is_checked_by_the_run(world: World, tmp_path: Path,
