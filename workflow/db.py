@@ -97,6 +97,19 @@ _SERVER_REASONS = (
 )
 
 
+def unreadable_value(exc: BaseException) -> bool:
+    """Whether `exc` (a ValueError or TypeError) was raised while SQLAlchemy turned fetched rows into values: a
+    stored date, time or JSON that is none (a record altered or damaged), not a fault of the command."""
+    frames, tb = [], exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename.replace("\\", "/"))
+        tb = tb.tb_next
+    return any("sqlalchemy/engine/" in name and "result" in name for name in frames)
+
+
+UNREADABLE = "数据库中有无法读取的值（{reason}）：记录可能被改动或损坏，请运行 ogi verify 核对，必要时从备份恢复"
+
+
 def failure_text(exc: SQLAlchemyError) -> str:
     """A database failure in Chinese, with the driver's own reason but never the SQL, its parameters (they
     may hold applicants' names) or a password."""

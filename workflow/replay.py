@@ -103,7 +103,7 @@ class Finding:
     """One thing wrong with one case: what (a code), the first event concerned (if any), and why, in Chinese."""
 
     kind: str  # state, outcome, concluded_on, version, registration, event_state, clock, next_due, replay,
-    #            gap, hash, unsealed, head, length
+    #            gap, hash, unsealed, head, length, unreadable
     message: str
     seq: int | None = None
 

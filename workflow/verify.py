@@ -15,16 +15,19 @@ import os
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache, partial
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext, ForkContext, SpawnContext
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Column, Connection, Select, func, select
+from sqlalchemy import Column, Connection, Dialect, Select, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -121,23 +124,25 @@ class _Unread:
 
 
 _UNREAD = _Unread()
-_days: dict[str, date] = {}  # a database holds few distinct days: each is read once per process
 
 
-def _day(value: Any) -> Any:
-    """A date column: `date.fromisoformat` of the text SQLite stores, only in its canonical form (what
-    SQLAlchemy's own reading would make of it); None, or the date PostgreSQL's driver made, as it is."""
-    if type(value) is not str:
-        return value
-    day = _days.get(value)
-    if day is None:
-        if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            return _UNREAD
-        try:
-            day = _days.setdefault(value, date.fromisoformat(value))
-        except ValueError:
-            return _UNREAD
-    return day
+class _Days(dict[Any, Any]):
+    """A date column's values as the quick reading takes them, each distinct value worked out once per process
+    (a database holds few distinct days): `date.fromisoformat` of the text SQLite stores, only in its canonical
+    form (what SQLAlchemy's own reading would make of it); None, or the date PostgreSQL's driver made, as it is."""
+
+    def __missing__(self, value: Any) -> Any:
+        day = value
+        if type(value) is str:
+            day = _UNREAD
+            if len(value) == 10 and value[4] == "-" and value[7] == "-":
+                with suppress(ValueError):
+                    day = date.fromisoformat(value)
+        self[value] = day
+        return day
+
+
+_day = _Days().__getitem__  # a look-up, not a call of Python code, for each date read
 
 
 def _data(value: Any) -> Any:
@@ -187,17 +192,43 @@ def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     yield from conn.execution_options(yield_per=5000).execute(query)
 
 
-def _quick_rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+@dataclass(frozen=True)
+class _Reading:
+    """A query of the quick reading made ready once per process and database kind: its SQL for the driver, how
+    its rows are made, and which columns `_QUICK` converts."""
+
+    compiled: SQLCompiler
+    sql: str
+    make: Callable[[list[Any]], Any]
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        """The query's parameters (`values` for those it names) as the driver takes them: in order, or by name."""
+        named = self.compiled.construct_params(values)
+        order = self.compiled.positiontup
+        return tuple(named[name] for name in order or ()) if self.compiled.positional else named
+
+
+@lru_cache(maxsize=16)
+def _reading(query: Select[Any], dialect: Dialect) -> _Reading:
+    """What `_quick_rows` runs for `query` (compiling a query costs about what reading a hundred rows does, and
+    each batch runs three)."""
+    names = [str(c.key) for c in query.selected_columns]
+    compiled = query.compile(dialect=dialect)
+    make = partial(tuple.__new__, _stored(names))  # the named tuple, without `_make`'s call and length check
+    return _Reading(compiled, str(compiled), make,
+                    tuple((i, _QUICK[n]) for i, n in enumerate(names) if n in _QUICK))
+
+
+def _quick_rows(conn: Connection, query: Select[Any], **parameters: Any) -> Iterator[Any]:
     """A query's rows straight from the driver's cursor, converted by `_QUICK`, as named tuples (SQLAlchemy's
     result processing, and reading a field of its rows by name, cost several times what the checks do)."""
-    names = [str(c.key) for c in query.selected_columns]
-    make = _stored(names)._make
-    converted = [(i, _QUICK[name]) for i, name in enumerate(names) if name in _QUICK]
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    reading = _reading(query, conn.dialect)
+    make, converted = reading.make, reading.converted
     driver_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(reading.sql, reading.parameters(parameters))
         while rows := cursor.fetchmany(5000):
             for raw in rows:
                 values = list(raw)
@@ -205,7 +236,7 @@ def _quick_rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
                     values[i] = convert(values[i])
                 yield make(values)
     except driver_error as exc:  # as SQLAlchemy would raise it (the faces explain those in Chinese)
-        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
+        raise DBAPIError.instance(reading.sql, None, exc, driver_error) from exc
     finally:
         cursor.close()
 
@@ -250,15 +281,30 @@ def _agencies(session: Session) -> tuple[dict[int | None, tuple[str, str]], dict
 def _definitive(conn: Connection, app_id: int, calendar: WorkingCalendar, policy: ClockPolicy,
                 today: date) -> tuple[str, list[Finding]]:
     """One case read again through SQLAlchemy's column types and checked with the canonical encoder: its number
-    and what is wrong with it."""
-    app = conn.execute(select(*_CASE_COLUMNS).where(col(Application.id) == app_id)).one()
-    events = conn.execute(select(*_EVENT_COLUMNS, col(Event.effective_on).label("on"))
-                          .where(col(Event.application_id) == app_id).order_by(col(Event.seq))).all()
-    clocks = conn.execute(select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id) == app_id)).all()
+    and what is wrong with it (a stored value that no reading takes, such as a date that is none, is itself what
+    is wrong: the case cannot be checked)."""
+    number = conn.execute(select(col(Application.number)).where(col(Application.id) == app_id)).scalar_one()
+    try:
+        app = conn.execute(select(*_CASE_COLUMNS).where(col(Application.id) == app_id)).one()
+        events = conn.execute(select(*_EVENT_COLUMNS, col(Event.effective_on).label("on"))
+                              .where(col(Event.application_id) == app_id).order_by(col(Event.seq))).all()
+        clocks = conn.execute(select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id) == app_id)).all()
+    except (ValueError, TypeError) as exc:  # SQLAlchemy's reading of a date, a time or the JSON refused a value
+        return number, [Finding("unreadable", f"记录中有无法读取的值（{exc}）：已被改动或损坏，无法核验")]
     logged = cast(Sequence[CaseEvent], events)
-    return app.number, (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
+    return number, (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
                         + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy,
                                         today))
+
+
+def _batch(columns: list[Column[Any]], owner: Any, *order: Any) -> Select[Any]:
+    """The quick reading of one batch: `columns` of the rows whose `owner` is between :low and :high."""
+    return select(*columns).where(owner.between(bindparam("low"), bindparam("high"))).order_by(*order)
+
+
+_BATCH_CASES = _batch(_QUICK_CASE_COLUMNS, col(Application.id), col(Application.id))
+_BATCH_EVENTS = _batch(_EVENT_COLUMNS, col(Event.application_id), col(Event.application_id), col(Event.seq))
+_BATCH_CLOCKS = _batch(_CLOCK_COLUMNS, col(CaseClock.application_id), col(CaseClock.application_id))
 
 
 def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
@@ -267,13 +313,10 @@ def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
     calendar = load_calendar(session)
     names, policies = _agencies(session)
     problems: list[Problem] = []
-    event_rows = _Merge(_quick_rows(conn, select(*_EVENT_COLUMNS).where(col(Event.application_id).between(
-        low, high)).order_by(col(Event.application_id), col(Event.seq))))
-    clock_rows = _Merge(_quick_rows(conn, select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id).between(
-        low, high)).order_by(col(CaseClock.application_id))))
+    event_rows = _Merge(_quick_rows(conn, _BATCH_EVENTS, low=low, high=high))
+    clock_rows = _Merge(_quick_rows(conn, _BATCH_CLOCKS, low=low, high=high))
     cases = events = 0
-    for app in _quick_rows(conn, select(*_QUICK_CASE_COLUMNS).where(col(Application.id).between(low, high))
-                           .order_by(col(Application.id))):
+    for app in _quick_rows(conn, _BATCH_CASES, low=low, high=high):
         logged = event_rows.take(app.id)
         cases, events = cases + 1, events + len(logged)
         policy = policies.get(app.agency_id) or _DEFAULT_POLICY

@@ -305,7 +305,8 @@ def _reseal(world: World, number: str, seq: int, data_text: str, sealed: dict[st
 def test_what_the_quick_reading_cannot_vouch_for_is_judged_the_canonical_way(sqlite_world: World) -> None:
     world = sqlite_world  # SQLite only: it writes event JSON as raw text, which SQLite keeps byte for byte
     sound, altered = world.receive(date(2025, 6, 2)), world.receive(date(2025, 6, 3))
-    for number in (sound, altered):
+    odd_date, no_date, a_number = (world.receive(date(2025, 6, d)) for d in (4, 5, 6))
+    for number in (sound, altered, odd_date, no_date, a_number):
         world.act(number, "start_consultation", date(2025, 6, 9), party="third_party")
     # A float orjson writes otherwise than the canonical encoder (1e-7, not 1e-07): the quick hash differs, the
     # canonical one matches, and the case is sound.
@@ -317,5 +318,18 @@ def test_what_the_quick_reading_cannot_vouch_for_is_judged_the_canonical_way(sql
     with world.db.engine.begin() as conn:
         conn.execute(text("UPDATE event SET data = :data WHERE id = " + _event(altered, 2)),
                      {"data": '{"party": "third_party", "n": 18446744073709551616}'})
+        # A day stored in a form SQLAlchemy reads as the same date (ISO week 24, Monday: 9 June), which the quick
+        # reading does not take: sound.
+        conn.execute(text("UPDATE event SET effective_on = '2025-W24-1' WHERE id = " + _event(odd_date, 2)))
+        # A day no reading takes: reported, and the run goes on.
+        conn.execute(text("UPDATE event SET effective_on = '2025-6-9' WHERE id = " + _event(no_date, 2)))
+        # Digits only: SQLite's column affinity keeps it as a number, which is no date either.
+        conn.execute(text("UPDATE event SET effective_on = '20250609' WHERE id = " + _event(a_number, 2)))
     report = verify(world.db, today=TODAY, jobs=1)
-    assert [(p.number, p.finding.kind, p.finding.seq) for p in report.problems] == [(altered, "hash", 2)]
+    assert [(p.number, p.finding.kind, p.finding.seq) for p in report.problems] == [
+        (altered, "hash", 2), (no_date, "unreadable", None), (a_number, "unreadable", None)]
+    assert "2025-6-9" in report.problems[1].message
+    shown = ogi(world, "show", no_date, as_="clerk")  # the case cannot be shown either, and says why
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    assert "数据库中有无法读取的值（Invalid isoformat string: '2025-6-9'）" in shown.stderr + shown.stdout
+    assert "请运行 ogi verify 核对" in shown.stderr + shown.stdout

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from notifications.channels import InboxChannel
@@ -35,12 +36,16 @@ PASSWORD = "correct-horse-1"
 def web(world: World) -> Iterator[World]:
     """The world with passwords for `clerk`, `clerk2`, `head`, `admin`, and a second agency `east` with its
     `east_clerk`."""
+    yield _with_users(world)
+
+
+def _with_users(world: World) -> World:
     agencies.add_agency(world.db, actor_name="admin", code="east", name="测试市东区人民政府办公室")
     admin.add_user(world.db, actor_name="admin", username="east_clerk", role="clerk", agency="east")
     admin.add_user(world.db, actor_name="admin", username="clerk2", role="clerk", agency="main")
     for name in ("clerk", "clerk2", "head", "admin", "east_clerk"):
         accounts.set_password(world.db, actor_name="admin", username=name, password=PASSWORD)
-    yield world
+    return world
 
 
 def client(world: World, today: date = DAY) -> TestClient:
@@ -615,3 +620,20 @@ def test_the_case_list_pages_by_key(web: World) -> None:
     second = clerk.get(link[1].replace("&amp;", "&")).text
     rest = set(re.findall(r'href="/cases/(\d{4}-\d{4})"', second))
     assert shown | rest == set(numbers) and not shown & rest and "下一页" not in second
+
+
+def test_a_case_with_a_value_no_reading_takes_shows_why_instead_of_failing(sqlite_world: World) -> None:
+    """A stored date altered into one that is none (SQLite keeps any text; PostgreSQL's date column refuses it):
+    the case page says so, and what to do, in Chinese."""
+    web = _with_users(sqlite_world)
+    clerk = logged_in(web, "clerk")
+    number = register(clerk)
+    with web.db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS event_no_update"))
+        conn.execute(text("UPDATE event SET effective_on = '2026-3-2' WHERE seq = 1 AND application_id = "
+                          "(SELECT id FROM application WHERE number = :n)"), {"n": number})
+    page = clerk.get(f"/cases/{number}")
+    assert page.status_code == 500
+    assert "数据库中有无法读取的值（Invalid isoformat string: &#39;2026-3-2&#39;）" in page.text
+    assert "请运行 ogi verify 核对" in page.text
+    assert clerk.get("/cases").status_code == 200  # the rest of the workbench still works
