@@ -143,11 +143,12 @@ class Transition:
         """Whether the case is concluded by this action (asked for every event folded: worked out once)."""
         return self.dest is State.CONCLUDED
 
-    @property
+    @cached_property
     def resumes(self) -> bool:
-        """Whether it ends an open pause of the response clock: every action that moves the case on does, but
-        not one that opens a pause, nor an internal record that leaves the case where it is (`dest` None: an
-        assignment, a document filed), which changes no fact the law counts from."""
+        """Whether it ends an open pause of the response clock (asked for every event folded: worked out once):
+        every action that moves the case on does, but not one that opens a pause, nor an internal record that
+        leaves the case where it is (`dest` None: an assignment, a document filed), which changes no fact the
+        law counts from."""
         return not self.pauses and self.dest is not None
 
     def leads_from(self, state: State | None) -> State:
