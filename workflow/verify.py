@@ -38,7 +38,7 @@ from workflow.actors import agency_policy
 from workflow.bulk import table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.db import Database
+from workflow.db import Database, unreadable_value
 from workflow.models import Agency, Appeal, AppealEvent, Application, CaseClock, Event
 from workflow.progress import Progress, silent
 from workflow.replay import (
@@ -290,11 +290,17 @@ def _definitive(conn: Connection, app_id: int, calendar: WorkingCalendar, policy
                               .where(col(Event.application_id) == app_id).order_by(col(Event.seq))).all()
         clocks = conn.execute(select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id) == app_id)).all()
     except (ValueError, TypeError) as exc:  # SQLAlchemy's reading of a date, a time or the JSON refused a value
-        return number, [Finding("unreadable", f"记录中有无法读取的值（{exc}）：已被改动或损坏，无法核验")]
+        if not unreadable_value(exc):
+            raise
+        return number, [_unreadable(exc)]
     logged = cast(Sequence[CaseEvent], events)
     return number, (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
                         + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy,
                                         today))
+
+
+def _unreadable(exc: Exception) -> Finding:
+    return Finding("unreadable", f"记录中有无法读取的值（{exc}）：已被改动或损坏，无法核验")
 
 
 def _batch(columns: list[Column[Any]], owner: Any, *order: Any) -> Select[Any]:
@@ -333,15 +339,45 @@ def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
 
 
 def _check_appeals(session: Session) -> _Tally:
-    """Every appeal: replayed and its chain checked (appeals are few: one pass, read the definitive way)."""
+    """Every appeal: replayed and its chain checked (appeals are few: one pass, read the definitive way). Should a
+    stored value of one be unreadable, each is read on its own, and the unreadable ones are named as such."""
+    try:
+        return _appeals(session)
+    except (ValueError, TypeError) as exc:
+        if not unreadable_value(exc):
+            raise
+    conn, names = session.connection(), _agencies(session)[0]
+    tally = _Tally()
+    for appeal in conn.execute(select(col(Appeal.id), col(Appeal.agency_id), col(Appeal.kind), col(Appeal.route),
+                                      col(Application.number)).join(Application, col(Application.id) == col(
+            Appeal.application_id)).order_by(col(Appeal.id))).all():
+        try:
+            part = _appeals(session, appeal.id)
+        except (ValueError, TypeError) as exc:
+            if not unreadable_value(exc):
+                raise
+            code, name = names.get(appeal.agency_id, ("?", "?"))
+            events = conn.execute(select(func.count()).where(col(AppealEvent.appeal_id) == appeal.id)).scalar_one()
+            part = _Tally(1, events, [Problem(code, name, appeal.number, appeal.id, _appeal_subject(appeal),
+                                              _unreadable(exc))])
+        tally.cases, tally.events = tally.cases + part.cases, tally.events + part.events
+        tally.problems += part.problems
+    return tally
+
+
+def _appeals(session: Session, only: int | None = None) -> _Tally:
+    """The appeals (or the one with id `only`) checked in one pass."""
     conn = session.connection()
     calendar = load_calendar(session)
     names, _ = _agencies(session)
     tally = _Tally()
-    event_rows = _Merge(_rows(conn, select(*_APPEAL_EVENT_COLUMNS)
-                              .order_by(col(AppealEvent.appeal_id), col(AppealEvent.seq))))
-    for appeal in _rows(conn, select(*_APPEAL_COLUMNS).join(Application, col(Application.id) == col(
-            Appeal.application_id)).order_by(col(Appeal.id))):
+    events = select(*_APPEAL_EVENT_COLUMNS).order_by(col(AppealEvent.appeal_id), col(AppealEvent.seq))
+    rows = select(*_APPEAL_COLUMNS).join(Application, col(Application.id) == col(Appeal.application_id)).order_by(
+        col(Appeal.id))
+    if only is not None:
+        events, rows = events.where(col(AppealEvent.appeal_id) == only), rows.where(col(Appeal.id) == only)
+    event_rows = _Merge(_rows(conn, events))
+    for appeal in _rows(conn, rows):
         tally.cases += 1
         logged = cast(Sequence[Logged], event_rows.take(appeal.id))
         tally.events += len(logged)

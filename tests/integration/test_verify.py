@@ -178,6 +178,21 @@ def test_a_tampered_case_row_is_reported_and_show_warns(world: World, tmp_path: 
     assert json.loads(ogi(world, "show", n["full"], "--json", as_="clerk").stdout)["integrity"] == []
 
 
+def test_an_appeal_with_a_value_no_reading_takes_is_named_and_the_others_are_checked(sqlite_world: World,
+                                                                                   tmp_path: Path) -> None:
+    """SQLite keeps any text in a date column (PostgreSQL's refuses it): an appeal's event dated '2025-5-15'."""
+    world = sqlite_world
+    n = populate(world, tmp_path)
+    sound = checked(world)
+    _tamper(world, "DROP TRIGGER IF EXISTS appeal_event_no_update",
+            "UPDATE appeal_event SET effective_on = '2025-5-15' WHERE seq = 2 AND trigger = 'submit_reply'")
+    report = checked(world)
+    assert [(p["number"], p["kind"], p["subject"].startswith("行政复议")) for p in report["problems"]] == [
+        (n["full"], "unreadable", True)]
+    assert "2025-5-15" in report["problems"][0]["message"]
+    assert (report["appeals"], report["appeal_events"]) == (sound["appeals"], sound["appeal_events"])
+
+
 def test_postgresql_tampering_with_triggers_disabled_and_truncation(pg_world: World, tmp_path: Path) -> None:
     n = populate(pg_world, tmp_path)
     _tamper(pg_world, "ALTER TABLE event DISABLE TRIGGER ALL",
