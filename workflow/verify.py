@@ -295,8 +295,8 @@ def _definitive(conn: Connection, app_id: int, calendar: WorkingCalendar, policy
         return number, [_unreadable(exc)]
     logged = cast(Sequence[CaseEvent], events)
     return number, (chain_findings(chain.EVENT, app_id, logged, app.chain_head, app.chain_length)
-                        + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy,
-                                        today))
+                    + case_findings(cast(CaseRow, app), logged, cast(Sequence[ClockRow], clocks), calendar, policy,
+                                    today))
 
 
 def _unreadable(exc: Exception) -> Finding:
