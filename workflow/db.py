@@ -97,9 +97,14 @@ _SERVER_REASONS = (
 )
 
 
+READ_ERRORS = (ValueError, TypeError)  # what SQLAlchemy's reading of a stored date, time or JSON raises
+
+
 def unreadable_value(exc: BaseException) -> bool:
-    """Whether `exc` (a ValueError or TypeError) was raised while SQLAlchemy turned fetched rows into values: a
-    stored date, time or JSON that is none (a record altered or damaged), not a fault of the command."""
+    """Whether `exc` (one of `READ_ERRORS`) was raised while SQLAlchemy turned fetched rows into values: a stored
+    date, time or JSON that is none (a record altered or damaged), not a fault of the command."""
+    if not isinstance(exc, READ_ERRORS):
+        return False
     frames, tb = [], exc.__traceback__
     while tb is not None:
         frames.append(tb.tb_frame.f_code.co_filename.replace("\\", "/"))

@@ -38,7 +38,7 @@ from workflow.actors import agency_policy
 from workflow.bulk import table_of
 from workflow.calendar import WorkingCalendar
 from workflow.calendar_store import load_calendar
-from workflow.db import Database, unreadable_value
+from workflow.db import READ_ERRORS, Database, unreadable_value
 from workflow.models import Agency, Appeal, AppealEvent, Application, CaseClock, Event
 from workflow.progress import Progress, silent
 from workflow.replay import (
@@ -289,7 +289,7 @@ def _definitive(conn: Connection, app_id: int, calendar: WorkingCalendar, policy
         events = conn.execute(select(*_EVENT_COLUMNS, col(Event.effective_on).label("on"))
                               .where(col(Event.application_id) == app_id).order_by(col(Event.seq))).all()
         clocks = conn.execute(select(*_CLOCK_COLUMNS).where(col(CaseClock.application_id) == app_id)).all()
-    except (ValueError, TypeError) as exc:  # SQLAlchemy's reading of a date, a time or the JSON refused a value
+    except READ_ERRORS as exc:  # SQLAlchemy's reading of a date, a time or the JSON refused a value
         if not unreadable_value(exc):
             raise
         return number, [_unreadable(exc)]
@@ -343,7 +343,7 @@ def _check_appeals(session: Session) -> _Tally:
     stored value of one be unreadable, each is read on its own, and the unreadable ones are named as such."""
     try:
         return _appeals(session)
-    except (ValueError, TypeError) as exc:
+    except READ_ERRORS as exc:
         if not unreadable_value(exc):
             raise
     conn, names = session.connection(), _agencies(session)[0]
@@ -353,7 +353,7 @@ def _check_appeals(session: Session) -> _Tally:
             Appeal.application_id)).order_by(col(Appeal.id))).all():
         try:
             part = _appeals(session, appeal.id)
-        except (ValueError, TypeError) as exc:
+        except READ_ERRORS as exc:
             if not unreadable_value(exc):
                 raise
             code, name = names.get(appeal.agency_id, ("?", "?"))

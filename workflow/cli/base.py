@@ -151,7 +151,7 @@ def run(use_case: Callable[[], T]) -> T:
     """Run a use case, turning any refusal or database failure into a Chinese message and exit code 1."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from workflow.db import UNREADABLE, failure_text, unreadable_value
+    from workflow.db import READ_ERRORS, UNREADABLE, failure_text, unreadable_value
 
     try:
         return use_case()
@@ -159,7 +159,7 @@ def run(use_case: Callable[[], T]) -> T:
         fail(str(exc))
     except SQLAlchemyError as exc:
         fail(failure_text(exc))
-    except (ValueError, TypeError) as exc:
+    except READ_ERRORS as exc:
         if not unreadable_value(exc):
             raise
         fail(UNREADABLE.format(reason=exc))

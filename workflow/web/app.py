@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from workflow.calendar import local_today
 from workflow.case_files import FileStore, store_for
-from workflow.db import UNREADABLE, Database, unreadable_value
+from workflow.db import READ_ERRORS, UNREADABLE, Database, unreadable_value
 from workflow.errors import WorkflowError
 from workflow.report_cache import ReportCache
 from workflow.web import auth, calendar, manage, pages, reports
@@ -64,12 +64,13 @@ def create_app(db: Database, *, secret_key: str | None = None, secure_cookies: b
     def refused(request: Request, exc: WorkflowError) -> Response:
         return render(request, "error.html", {"message": str(exc)}, status=status_of(exc))
 
-    @app.exception_handler(ValueError)
-    @app.exception_handler(TypeError)
     def unreadable(request: Request, exc: Exception) -> Response:
         if not unreadable_value(exc):
             raise exc  # a fault of the program: the server's own error page, and the log
         return render(request, "error.html", {"message": UNREADABLE.format(reason=exc)}, status=500)
+
+    for error in READ_ERRORS:
+        app.add_exception_handler(error, unreadable)
 
     app.include_router(auth.router)
     app.include_router(pages.router)
