@@ -391,9 +391,11 @@ def _log(path: Path) -> list[str]:
 
 def _stream_checked(site: Site, log: Path) -> list[tuple[str, int]]:
     """Every acknowledged action is stored; at most the one in flight more, whole: its event, the case row's
-    version, the hash chain's length and (verify) the clocks agree. Returns (number, version) of every case."""
+    version, the hash chain's length and (verify) the clocks agree. The in-flight action, when stored, is logged as
+    `found NUMBER VERSION`: the kill came after its commit left the stream (PostgreSQL finishes a COMMIT it has
+    received), so it stays stored and no later stream repeats it. Returns (number, version) of every case."""
     lines = _log(log)
-    acknowledged = {(w[1], int(w[2])) for w in (line.split() for line in lines) if w[0] == "done"}
+    acknowledged = {(w[1], int(w[2])) for w in (line.split() for line in lines) if w[0] in ("done", "found")}
     stored = set(site.rows("SELECT a.number, e.seq FROM event e JOIN application a ON a.id = e.application_id"))
     assert acknowledged <= stored, f"acknowledged actions lost: {sorted(acknowledged - stored)}"
     extra = stored - acknowledged
@@ -406,6 +408,8 @@ def _stream_checked(site: Site, log: Path) -> list[tuple[str, int]]:
         assert len(extra) <= 1 and all(v == 1 and n not in known for n, v in extra), sorted(extra)
     else:
         assert extra == set(), sorted(extra)
+    with log.open("a", encoding="utf-8") as notes:
+        notes.writelines(f"found {number} {version}\n" for number, version in sorted(extra))
     cases = site.rows("SELECT a.number, a.version, a.chain_length, count(e.id), max(e.seq) FROM application a "
                       "LEFT JOIN event e ON e.application_id = a.id GROUP BY a.id, a.number, a.version, "
                       "a.chain_length ORDER BY a.number")
