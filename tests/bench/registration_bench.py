@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from tests.bench.fixture import random_application
 from tests.postgres import scratch_database
 from workflow import admin, cases
+from workflow.agencies import DEFAULT_CODE
 from workflow.db import Database
 from workflow.inputs import ApplicationCreate
 from workflow.models import Agency, Application, User
@@ -134,7 +135,7 @@ def _prepare(url: str, writers: int, agencies: int) -> list[str]:
         admin.init(db, agency=AGENCY)
         with db.unit_of_work() as session:
             for i in range(2, agencies + 1):
-                agency = Agency(name=f"{AGENCY}第{i}分局")
+                agency = Agency(code=f"branch{i}", name=f"{AGENCY}第{i}分局")
                 session.add(agency)
                 session.flush()
                 assert agency.id is not None
@@ -142,7 +143,10 @@ def _prepare(url: str, writers: int, agencies: int) -> list[str]:
         users = [f"clerk{i}" for i in range(1, writers + 1)]
         for i, user in enumerate(users):
             boss = i % agencies + 1
-            admin.add_user(db, actor_name="admin" if boss == 1 else f"admin{boss}", username=user, role="clerk")
+            if boss == 1:  # the platform's administrator names the agency; an agency's own does not need to
+                admin.add_user(db, actor_name="admin", username=user, role="clerk", agency=DEFAULT_CODE)
+            else:
+                admin.add_user(db, actor_name=f"admin{boss}", username=user, role="clerk")
     finally:
         db.dispose()
     return users

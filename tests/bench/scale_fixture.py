@@ -132,10 +132,10 @@ def _open_platform(path: Path, count: int, seed: int) -> None:
         data, agency = random_application(rng, first, RECEIPT_DAYS), _agency_of(rng)
         year = data.received_on.year
         seq[agency, year] = n = seq.get((agency, year), 0) + 1
-        (state, _, due, clock, _), rows = _expected_rows(data.received_on, cal)
+        (state, _, due, clock, _, urgency), rows = _expected_rows(data.received_on, cal)
         apps.append((app_id, agency, f"{year}-{n:04d}", data.applicant_name, data.applicant_type.value,
                      data.applicant_contact, data.channel.value, data.received_on.isoformat(), data.request, state,
-                     None, None, agency, 1, due, clock, urgency_key(state, date.fromisoformat(due)), _STAMP, _STAMP))
+                     None, None, agency, 1, due, clock, urgency, _STAMP, _STAMP))
         clocks += [(app_id, kind, start, due_on, status) for kind, start, due_on, status, _ in rows]
     conn.executemany(_APP, apps)
     conn.executemany(_CLOCK, clocks)

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from states.outcomes import OUTCOMES, ApplicantType
 from states.report_format import COLUMNS
 from workflow import stats
+from workflow.case_order import urgency_key
 from workflow.db import Database
 from workflow.report.model import Table, empty_section3
 
@@ -31,8 +32,8 @@ _OUTCOMES = list(OUTCOMES)
 _STAMP = "2025-06-16 00:00:00.000000"
 _INSERT = ("INSERT INTO application (id, agency_id, number, applicant_name, applicant_type, applicant_contact, "
            "channel, received_on, request, state, outcome, concluded_on, assignee_id, version, next_due_on, "
-           "next_due_clock, provisional, created_at, updated_at) "
-           "VALUES (?, ?, ?, ?, ?, NULL, 'online', ?, ?, ?, ?, ?, NULL, ?, NULL, NULL, 0, ?, ?)")
+           "next_due_clock, provisional, urgency, created_at, updated_at) "
+           "VALUES (?, ?, ?, ?, ?, NULL, 'online', ?, ?, ?, ?, ?, NULL, ?, NULL, NULL, 0, ?, ?, ?)")
 
 # The baseline, written by hand: the rows that can count in the year, four conditional sums per group.
 RAW_SQL = """
@@ -60,7 +61,7 @@ def _rows(count: int, seed: int) -> Iterator[tuple[Any, ...]]:
             state, outcome = "concluded", rng.choice(_OUTCOMES)
             concluded = (received + timedelta(days=rng.randrange(1, 60))).isoformat()
         yield (i, agency, f"{received.year}-{i:07d}", "张三", types[i - 1], received.isoformat(), "某项政府信息",
-               state, outcome, concluded, 2 if outcome else 1, _STAMP, _STAMP)
+               state, outcome, concluded, 2 if outcome else 1, urgency_key(state, None), _STAMP, _STAMP)
 
 
 def build(path: Path, applications: int, seed: int = 11) -> Database:
@@ -75,8 +76,9 @@ def build(path: Path, applications: int, seed: int = 11) -> Database:
                                "AND tbl_name = 'application' AND sql IS NOT NULL").fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        conn.executemany("INSERT INTO agency (id, name, pause_on_fee, pause_on_reasons, created_at) "
-                         "VALUES (?, ?, 1, 1, ?)", [(1, "基准一局", _STAMP), (2, "基准二局", _STAMP)])
+        conn.executemany("INSERT INTO agency (id, code, name, pause_on_fee, pause_on_reasons, created_at) "
+                         "VALUES (?, ?, ?, 1, 1, ?)",
+                         [(1, "bench1", "基准一局", _STAMP), (2, "bench2", "基准二局", _STAMP)])
         conn.executemany(_INSERT, _rows(applications, seed))
         for _, sql in indexes:
             conn.execute(sql)

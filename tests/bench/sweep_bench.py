@@ -26,6 +26,7 @@ from tests.bench.fixture import AGENCY, CLERK, HEAD, BenchDb, copy, random_appli
 from workflow import admin, alerts, cases
 from workflow.alerts import due
 from workflow.calendar import WorkingCalendar
+from workflow.case_order import urgency_key
 from workflow.db import Database
 
 SWEEP_DAY = date(2025, 6, 16)  # a Monday; the two months before it hold the May Day and Dragon Boat holidays
@@ -40,8 +41,8 @@ _RAW_SELECT = ("SELECT a.*, c.* FROM case_clock AS c JOIN application AS a ON a.
                "AND (c.kind IN ({overdue}) OR c.due_on >= ?)")  # windows already past raise nothing
 _APP_INSERT = ("INSERT INTO application (id, agency_id, number, applicant_name, applicant_type, applicant_contact, "
                "channel, received_on, request, state, outcome, concluded_on, assignee_id, version, next_due_on, "
-               "next_due_clock, provisional, created_at, updated_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, 1, ?, ?, 0, ?, ?)")
+               "next_due_clock, provisional, urgency, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, 1, ?, ?, 0, ?, ?, ?)")
 _CLOCK_INSERT = ("INSERT INTO case_clock (application_id, kind, start_on, due_on, status, provisional) "
                  "VALUES (?, ?, ?, ?, ?, ?)")
 
@@ -58,18 +59,20 @@ class SweepDb:
 
 
 def _expected_rows(received_on: date, cal: WorkingCalendar) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """(state, version, next_due_on, next_due_clock, provisional) and the clock rows of a case just registered."""
+    """(state, version, next_due_on, next_due_clock, provisional, urgency) and the clock rows of a case just
+    registered."""
     clocks = [(kind.value, received_on.isoformat(),
                cal.add_working_days(received_on, RULES[kind].length or 0).isoformat(), ClockStatus.RUNNING.value, 0)
               for kind in _CLOCKS]
     response_due = clocks[0][2]
-    return (State.RECEIVED.value, 1, response_due, ClockKind.RESPONSE.value, 0), sorted(clocks)
+    urgency = urgency_key(State.RECEIVED.value, date.fromisoformat(response_due))
+    return (State.RECEIVED.value, 1, response_due, ClockKind.RESPONSE.value, 0, urgency), sorted(clocks)
 
 
 def _shape_matches(conn: sqlite3.Connection, cal: WorkingCalendar) -> bool:
     """Whether every registered case has exactly the rows the bulk formula writes."""
     apps = conn.execute("SELECT id, received_on, state, version, next_due_on, next_due_clock, provisional, "
-                        "assignee_id FROM application").fetchall()
+                        "urgency, assignee_id FROM application").fetchall()
     (clerk_id,) = conn.execute("SELECT id FROM user WHERE username = ?", (CLERK,)).fetchone()
     for app_id, received_on, *head, assignee in apps:
         want_app, want_clocks = _expected_rows(date.fromisoformat(received_on), cal)
@@ -108,11 +111,11 @@ def build(path: Path, count: int, *, registered: int, seed: int = 11) -> SweepDb
             data = random_application(rng, _FIRST_RECEIPT, RECEIPT_DAYS)
             year = str(data.received_on.year)
             year_seq[year] = year_seq.get(year, 0) + 1
-            (state, _, next_due, next_clock, _), clocks = _expected_rows(data.received_on, cal)
+            (state, _, next_due, next_clock, _, urgency), clocks = _expected_rows(data.received_on, cal)
             app_rows.append((app_id, agency_id, f"{year}-{year_seq[year]:04d}", data.applicant_name,
                              data.applicant_type.value, data.applicant_contact, data.channel.value,
                              data.received_on.isoformat(), data.request, state, clerk_id, next_due, next_clock,
-                             _STAMP, _STAMP))
+                             urgency, _STAMP, _STAMP))
             clock_rows.extend((app_id, *clock) for clock in clocks)
         with conn:
             conn.executemany(_APP_INSERT, app_rows)
