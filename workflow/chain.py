@@ -67,6 +67,19 @@ def _digest(log: str, owner: int, seq: int, trigger: str, actor: str, role: str,
     return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
 
 
+class _IsoDays(dict[date, str]):
+    """Each date's ISO text, worked out once per process (a database holds few distinct days; every event hashed
+    by `quick_seal` names one)."""
+
+    def __missing__(self, day: date) -> str:
+        text = self[day] = day.isoformat()
+        return text
+
+
+_iso = _IsoDays().__getitem__
+_dumps, _SORT_KEYS, _sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256  # read once per event hashed
+
+
 def quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
     """`event_hash` of an event read quickly (`ogi verify`): its day a `date`, its time as the driver gives it
     (SQLite's stored text, or a datetime from PostgreSQL's driver), its data as orjson read it; encoded by
@@ -80,10 +93,10 @@ def quick_seal(log: str, owner: int, e: Any, previous: str | None) -> str:
     canonical form): a hash that differs from this one proves nothing until `event_hash` says so.
     """
     moment = e.recorded_at
-    encoded = orjson.dumps((log, owner, e.seq, e.trigger, e.actor, e.role, e.effective_on.isoformat(), e.from_state,
-                            e.to_state, e.data, moment if type(moment) is str else canonical_time(moment),
-                            previous or ""), option=orjson.OPT_SORT_KEYS)
-    return "" if b"+" in encoded and b"e+" in encoded else hashlib.sha256(encoded).hexdigest()
+    encoded = _dumps((log, owner, e.seq, e.trigger, e.actor, e.role, _iso(e.effective_on), e.from_state, e.to_state,
+                      e.data, moment if type(moment) is str else canonical_time(moment), previous or ""),
+                     option=_SORT_KEYS)
+    return "" if b"+" in encoded and b"e+" in encoded else _sha256(encoded).hexdigest()
 
 
 def seal(event: Event | AppealEvent, previous: str | None) -> str:

@@ -120,19 +120,20 @@ def chain_findings(log: str, owner: int, events: Sequence[Logged], head: str | N
     found: list[Finding] = []
     expected, previous, first_bad = 1, None, None
     for e in events:
-        if e.seq != expected:
+        seq, stored = e.seq, e.hash
+        if seq != expected:
             found.append(Finding("gap", f"办理记录缺少第 {expected} 条"
-                                        f"{'' if e.seq == expected + 1 else f'至第 {e.seq - 1} 条'}"
-                                        f"（第 {expected - 1} 条之后即为第 {e.seq} 条）：记录被删除", expected))
-        expected = e.seq + 1
+                                        f"{'' if seq == expected + 1 else f'至第 {seq - 1} 条'}"
+                                        f"（第 {expected - 1} 条之后即为第 {seq} 条）：记录被删除", expected))
+        expected = seq + 1
         if first_bad is None:
-            if e.hash is None:
+            if stored is None:
                 first_bad = Finding("unsealed", f"{_event_name(e, log == chain.APPEAL_EVENT)}没有哈希（未加封），"
-                                                "无法证明其未被改动", e.seq)
-            elif e.hash != seal(log, owner, e, previous):
+                                                "无法证明其未被改动", seq)
+            elif stored != seal(log, owner, e, previous):
                 first_bad = Finding("hash", f"{_event_name(e, log == chain.APPEAL_EVENT)}与其哈希不符："
-                                            "该条记录被改动、调换或移动，或其前一条记录被删除", e.seq)
-        previous = e.hash
+                                            "该条记录被改动、调换或移动，或其前一条记录被删除", seq)
+        previous = stored
     if first_bad is not None:
         found.append(first_bad)
     count = len(events)

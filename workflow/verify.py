@@ -152,9 +152,12 @@ def _data(value: Any) -> Any:
     if type(value) is not str:
         return value
     try:
-        return orjson.loads(value)
+        return _loads(value)
     except orjson.JSONDecodeError:
         return _UNREAD
+
+
+_loads = orjson.loads  # read once per event
 
 
 def _columns(model: Any, names: str) -> list[Column[Any]]:
@@ -322,13 +325,15 @@ def _check_cases(session: Session, low: int, high: int, today: date) -> _Tally:
     event_rows = _Merge(_quick_rows(conn, _BATCH_EVENTS, low=low, high=high))
     clock_rows = _Merge(_quick_rows(conn, _BATCH_CLOCKS, low=low, high=high))
     cases = events = 0
+    events_of, clocks_of, log, seal = event_rows.take, clock_rows.take, chain.EVENT, chain.quick_seal  # per case
     for app in _quick_rows(conn, _BATCH_CASES, low=low, high=high):
-        logged = event_rows.take(app.id)
+        app_id = app.id
+        logged = events_of(app_id)
         cases, events = cases + 1, events + len(logged)
         policy = policies.get(app.agency_id) or _DEFAULT_POLICY
         try:
-            sound = not (chain_findings(chain.EVENT, app.id, logged, app.chain_head, app.chain_length, chain.quick_seal)
-                         or case_findings(app, logged, clock_rows.take(app.id), calendar, policy, today))
+            sound = not (chain_findings(log, app_id, logged, app.chain_head, app.chain_length, seal)
+                         or case_findings(app, logged, clocks_of(app_id), calendar, policy, today))
         except Exception:  # whatever the quick reading cannot take, the definitive reading judges
             sound = False
         if not sound:
