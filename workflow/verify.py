@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache, partial
+from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext, ForkContext, SpawnContext
@@ -197,13 +197,12 @@ def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
 
 @dataclass(frozen=True)
 class _Reading:
-    """A query of the quick reading made ready once per process and database kind: its SQL for the driver, how
-    its rows are made, and which columns `_QUICK` converts."""
+    """A query of the quick reading made ready once per process and database kind: its SQL for the driver, and
+    how its rows are made."""
 
     compiled: SQLCompiler
     sql: str
-    make: Callable[[list[Any]], Any]
-    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    make: Callable[[Sequence[Any]], Any]  # one row of the driver's → its named tuple, `_QUICK`'s columns converted
 
     def parameters(self, values: dict[str, Any]) -> Any:
         """The query's parameters (`values` for those it names) as the driver takes them: in order, or by name."""
@@ -218,26 +217,33 @@ def _reading(query: Select[Any], dialect: Dialect) -> _Reading:
     each batch runs three)."""
     names = [str(c.key) for c in query.selected_columns]
     compiled = query.compile(dialect=dialect)
-    make = partial(tuple.__new__, _stored(names))  # the named tuple, without `_make`'s call and length check
-    return _Reading(compiled, str(compiled), make,
-                    tuple((i, _QUICK[n]) for i, n in enumerate(names) if n in _QUICK))
+    return _Reading(compiled, str(compiled), _row_maker(_stored(names), names))
+
+
+def _row_maker(stored: Any, names: list[str]) -> Callable[[Sequence[Any]], Any]:
+    """A function that makes one row's named tuple from the driver's values, converting the columns `_QUICK`
+    names: written for the query's columns, as dataclasses and SQLAlchemy write theirs, so that a row costs one
+    call, with no loop over its columns and no list (the names are the columns' keys, Python identifiers)."""
+    values = [f"v{i}" for i in range(len(names))]
+    made = [f"_{n}({v})" if n in _QUICK else v for n, v in zip(names, values, strict=True)]
+    namespace: dict[str, Any] = {"_new": tuple.__new__, "_Stored": stored}
+    namespace.update((f"_{n}", _QUICK[n]) for n in names if n in _QUICK)
+    exec(f"def make(row):\n    {', '.join(values)}, = row\n    return _new(_Stored, ({', '.join(made)},))\n",
+         namespace)
+    return cast(Callable[[Sequence[Any]], Any], namespace["make"])
 
 
 def _quick_rows(conn: Connection, query: Select[Any], **parameters: Any) -> Iterator[Any]:
     """A query's rows straight from the driver's cursor, converted by `_QUICK`, as named tuples (SQLAlchemy's
     result processing, and reading a field of its rows by name, cost several times what the checks do)."""
     reading = _reading(query, conn.dialect)
-    make, converted = reading.make, reading.converted
+    make = reading.make
     driver_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.cursor()
     try:
         cursor.execute(reading.sql, reading.parameters(parameters))
         while rows := cursor.fetchmany(5000):
-            for raw in rows:
-                values = list(raw)
-                for i, convert in converted:
-                    values[i] = convert(values[i])
-                yield make(values)
+            yield from map(make, rows)
     except driver_error as exc:  # as SQLAlchemy would raise it (the faces explain those in Chinese)
         raise DBAPIError.instance(reading.sql, None, exc, driver_error) from exc
     finally:
