@@ -223,7 +223,7 @@ def _reading(query: Select[Any], dialect: Dialect) -> _Reading:
 def _row_maker(stored: Any, names: list[str]) -> Callable[[Sequence[Any]], Any]:
     """A function that makes one row's named tuple from the driver's values, converting the columns `_QUICK`
     names: written for the query's columns, as dataclasses and SQLAlchemy write theirs, so that a row costs one
-    call, with no loop over its columns and no list (the names are the columns' keys, Python identifiers)."""
+    call, with no loop over its columns and no list (the only names written into the code are `_QUICK`'s own)."""
     values = [f"v{i}" for i in range(len(names))]
     made = [f"_{n}({v})" if n in _QUICK else v for n, v in zip(names, values, strict=True)]
     namespace: dict[str, Any] = {"_new": tuple.__new__, "_Stored": stored}
