@@ -2,6 +2,7 @@
 databases, imported ledgers included; an altered, deleted, reordered or moved event is named, even with the
 append-only triggers gone; a tampered case row is reported by verify and warned about by `ogi show`."""
 
+import gc
 import json
 import multiprocessing
 import os
@@ -101,6 +102,30 @@ def test_verify_reports_progress_over_all_cases(world: World) -> None:
     assert verify(world.db, today=TODAY, progress=lambda done, total: steps.append((done, total))).ok
     assert steps[0] == (0, 5) and steps[-1] == (5, 5)
 
+
+
+def test_verify_leaves_the_garbage_collector_as_it_found_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify pauses the cyclic collector while it checks a batch of cases: a process that calls it (`ogi
+    restore`, a long-running one) keeps its own setting afterwards, also when the check fails."""
+    world.receive(date(2025, 3, 3))
+    assert gc.isenabled()
+    assert verify(world.db, today=TODAY).ok
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert verify(world.db, today=TODAY).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def broken(*args: object) -> None:
+        assert not gc.isenabled(), "paused while the batch is checked"
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(verify_module, "_checked_cases", broken)
+    with pytest.raises(RuntimeError):
+        verify(world.db, today=TODAY)
+    assert gc.isenabled()
 
 def _tamper(world: World, *statements: str) -> None:
     with world.db.engine.begin() as conn:
