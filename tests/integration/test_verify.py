@@ -103,7 +103,6 @@ def test_verify_reports_progress_over_all_cases(world: World) -> None:
     assert steps[0] == (0, 5) and steps[-1] == (5, 5)
 
 
-
 def test_verify_leaves_the_garbage_collector_as_it_found_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """verify pauses the cyclic collector while it checks a batch of cases: a process that calls it (`ogi
     restore`, a long-running one) keeps its own setting afterwards, also when the check fails."""
@@ -126,6 +125,7 @@ def test_verify_leaves_the_garbage_collector_as_it_found_it(world: World, monkey
     with pytest.raises(RuntimeError):
         verify(world.db, today=TODAY)
     assert gc.isenabled()
+
 
 def _tamper(world: World, *statements: str) -> None:
     with world.db.engine.begin() as conn:
