@@ -69,7 +69,7 @@ def _digest(log: str, owner: int, seq: int, trigger: str, actor: str, role: str,
 
 class _IsoDays(dict[date, str]):
     """Each date's ISO text, worked out once per process (a database holds few distinct days; every event hashed
-    by `quick_seal` names one)."""
+    by `quick_seal` or `seal_rows` names one)."""
 
     def __missing__(self, day: date) -> str:
         text = self[day] = day.isoformat()
@@ -129,15 +129,14 @@ def seal_rows(log: str, rows: Iterable[MutableMapping[str, Any]],
     """
     heads: dict[int, tuple[str, int]] = {}
     owner_key = _OWNER[log]
-    days: dict[date, str] = {}  # an import's dates repeat: each is written out once
-    times: dict[datetime, str] = {}
+    times: dict[datetime, str] = {}  # an import's times repeat (its dates too: `_iso` writes each out once)
 
     def value(row: Mapping[str, Any], name: str) -> Any:
         return row[name] if name in row else constants[name]
 
     for row in rows:
         owner, seq, on, moment = row[owner_key], row["seq"], value(row, "effective_on"), value(row, "recorded_at")
-        day = days.get(on) or days.setdefault(on, on.isoformat())
+        day = _iso(on)
         stamp = times.get(moment) or times.setdefault(moment, canonical_time(moment))
         previous = heads[owner][0] if owner in heads else None
         row["hash"] = digest = _digest(log, owner, seq, value(row, "trigger"), value(row, "actor"), value(row, "role"),

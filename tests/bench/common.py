@@ -127,10 +127,10 @@ class Sizes:
     cli_runs: int = 7  # timed runs of each command in (g)
     registrations: int = 400  # timed registrations per trial in (h), shared by the writers
     registration_rounds: int = 3  # rounds of every (h) set-up; the median trial is kept
-    evidence_cases: int = 100_000  # cases `ogi verify` replays in (h)
+    evidence_cases: int = 100_000  # cases `ogi verify` replays in (i)
     evidence_live: int = 500  # of those, handled through the use cases (the rest imported from a ledger)
     evidence_rounds: int = 5  # timed rounds of the raw read, verify and the backups in (i) (5: machines share CPUs)
-    durability_cases: int = 1000  # cases in the database of (h)'s FULL/NORMAL actions
+    durability_cases: int = 1000  # cases in the database of (i)'s FULL/NORMAL actions
     durability_acting: int = 100  # cases acted on there, 2 actions per case per round
     durability_rounds: int = 3  # timed rounds there, after one warm-up round
     scale_open: int = 100_000  # open cases of (j)'s platforms
